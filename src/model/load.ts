@@ -1,0 +1,289 @@
+/**
+ * Turns YAML/JSON text into typed, defaulted objects that remember where each field was written.
+ * Bad input never throws: it becomes a finding at its line, and the other documents are still loaded.
+ */
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+} from 'yaml';
+import { type DecodeError, decodeObjectAs } from './decode.js';
+import { applyDefaults } from './defaults.js';
+import { FieldPath } from './field-path.js';
+import type { Finding, ObjectRef, SourceLocation } from './finding.js';
+import { kindSchemas, legacyIngressSchema } from './schema.js';
+import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
+
+export interface SourceText {
+  /** A path, or `<stdin>`. */
+  readonly name: string;
+  readonly text: string;
+}
+
+export interface ObjectSource {
+  readonly file: string;
+  /** 0-based index of the YAML document within the file. */
+  readonly doc: number;
+  /** Where a field of this object was written; the nearest written ancestor when the field is absent. */
+  locate(path?: FieldPath): SourceLocation;
+}
+
+export interface Manifest<K extends Kind = Kind> {
+  readonly kind: K;
+  readonly apiVersion: string;
+  /** Decoded and defaulted, as the API server would store it. */
+  readonly object: KindMap[K];
+  /** As written (plain JSON), to tell an omitted field from a defaulted one. */
+  readonly raw: Record<string, unknown>;
+  readonly name: string;
+  /** The namespace it lands in (`default` or `--namespace` when unset); "" for cluster-scoped kinds. */
+  readonly namespace: string;
+  readonly ref: ObjectRef;
+  readonly source: ObjectSource;
+}
+
+export interface LoadOptions {
+  /** Namespace for objects that name none, as `kubectl apply -n` would place them. */
+  readonly defaultNamespace?: string;
+}
+
+export interface LoadResult {
+  readonly manifests: Manifest[];
+  readonly findings: Finding[];
+  /** Kinds that are not part of the port chain, counted and skipped. */
+  readonly skippedKinds: Record<string, number>;
+  readonly documents: number;
+}
+
+const LEGACY_INGRESS = new Set(['extensions/v1beta1', 'networking.k8s.io/v1beta1']);
+
+function locateIn(
+  doc: Document,
+  lines: LineCounter,
+  file: string,
+  keys: (string | number)[],
+): SourceLocation {
+  let node: unknown = doc.contents;
+  let offset = (node as Node | null)?.range?.[0] ?? 0;
+  for (const key of keys) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
+      if (!pair) break;
+      offset = (pair.key as Node).range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      const item = node.items[key] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  const { line, col } = lines.linePos(offset);
+  return { file, line, column: col };
+}
+
+const finding = (
+  rule: string,
+  message: string,
+  location: SourceLocation,
+  extra: Partial<Finding> = {},
+): Finding => ({ rule, severity: 'error', message, object: null, field: null, location, ...extra });
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** networking.k8s.io/v1beta1 → v1: serviceName/servicePort → service.{name,port}, backend → defaultBackend. */
+function convertLegacyIngress(o: Record<string, unknown>): void {
+  type Legacy = { serviceName?: string; servicePort?: number | string; resource?: unknown };
+  const convert = (b: Legacy | undefined) => {
+    if (!b) return undefined;
+    const out: Record<string, unknown> = {};
+    if (b.resource) out.resource = b.resource;
+    if (b.serviceName !== undefined || b.servicePort !== undefined) {
+      const port = typeof b.servicePort === 'string' ? { name: b.servicePort } : { number: b.servicePort };
+      out.service = { name: b.serviceName, port };
+    }
+    return out;
+  };
+  const spec = (o.spec ?? {}) as { backend?: Legacy; defaultBackend?: unknown; rules?: unknown[] };
+  if (spec.backend) {
+    spec.defaultBackend = convert(spec.backend);
+    delete spec.backend;
+  }
+  for (const rule of (spec.rules ?? []) as {
+    http?: { paths?: { backend?: Legacy; pathType?: string }[] };
+  }[]) {
+    for (const p of rule.http?.paths ?? []) {
+      p.backend = convert(p.backend) as Legacy;
+      // v1beta1 defaulted pathType; v1 has no default (pkg/apis/networking/v1beta1/defaults.go).
+      p.pathType ||= 'ImplementationSpecific';
+    }
+  }
+}
+
+/** Loads every document of one source. */
+export function loadText(src: SourceText, options: LoadOptions = {}): LoadResult {
+  const defaultNamespace = options.defaultNamespace ?? 'default';
+  const manifests: Manifest[] = [];
+  const findings: Finding[] = [];
+  const skippedKinds: Record<string, number> = {};
+  const file = src.name;
+  const lines = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(src.text, {
+      lineCounter: lines,
+      version: '1.1',
+      uniqueKeys: true,
+    }) as Document.Parsed[];
+    if (!Array.isArray(docs)) docs = [];
+  } catch (e) {
+    findings.push(
+      finding('yaml-syntax', `cannot parse: ${(e as Error).message}`, { file, line: 1, column: 1 }),
+    );
+    return { manifests, findings, skippedKinds, documents: 0 };
+  }
+
+  docs.forEach((doc, docIndex) => {
+    const at = (keys: (string | number)[]) => locateIn(doc, lines, file, keys);
+    const fatal = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
+    for (const e of doc.errors) {
+      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+      const text = e.message.split('\n')[0] ?? e.message;
+      const duplicate = e.code === 'DUPLICATE_KEY';
+      findings.push(
+        finding(
+          duplicate ? 'yaml-duplicate-key' : 'yaml-syntax',
+          duplicate
+            ? `${text}: the API server (strict decoding) rejects this document`
+            : `YAML syntax error: ${text}`,
+          {
+            file,
+            line: pos.line,
+            column: pos.col,
+          },
+        ),
+      );
+    }
+    if (fatal.length > 0) return;
+
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      findings.push(finding('yaml-syntax', `cannot load document: ${(e as Error).message}`, at([])));
+      return;
+    }
+    if (value === null || value === undefined) return; // an empty document, e.g. a trailing `---`
+    if (!isPlainObject(value)) {
+      const what = Array.isArray(value) ? 'a sequence' : `a ${typeof value}`;
+      findings.push(
+        finding(
+          'not-an-object',
+          `document is ${what}, not a Kubernetes object (a mapping with apiVersion and kind)`,
+          at([]),
+        ),
+      );
+      return;
+    }
+    const addObject = (raw: Record<string, unknown>, base: FieldPath) => {
+      const locate = (path: FieldPath = FieldPath.empty) => at(base.concat(path).keys());
+      const source: ObjectSource = { file, doc: docIndex, locate };
+      const kind = raw.kind;
+      const apiVersion = raw.apiVersion;
+      const missing = [
+        typeof apiVersion === 'string' && apiVersion ? '' : 'apiVersion',
+        typeof kind === 'string' && kind ? '' : 'kind',
+      ].filter(Boolean);
+      if (missing.length > 0) {
+        findings.push(
+          finding(
+            'object-invalid',
+            `error validating data: [${missing.map((m) => `${m} not set`).join(', ')}]`,
+            locate(),
+            {
+              fix: 'Every object needs apiVersion and kind, for example `apiVersion: v1` and `kind: Service`.',
+            },
+          ),
+        );
+        return;
+      }
+      const k = kind as string;
+      const av = apiVersion as string;
+      const legacyIngress = k === 'Ingress' && LEGACY_INGRESS.has(av);
+      const schema = legacyIngress ? legacyIngressSchema : kindSchemas[k];
+      if (!schema) {
+        skippedKinds[k] = (skippedKinds[k] ?? 0) + 1;
+        return;
+      }
+      const decoded = decodeObjectAs(raw, schema, FieldPath.empty);
+      const meta = (decoded.object.metadata ?? {}) as {
+        name?: string;
+        generateName?: string;
+        namespace?: string;
+      };
+      const name = meta.name ?? meta.generateName ?? '';
+      const namespace = clusterScopedKinds.has(k) ? '' : meta.namespace || defaultNamespace;
+      const ref: ObjectRef = clusterScopedKinds.has(k)
+        ? { apiVersion: av, kind: k, name }
+        : { apiVersion: av, kind: k, namespace, name };
+      for (const err of decoded.errors) findings.push(decodeFinding(err, ref, locate));
+      if (legacyIngress) convertLegacyIngress(decoded.object);
+      const object = decoded.object as unknown as KindMap[Kind];
+      applyDefaults(k as Kind, object);
+      manifests.push({ kind: k as Kind, apiVersion: av, object, raw, name, namespace, ref, source });
+    };
+
+    const kind = value.kind;
+    if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(value.items)) {
+      value.items.forEach((item, i) => {
+        const base = FieldPath.root('items').index(i);
+        if (isPlainObject(item)) addObject(item, base);
+        else
+          findings.push(finding('not-an-object', `items[${i}] is not a Kubernetes object`, at(base.keys())));
+      });
+      return;
+    }
+    addObject(value, FieldPath.empty);
+  });
+  return { manifests, findings, skippedKinds, documents: docs.length };
+}
+
+function decodeFinding(err: DecodeError, ref: ObjectRef, locate: (p: FieldPath) => SourceLocation): Finding {
+  return {
+    rule: 'api-decode',
+    severity: 'error',
+    message: `${ref.kind} in version "${ref.apiVersion.split('/').pop()}" cannot be handled as a ${ref.kind}: ${err.message}`,
+    object: ref,
+    field: err.field.toString(),
+    location: locate(err.field),
+    reason: 'FieldValueTypeInvalid',
+    fix: 'Give the field the type the API expects (numbers unquoted, strings quoted when they look like numbers or booleans).',
+  };
+}
+
+/** Loads several sources; the result is in input order. */
+export function loadAll(sources: readonly SourceText[], options: LoadOptions = {}): LoadResult {
+  const out: LoadResult = { manifests: [], findings: [], skippedKinds: {}, documents: 0 };
+  let documents = 0;
+  for (const src of sources) {
+    const r = loadText(src, options);
+    out.manifests.push(...r.manifests);
+    out.findings.push(...r.findings);
+    for (const [k, n] of Object.entries(r.skippedKinds)) out.skippedKinds[k] = (out.skippedKinds[k] ?? 0) + n;
+    documents += r.documents;
+  }
+  return { ...out, documents };
+}
+
+/** Narrows a manifest to one kind. */
+export function isKind<K extends Kind>(m: Manifest, kind: K): m is Manifest<K> {
+  return m.kind === kind;
+}
