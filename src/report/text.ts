@@ -1,0 +1,62 @@
+/**
+ * Compiler-style text: `file:line:column: severity [rule] message`, the source line with a caret under the
+ * field, and the fix. Colour only when asked (the CLI decides: TTY, NO_COLOR, --no-color).
+ */
+import pc from 'picocolors';
+import type { CheckSummary } from '../check.js';
+import type { Finding, Severity } from '../model/finding.js';
+
+export interface TextOptions {
+  readonly color: boolean;
+  /** Source text per file name, to quote the offending line. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function lineOf(text: string | undefined, line: number): string | undefined {
+  if (text === undefined) return undefined;
+  let start = 0;
+  for (let i = 1; i < line; i++) {
+    const next = text.indexOf('\n', start);
+    if (next === -1) return undefined;
+    start = next + 1;
+  }
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end === -1 ? undefined : end).replace(/\r$/, '');
+}
+
+export function formatText(findings: readonly Finding[], summary: CheckSummary, options: TextOptions): string {
+  const c = pc.createColors(options.color);
+  const sev: Record<Severity, (s: string) => string> = {
+    error: (s) => c.bold(c.red(s)),
+    warning: (s) => c.bold(c.yellow(s)),
+    info: (s) => c.bold(c.cyan(s)),
+  };
+  const out: string[] = [];
+  for (const f of findings) {
+    const loc = f.location;
+    const where = loc ? `${loc.file}:${loc.line}:${loc.column}` : '<input>';
+    out.push(`${c.bold(where)}: ${sev[f.severity](f.severity)} ${c.dim(`[${f.rule}]`)} ${f.message}`);
+    const src = loc ? lineOf(options.sources.get(loc.file), loc.line) : undefined;
+    if (loc && src !== undefined) {
+      const gutter = String(loc.line).padStart(5);
+      const shown = src.length > 200 ? `${src.slice(0, 200)}…` : src;
+      out.push(`${c.dim(`${gutter} |`)} ${shown}`);
+      out.push(`${c.dim(`${' '.repeat(5)} |`)} ${' '.repeat(Math.max(0, loc.column - 1))}${sev[f.severity]('^')}`);
+    }
+    if (f.fix) out.push(`${c.dim('  fix:')} ${f.fix}`);
+    out.push('');
+  }
+  const counts = [
+    plural(summary.errors, 'error'),
+    plural(summary.warnings, 'warning'),
+    `${summary.infos} info`,
+  ].join(', ');
+  const scope = `${plural(summary.objects, 'object')} checked in ${plural(summary.files, 'file')}`;
+  const skipped = Object.values(summary.skippedKinds).reduce((a, b) => a + b, 0);
+  const skippedText = skipped > 0 ? ` (${skipped} other ${skipped === 1 ? 'object' : 'objects'} skipped)` : '';
+  const mark = summary.errors > 0 ? c.red('✖') : summary.warnings > 0 ? c.yellow('!') : c.green('✔');
+  out.push(`${mark} ${counts}: ${scope}${skippedText}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,436 @@
+/**
+ * NetworkPolicy (networking.k8s.io/v1) evaluation: is a connection to (or from) a pod allowed?
+ *
+ * Sources: kubernetes/website content/en/docs/concepts/services-networking/network-policies.md ("Isolated and
+ * Non-isolated Pods", "Behavior of to and from selectors", "Targeting a range of ports") and the NetworkPolicy
+ * API docs (staging/src/k8s.io/api/networking/v1/types.go: NetworkPolicySpec, NetworkPolicyPeer,
+ * NetworkPolicyPort, IPBlock). Policies are additive: a connection needs the destination's ingress side AND the
+ * source's egress side to allow it; each function here evaluates one side.
+ *
+ * Not modelled: traffic from the pod's own node (always allowed, kubelet probes), hostNetwork pods, and how a
+ * CNI treats ipBlock for pod IPs (the docs call ipBlock "cluster-external IPs"; here it matches any peer that
+ * has an IP, as most implementations do). Pure functions; nothing is mutated.
+ */
+import { FieldPath } from '../model/field-path.js';
+import type { Manifest } from '../model/load.js';
+import type { IPBlock, Labels, NetworkPolicyPeer, NetworkPolicyPort, PodSpec } from '../model/types.js';
+import { matchesLabelSelector } from './selectors.js';
+
+/** The label the API server sets on every Namespace (NamespaceDefaultLabelName, immutable, = the name). */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/** A namespace's labels as a namespaceSelector sees them, including `kubernetes.io/metadata.name`. */
+export function namespaceLabelsOf(namespace: string, labels: Labels = {}): Labels {
+  return { ...labels, [NAMESPACE_NAME_LABEL]: namespace };
+}
+
+/** The pod whose policies are evaluated: the destination for ingress, the source for egress. */
+export interface PolicyPod {
+  readonly namespace: string;
+  readonly labels: Labels;
+  /** Needed to resolve named ports on the ingress side (the target's container ports). */
+  readonly podSpec?: PodSpec;
+}
+
+/** The other end of the connection. */
+export type PolicyPeer =
+  | {
+      readonly kind: 'pod';
+      readonly namespace: string;
+      readonly labels: Labels;
+      /** The peer namespace's labels (from its Namespace object); `kubernetes.io/metadata.name` is added. */
+      readonly namespaceLabels: Labels;
+      readonly ip?: string;
+      /** Needed to resolve named ports on the egress side (the destination's container ports). */
+      readonly podSpec?: PodSpec;
+    }
+  | { readonly kind: 'external'; readonly ip?: string };
+
+export type PolicyDirection = 'Ingress' | 'Egress';
+
+export interface PeerEvaluation {
+  readonly index: number;
+  /** `spec.ingress[i].from[j]` / `spec.egress[i].to[j]`. */
+  readonly field: FieldPath;
+  readonly matched: boolean;
+  readonly detail: string;
+}
+
+export interface PortEvaluation {
+  readonly index: number;
+  /** `spec.ingress[i].ports[j]` / `spec.egress[i].ports[j]`. */
+  readonly field: FieldPath;
+  readonly matched: boolean;
+  readonly detail: string;
+  /** For a named port: the container ports it resolved to on the destination pod; null when unresolvable. */
+  readonly resolved?: readonly number[] | null;
+}
+
+export interface RuleEvaluation {
+  readonly index: number;
+  /** `spec.ingress[i]` / `spec.egress[i]`. */
+  readonly field: FieldPath;
+  /** No `from`/`to` (or an empty list) matches every peer. */
+  readonly allPeers: boolean;
+  /** No `ports` (or an empty list) matches every port. */
+  readonly allPorts: boolean;
+  readonly peerMatched: boolean;
+  readonly portMatched: boolean;
+  readonly matched: boolean;
+  readonly peers: readonly PeerEvaluation[];
+  readonly ports: readonly PortEvaluation[];
+}
+
+export interface PolicyEvaluation {
+  readonly policy: Manifest<'NetworkPolicy'>;
+  /** `spec.podSelector` selects the pod (policies only select pods of their own namespace). */
+  readonly selectsPod: boolean;
+  /** `spec.policyTypes` contains the direction (defaulted: Ingress, plus Egress when egress rules exist). */
+  readonly hasPolicyType: boolean;
+  /** selectsPod && hasPolicyType: the policy isolates the pod in this direction. */
+  readonly isolates: boolean;
+  /** The policy isolates the pod and one of its rules allows this connection. */
+  readonly matched: boolean;
+  readonly rules: readonly RuleEvaluation[];
+  readonly detail: string;
+}
+
+export interface PolicyVerdict {
+  readonly direction: PolicyDirection;
+  readonly allowed: boolean;
+  /** Some policy isolates the pod in this direction; otherwise everything is allowed. */
+  readonly isolated: boolean;
+  /** Every policy of the pod's namespace, in input order. */
+  readonly policies: readonly PolicyEvaluation[];
+  readonly detail: string;
+}
+
+/**
+ * Ingress side: may `source` connect to `target` on `port`/`protocol`? "A pod is isolated for ingress if there
+ * is any NetworkPolicy that both selects the pod and has Ingress in its policyTypes"; then "the only allowed
+ * connections into the pod are those from the pod's node and those allowed by the ingress list of some
+ * NetworkPolicy that applies to the pod" (network-policies.md).
+ */
+export function isIngressAllowed(
+  policies: readonly Manifest<'NetworkPolicy'>[],
+  target: PolicyPod,
+  source: PolicyPeer,
+  port: number,
+  protocol: string,
+): PolicyVerdict {
+  return evaluate('Ingress', policies, target, source, target.podSpec, port, protocol);
+}
+
+/**
+ * Egress side: may `source` connect to `destination` on `port`/`protocol`, per the policies selecting the
+ * SOURCE pod? Named ports are resolved on the destination pod (`destination.podSpec`).
+ */
+export function isEgressAllowed(
+  policies: readonly Manifest<'NetworkPolicy'>[],
+  source: PolicyPod,
+  destination: PolicyPeer,
+  port: number,
+  protocol: string,
+): PolicyVerdict {
+  const podSpec = destination.kind === 'pod' ? destination.podSpec : undefined;
+  return evaluate('Egress', policies, source, destination, podSpec, port, protocol);
+}
+
+function evaluate(
+  direction: PolicyDirection,
+  policies: readonly Manifest<'NetworkPolicy'>[],
+  subject: PolicyPod,
+  peer: PolicyPeer,
+  destinationSpec: PodSpec | undefined,
+  port: number,
+  rawProtocol: string,
+): PolicyVerdict {
+  const protocol = rawProtocol.toUpperCase();
+  const evaluations: PolicyEvaluation[] = [];
+  for (const policy of policies) {
+    if (policy.namespace !== subject.namespace) continue;
+    const spec = policy.object.spec;
+    // podSelector is required; {} selects every pod of the namespace.
+    const selectsPod = matchesLabelSelector(spec.podSelector ?? {}, subject.labels);
+    const hasPolicyType = (spec.policyTypes ?? ['Ingress']).includes(direction);
+    const isolates = selectsPod && hasPolicyType;
+    const list = direction === 'Ingress' ? (spec.ingress ?? []) : (spec.egress ?? []);
+    const key = direction === 'Ingress' ? 'ingress' : 'egress';
+    const peerKey = direction === 'Ingress' ? 'from' : 'to';
+    const rules: RuleEvaluation[] = isolates
+      ? list.map((rule, i) => {
+          const field = FieldPath.root('spec', key).index(i);
+          const peersList =
+            direction === 'Ingress'
+              ? (rule as { from?: NetworkPolicyPeer[] }).from
+              : (rule as { to?: NetworkPolicyPeer[] }).to;
+          return evaluateRule(
+            i,
+            field,
+            peerKey,
+            peersList,
+            rule.ports,
+            policy.namespace,
+            peer,
+            destinationSpec,
+            port,
+            protocol,
+          );
+        })
+      : [];
+    const matched = isolates && rules.some((r) => r.matched);
+    const detail = !selectsPod
+      ? 'spec.podSelector does not select the pod'
+      : !hasPolicyType
+        ? `spec.policyTypes has no ${direction}: the policy does not isolate the pod for ${direction.toLowerCase()}`
+        : list.length === 0
+          ? `selects the pod for ${direction.toLowerCase()} and has no ${key} rules: denies everything`
+          : matched
+            ? `spec.${key}[${rules.findIndex((r) => r.matched)}] allows the connection`
+            : `no spec.${key} rule allows the connection`;
+    evaluations.push({ policy, selectsPod, hasPolicyType, isolates, matched, rules, detail });
+  }
+  const isolated = evaluations.some((e) => e.isolates);
+  const allowedBy = evaluations.filter((e) => e.matched);
+  const allowed = !isolated || allowedBy.length > 0;
+  const dir = direction.toLowerCase();
+  const detail = !isolated
+    ? `no NetworkPolicy selects the pod for ${dir}: all ${dir} traffic is allowed`
+    : allowed
+      ? `allowed by ${allowedBy.map((e) => `${e.policy.namespace}/${e.policy.name}`).join(', ')}`
+      : `the pod is isolated for ${dir} by ${evaluations
+          .filter((e) => e.isolates)
+          .map((e) => `${e.policy.namespace}/${e.policy.name}`)
+          .join(
+            ', ',
+          )} and no rule allows ${port}/${protocol} ${direction === 'Ingress' ? 'from' : 'to'} this peer`;
+  return { direction, allowed, isolated, policies: evaluations, detail };
+}
+
+function evaluateRule(
+  index: number,
+  field: FieldPath,
+  peerKey: 'from' | 'to',
+  peerList: readonly NetworkPolicyPeer[] | undefined,
+  portList: readonly NetworkPolicyPort[] | undefined,
+  policyNamespace: string,
+  peer: PolicyPeer,
+  destinationSpec: PodSpec | undefined,
+  port: number,
+  protocol: string,
+): RuleEvaluation {
+  // "If this field is empty or missing, this rule matches all sources/destinations" (types.go).
+  const allPeers = !peerList || peerList.length === 0;
+  const peers = (peerList ?? []).map((p, j) => {
+    const r = peerMatches(p, policyNamespace, peer);
+    return { index: j, field: field.child(peerKey).index(j), ...r };
+  });
+  // "If this field is empty or missing, this rule matches all ports" (types.go).
+  const allPorts = !portList || portList.length === 0;
+  const ports = (portList ?? []).map((p, j) => ({
+    index: j,
+    field: field.child('ports').index(j),
+    ...portMatches(p, destinationSpec, port, protocol),
+  }));
+  const peerMatched = allPeers || peers.some((p) => p.matched);
+  const portMatched = allPorts || ports.some((p) => p.matched);
+  return {
+    index,
+    field,
+    allPeers,
+    allPorts,
+    peerMatched,
+    portMatched,
+    matched: peerMatched && portMatched,
+    peers,
+    ports,
+  };
+}
+
+/**
+ * NetworkPolicyPeer. podSelector alone: pods of the policy's namespace. namespaceSelector alone: all pods of
+ * the selected namespaces. Both in ONE peer: pods matching podSelector in namespaces matching
+ * namespaceSelector (AND; as separate list items they are OR). ipBlock: CIDR minus `except`, exclusive with
+ * the selectors (validation: "may not specify both ipBlock and another peer").
+ */
+function peerMatches(
+  p: NetworkPolicyPeer,
+  policyNamespace: string,
+  peer: PolicyPeer,
+): { matched: boolean; detail: string } {
+  const hasSelectors = p.podSelector !== undefined || p.namespaceSelector !== undefined;
+  if (p.ipBlock) {
+    if (hasSelectors) return { matched: false, detail: 'invalid peer: ipBlock together with a selector' };
+    if (!peer.ip) return { matched: false, detail: 'ipBlock: the peer has no known IP' };
+    return ipBlockMatches(p.ipBlock, peer.ip);
+  }
+  if (!hasSelectors) return { matched: false, detail: 'invalid peer: must specify a peer' };
+  if (peer.kind !== 'pod')
+    return { matched: false, detail: 'selectors only match pods, and the peer is external' };
+  if (p.namespaceSelector !== undefined) {
+    const nsLabels = namespaceLabelsOf(peer.namespace, peer.namespaceLabels);
+    if (!matchesLabelSelector(p.namespaceSelector, nsLabels))
+      return { matched: false, detail: `namespaceSelector does not select namespace ${peer.namespace}` };
+  } else if (peer.namespace !== policyNamespace) {
+    return {
+      matched: false,
+      detail: `podSelector alone selects pods of the policy's namespace ${policyNamespace}, not ${peer.namespace}`,
+    };
+  }
+  if (p.podSelector !== undefined && !matchesLabelSelector(p.podSelector, peer.labels))
+    return { matched: false, detail: 'podSelector does not select the pod' };
+  const what =
+    p.podSelector !== undefined && p.namespaceSelector !== undefined
+      ? 'namespaceSelector and podSelector (AND) select the pod'
+      : p.namespaceSelector !== undefined
+        ? `namespaceSelector selects namespace ${peer.namespace}`
+        : 'podSelector selects the pod in the policy namespace';
+  return { matched: true, detail: what };
+}
+
+/**
+ * NetworkPolicyPort: `protocol` (defaulted TCP) must match; no `port` = every port of that protocol; a number
+ * with `endPort` is the inclusive range port..endPort; a name is resolved on the destination pod's container
+ * ports with the same name and protocol (containers, then native sidecars).
+ */
+function portMatches(
+  p: NetworkPolicyPort,
+  destinationSpec: PodSpec | undefined,
+  port: number,
+  protocol: string,
+): { matched: boolean; detail: string; resolved?: readonly number[] | null } {
+  const proto = p.protocol ?? 'TCP';
+  if (proto !== protocol) return { matched: false, detail: `protocol ${proto} is not ${protocol}` };
+  if (p.port === undefined) return { matched: true, detail: `every ${proto} port` };
+  if (typeof p.port === 'number') {
+    if (p.endPort !== undefined) {
+      const matched = port >= p.port && port <= p.endPort;
+      return {
+        matched,
+        detail: `${proto} ${p.port}-${p.endPort} ${matched ? 'includes' : 'excludes'} ${port}`,
+      };
+    }
+    const matched = port === p.port;
+    return { matched, detail: `${proto} ${p.port}${matched ? '' : ` is not ${port}`}` };
+  }
+  const name = p.port;
+  if (!destinationSpec)
+    return {
+      matched: false,
+      detail: `named port "${name}": the destination pod's spec is unknown`,
+      resolved: null,
+    };
+  const resolved = namedContainerPorts(destinationSpec, name, proto);
+  if (resolved.length === 0)
+    return {
+      matched: false,
+      detail: `named port "${name}" (${proto}) is not declared by the destination pod's containers`,
+      resolved,
+    };
+  const matched = resolved.includes(port);
+  return {
+    matched,
+    detail: `named port "${name}" resolves to ${resolved.join(', ')}${matched ? '' : `, not ${port}`}`,
+    resolved,
+  };
+}
+
+function namedContainerPorts(spec: PodSpec, name: string, protocol: string): number[] {
+  const out: number[] = [];
+  const containers = [
+    ...(spec.containers ?? []),
+    ...(spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
+  ];
+  for (const c of containers) {
+    for (const cp of c.ports ?? []) {
+      if (
+        cp.name === name &&
+        (cp.protocol ?? 'TCP') === protocol &&
+        cp.containerPort !== undefined &&
+        !out.includes(cp.containerPort)
+      )
+        out.push(cp.containerPort);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// IP blocks
+// ---------------------------------------------------------------------------------------------------------
+
+interface ParsedIP {
+  readonly v6: boolean;
+  readonly value: bigint;
+}
+
+function parseIPv4(s: string): bigint | null {
+  const parts = s.split('.');
+  if (parts.length !== 4) return null;
+  let v = 0n;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return null;
+    const n = Number(part);
+    if (n > 255) return null;
+    v = (v << 8n) | BigInt(n);
+  }
+  return v;
+}
+
+function parseIPv6(s: string): bigint | null {
+  let text = s;
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.')) {
+    const v4 = parseIPv4(text.slice(lastColon + 1));
+    if (v4 === null) return null;
+    text = `${text.slice(0, lastColon + 1)}${((v4 >> 16n) & 0xffffn).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] ? (halves[0] as string).split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? (halves[1] as string).split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  let v = 0n;
+  for (const g of groups) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+    v = (v << 16n) | BigInt(Number.parseInt(g, 16));
+  }
+  return v;
+}
+
+function parseIP(s: string): ParsedIP | null {
+  if (s.includes(':')) {
+    const v = parseIPv6(s);
+    return v === null ? null : { v6: true, value: v };
+  }
+  const v = parseIPv4(s);
+  return v === null ? null : { v6: false, value: v };
+}
+
+/** Whether `ip` lies in `cidr` (same address family; an invalid CIDR or IP contains nothing). */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const slash = cidr.indexOf('/');
+  if (slash < 0) return false;
+  const base = parseIP(cidr.slice(0, slash));
+  const addr = parseIP(ip);
+  const bitsText = cidr.slice(slash + 1);
+  if (!base || !addr || base.v6 !== addr.v6 || !/^\d{1,3}$/.test(bitsText)) return false;
+  const width = base.v6 ? 128 : 32;
+  const bits = Number(bitsText);
+  if (bits > width) return false;
+  const shift = BigInt(width - bits);
+  return base.value >> shift === addr.value >> shift;
+}
+
+/** IPBlock: inside `cidr` and inside none of the `except` CIDRs. */
+function ipBlockMatches(block: IPBlock, ip: string): { matched: boolean; detail: string } {
+  if (!cidrContains(block.cidr, ip)) return { matched: false, detail: `${ip} is not in ${block.cidr}` };
+  const except = (block.except ?? []).find((e) => cidrContains(e, ip));
+  if (except) return { matched: false, detail: `${ip} is in ${block.cidr} but excepted by ${except}` };
+  return { matched: true, detail: `${ip} is in ${block.cidr}` };
+}

@@ -1,0 +1,205 @@
+/**
+ * Label selection as k8s.io/apimachinery/pkg/labels does it, plus an inverted index so that matching every
+ * Service against every pod costs about the size of the smallest posting list instead of pods x services.
+ */
+import type { LabelSelector, LabelSelectorRequirement, Labels } from '../model/types.js';
+import type { PodInstance } from './workloads.js';
+
+const hasOwn = (o: Labels, k: string): boolean => Object.hasOwn(o, k);
+
+/**
+ * A Service-style equality selector: `labels.Set(selector).AsSelectorPreValidated().Matches(labels)`.
+ * Every key=value must be present (extra pod labels are fine). An empty selector matches everything here, as
+ * `labels.Set{}` does; the EndpointSlice controller never gets that far (an empty Service selector is "none").
+ */
+export function matchesLabels(selector: Labels, labels: Labels | undefined): boolean {
+  for (const key in selector) {
+    if (!hasOwn(selector, key)) continue;
+    if (labels === undefined || !hasOwn(labels, key) || labels[key] !== selector[key]) return false;
+  }
+  return true;
+}
+
+/**
+ * Why `metav1.LabelSelectorAsSelector` would refuse this selector (apimachinery
+ * pkg/apis/meta/v1/helpers.go, labels.NewRequirement), or null when it is well formed.
+ */
+export function labelSelectorError(sel: LabelSelector): string | null {
+  for (const req of sel.matchExpressions ?? []) {
+    const n = req.values?.length ?? 0;
+    switch (req.operator) {
+      case 'In':
+      case 'NotIn':
+        if (n === 0) return `${req.key}: for 'in', 'notin' operators, values set can't be empty`;
+        break;
+      case 'Exists':
+      case 'DoesNotExist':
+        if (n !== 0) return `${req.key}: values set must be empty for exists and does not exist`;
+        break;
+      default:
+        return `"${req.operator}" is not a valid label selector operator`;
+    }
+  }
+  return null;
+}
+
+/** `labels.Requirement.Matches` for one matchExpressions entry. */
+function requirementMatches(req: LabelSelectorRequirement, labels: Labels | undefined): boolean {
+  const has = labels !== undefined && hasOwn(labels, req.key);
+  switch (req.operator) {
+    case 'In':
+      return has && (req.values ?? []).includes(labels[req.key] as string);
+    case 'NotIn':
+      return !has || !(req.values ?? []).includes(labels[req.key] as string);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+    default:
+      return false;
+  }
+}
+
+/**
+ * `metav1.LabelSelectorAsSelector(sel).Matches(labels)`: matchLabels as equality requirements ANDed with
+ * matchExpressions (In, NotIn, Exists, DoesNotExist; NotIn and DoesNotExist match pods without the key).
+ * An empty LabelSelector matches everything; a null/absent one matches nothing (`labels.Nothing()`); a
+ * malformed one (see labelSelectorError) matches nothing, since the API would have returned an error.
+ */
+export function matchesLabelSelector(
+  sel: LabelSelector | null | undefined,
+  labels: Labels | undefined,
+): boolean {
+  if (sel === null || sel === undefined) return false;
+  if (labelSelectorError(sel) !== null) return false;
+  if (sel.matchLabels && !matchesLabels(sel.matchLabels, labels)) return false;
+  for (const req of sel.matchExpressions ?? []) if (!requirementMatches(req, labels)) return false;
+  return true;
+}
+
+/** key=value as one map key; NUL cannot occur in a label key. */
+const term = (key: string, value: string): string => `${key}\u0000${value}`;
+
+/** Posting lists: ascending indexes into PodIndex.pods, so intersections keep input order. */
+class Postings {
+  readonly all: number[] = [];
+  readonly byTerm = new Map<string, number[]>();
+  readonly byKey = new Map<string, number[]>();
+
+  add(i: number, labels: Labels | undefined): void {
+    this.all.push(i);
+    if (!labels) return;
+    for (const key in labels) {
+      if (!hasOwn(labels, key)) continue;
+      push(this.byTerm, term(key, labels[key] as string), i);
+      push(this.byKey, key, i);
+    }
+  }
+}
+
+function push(m: Map<string, number[]>, k: string, i: number): void {
+  const list = m.get(k);
+  if (list) list.push(i);
+  else m.set(k, [i]);
+}
+
+/** Sorted union of ascending lists. */
+function union(lists: readonly (readonly number[])[]): number[] {
+  if (lists.length === 1) return lists[0] as number[];
+  const seen = new Set<number>();
+  for (const l of lists) for (const i of l) seen.add(i);
+  return [...seen].sort((a, b) => a - b);
+}
+
+const EMPTY: readonly number[] = [];
+
+/**
+ * Pods indexed by namespace and label, built once. `select` is the pod lister call of the endpoint controllers
+ * (`podLister.Pods(ns).List(labels.Set(selector).AsSelector())`); `selectBy` serves LabelSelectors
+ * (NetworkPolicy, workload selectors), optionally across all namespaces. Results are in input order.
+ */
+export class PodIndex {
+  private readonly byNamespace = new Map<string, Postings>();
+  private readonly everywhere = new Postings();
+
+  constructor(readonly pods: readonly PodInstance[]) {
+    pods.forEach((p, i) => {
+      let ns = this.byNamespace.get(p.namespace);
+      if (!ns) {
+        ns = new Postings();
+        this.byNamespace.set(p.namespace, ns);
+      }
+      const labels = p.pod.metadata.labels;
+      ns.add(i, labels);
+      this.everywhere.add(i, labels);
+    });
+  }
+
+  /** Every pod in a namespace, in input order. */
+  inNamespace(namespace: string): PodInstance[] {
+    return this.materialise(this.byNamespace.get(namespace)?.all ?? EMPTY);
+  }
+
+  /** The namespaces that hold at least one pod. */
+  namespaces(): string[] {
+    return [...this.byNamespace.keys()];
+  }
+
+  /**
+   * Pods of `namespace` carrying every key=value of a Service selector. An empty or absent selector selects
+   * nothing here: a Service without a selector is not managed by the endpoint controllers (the caller decides).
+   */
+  select(namespace: string, selector: Labels | null | undefined): PodInstance[] {
+    if (!selector) return [];
+    const ns = this.byNamespace.get(namespace);
+    if (!ns) return [];
+    const keys = Object.keys(selector);
+    if (keys.length === 0) return [];
+    let smallest: readonly number[] | undefined;
+    for (const k of keys) {
+      const list = ns.byTerm.get(term(k, selector[k] as string));
+      if (!list) return [];
+      if (!smallest || list.length < smallest.length) smallest = list;
+    }
+    const out: PodInstance[] = [];
+    for (const i of smallest ?? EMPTY) {
+      const p = this.pods[i] as PodInstance;
+      if (keys.length === 1 || matchesLabels(selector, p.pod.metadata.labels)) out.push(p);
+    }
+    return out;
+  }
+
+  /**
+   * Pods matching a LabelSelector, in `namespace` or, with null, in every namespace. The candidates come from
+   * the narrowest posting list that any positive term implies (matchLabels, In, Exists); the full selector is
+   * then checked on each candidate.
+   */
+  selectBy(namespace: string | null, sel: LabelSelector | null | undefined): PodInstance[] {
+    if (!sel || labelSelectorError(sel) !== null) return [];
+    const postings = namespace === null ? this.everywhere : this.byNamespace.get(namespace);
+    if (!postings) return [];
+    let candidates: readonly number[] = postings.all;
+    const narrow = (list: readonly number[]) => {
+      if (list.length < candidates.length) candidates = list;
+    };
+    for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
+      narrow(postings.byTerm.get(term(k, v)) ?? EMPTY);
+    }
+    for (const req of sel.matchExpressions ?? []) {
+      if (req.operator === 'Exists') narrow(postings.byKey.get(req.key) ?? EMPTY);
+      else if (req.operator === 'In') {
+        narrow(union((req.values ?? []).map((v) => postings.byTerm.get(term(req.key, v)) ?? EMPTY)));
+      }
+    }
+    const out: PodInstance[] = [];
+    for (const i of candidates) {
+      const p = this.pods[i] as PodInstance;
+      if (matchesLabelSelector(sel, p.pod.metadata.labels)) out.push(p);
+    }
+    return out;
+  }
+
+  private materialise(list: readonly number[]): PodInstance[] {
+    return list.map((i) => this.pods[i] as PodInstance);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Reads manifests from files, folders (recursively: .yaml, .yml, .json) and `-` (stdin). Unreadable input
+ * becomes a finding, never an exception: the rest is still read.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type { Finding } from '../model/finding.js';
+import type { SourceText } from '../model/load.js';
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+const STDIN = '<stdin>';
+
+export interface ReadResult {
+  readonly sources: SourceText[];
+  readonly findings: Finding[];
+  /** Every input name in reading order, readable or not, so findings can be sorted by it. */
+  readonly order: string[];
+}
+
+const unreadable = (file: string, message: string, fix?: string): Finding => ({
+  rule: 'input-unreadable',
+  severity: 'error',
+  message,
+  object: null,
+  field: null,
+  location: { file, line: 1, column: 1 },
+  ...(fix ? { fix } : {}),
+});
+
+/** A NUL byte in the first 8 KiB: an image, an archive, not YAML. */
+function looksBinary(buf: Buffer): boolean {
+  return buf.subarray(0, 8192).includes(0);
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await walk(p, out);
+    else if (e.isFile() && MANIFEST_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(p);
+  }
+}
+
+function toSource(name: string, buf: Buffer, findings: Finding[]): SourceText | undefined {
+  if (looksBinary(buf)) {
+    findings.push(
+      unreadable(name, 'binary data, not YAML or JSON', 'Pass Kubernetes manifests (YAML or JSON).'),
+    );
+    return undefined;
+  }
+  // Strip a UTF-8 byte order mark: editors on Windows write one and YAML parsers choke on it.
+  const text = buf.toString('utf8').replace(/^\uFEFF/, '');
+  return { name, text };
+}
+
+/** Reads every path in order; folders are expanded in sorted order so output is stable. */
+export async function readSources(
+  paths: readonly string[],
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<ReadResult> {
+  const sources: SourceText[] = [];
+  const findings: Finding[] = [];
+  const order: string[] = [];
+  for (const p of paths) {
+    if (p === '-') {
+      order.push(STDIN);
+      const src = toSource(STDIN, await readStream(stdin), findings);
+      if (src) sources.push(src);
+      continue;
+    }
+    let files: string[];
+    try {
+      const st = await stat(p);
+      if (st.isDirectory()) {
+        files = [];
+        await walk(p, files);
+        if (files.length === 0) {
+          order.push(p);
+          findings.push(unreadable(p, `no .yaml, .yml or .json files in folder ${p}`));
+          continue;
+        }
+      } else files = [p];
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      findings.push(
+        unreadable(
+          p,
+          code === 'ENOENT' ? `no such file or folder: ${p}` : `cannot read ${p}: ${(e as Error).message}`,
+        ),
+      );
+      continue;
+    }
+    for (const f of files) {
+      order.push(f);
+      try {
+        const src = toSource(f, await readFile(f), findings);
+        if (src) sources.push(src);
+      } catch (e) {
+        findings.push(unreadable(f, `cannot read ${f}: ${(e as Error).message}`));
+      }
+    }
+  }
+  return { sources, findings, order };
+}
