@@ -5,11 +5,14 @@
 import { type Finding, severityRank } from './model/finding.js';
 import { loadAll, type SourceText } from './model/load.js';
 import { registeredRules } from './rules/registry.js';
+import type { Rule } from './rules/rule.js';
 import { type RunOptions, runRules } from './rules/run.js';
 import { type GraphOptions, type ResolvedGraph, resolveGraph } from './semantics/graph.js';
 
 export interface CheckOptions extends RunOptions, GraphOptions {
   readonly defaultNamespace?: string;
+  /** The rules to run; every registered rule when absent. */
+  readonly rules?: readonly Rule[];
 }
 
 export interface CheckSummary {
@@ -76,7 +79,7 @@ export function check(
   );
   const graph = resolveGraph(loaded.manifests, options);
   const findings = sortFindings(
-    [...read.findings, ...loaded.findings, ...runRules(graph, registeredRules, options)],
+    [...read.findings, ...loaded.findings, ...runRules(graph, options.rules ?? registeredRules, options)],
     read.order.length > 0 ? read.order : sources.map((s) => s.name),
   );
   return {

@@ -1,11 +1,18 @@
 /**
  * The resolved graph: every semantic derived once from the loaded objects (pods from workloads, the selector
- * index, endpoints per Service, node ports). Rules, trace, graph drawing and the data plane read it; none of
- * them re-derives a semantic.
+ * index, endpoints per Service, node ports, ingress routes). Rules, trace, graph drawing and the data plane
+ * read it; none of them re-derives a semantic.
  */
 import type { Manifest } from '../model/load.js';
-import type { EndpointSlice, Kind } from '../model/types.js';
-import { computeEndpointSlices, mirrorEndpoints } from './endpoints.js';
+import type { EndpointSlice, Kind, Labels } from '../model/types.js';
+import {
+  computeEndpointSlices,
+  type ExcludedPod,
+  mirrorEndpoints,
+  type UnresolvedPort,
+} from './endpoints.js';
+import { type IngressBackendEnv, type IngressRouteTable, ingressRoutes } from './ingress.js';
+import { namespaceLabelsOf } from './network-policy.js';
 import { allocateNodePorts, DEFAULT_NODE_PORT_RANGE, type NodePortRange } from './node-ports.js';
 import { PodIndex } from './selectors.js';
 import { type PodInstance, podsFromManifests } from './workloads.js';
@@ -19,6 +26,12 @@ export interface ServiceView {
   readonly controllerManaged: boolean;
   /** Computed by the controller, or mirrored from hand-written Endpoints / given EndpointSlices. */
   readonly slices: readonly EndpointSlice[];
+  /** Selected pods that got no endpoint, and why. */
+  readonly excluded: readonly ExcludedPod[];
+  /** Service ports FindPort could not resolve on a selected pod. */
+  readonly unresolved: readonly UnresolvedPort[];
+  /** Ready endpoints per Service port index (ready condition true, the port present in the slice). */
+  readonly readyByPort: readonly number[];
 }
 
 export interface GraphOptions {
@@ -33,13 +46,35 @@ export interface ResolvedGraph {
   readonly podIndex: PodIndex;
   readonly services: readonly ServiceView[];
   readonly nodePorts: ReturnType<typeof allocateNodePorts>;
+  /** Every Ingress's routes, whatever its class (rules decide what a class means to them). */
+  readonly ingress: IngressRouteTable;
+  readonly ingressEnv: IngressBackendEnv;
+  /** True when the input holds real Pods with status (a cluster dump): absence then proves something. */
+  readonly hasLivePods: boolean;
   readonly options: Required<Pick<GraphOptions, 'nodePortRange'>> & GraphOptions;
   ofKind<K extends Kind>(kind: K): readonly Manifest<K>[];
   /** A Service by namespace and name. */
   service(namespace: string, name: string): ServiceView | undefined;
+  /** The labels of a namespace, as the API server sets them (kubernetes.io/metadata.name included). */
+  namespaceLabels(namespace: string): Labels;
 }
 
 const key = (ns: string, name: string) => `${ns}/${name}`;
+
+function readyByPort(service: Manifest<'Service'>, slices: readonly EndpointSlice[]): number[] {
+  const ports = service.object.spec.ports ?? [];
+  return ports.map((p) => {
+    let n = 0;
+    for (const s of slices) {
+      const has = (s.ports ?? []).some(
+        (sp) => (sp.name ?? '') === (p.name ?? '') && (sp.protocol ?? 'TCP') === p.protocol,
+      );
+      if (!has) continue;
+      for (const e of s.endpoints) if (e.conditions?.ready !== false) n++;
+    }
+    return n;
+  });
+}
 
 export function resolveGraph(manifests: readonly Manifest[], options: GraphOptions = {}): ResolvedGraph {
   const byKind = new Map<Kind, Manifest[]>();
@@ -53,7 +88,12 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
   const pods = podsFromManifests(manifests, options.nodes ? { nodes: options.nodes } : {});
   const podIndex = new PodIndex(pods);
 
-  // Hand-written endpoints for selectorless Services, mirrored as the EndpointSliceMirroring controller does.
+  const serviceManifests = new Map<string, Manifest<'Service'>>();
+  for (const s of ofKind('Service'))
+    if (!serviceManifests.has(key(s.namespace, s.name))) serviceManifests.set(key(s.namespace, s.name), s);
+
+  // Hand-written endpoints for selectorless Services: given EndpointSlices, or Endpoints mirrored as the
+  // EndpointSliceMirroring controller does.
   const givenSlices = new Map<string, EndpointSlice[]>();
   for (const s of ofKind('EndpointSlice')) {
     const owner = s.object.metadata.labels?.['kubernetes.io/service-name'];
@@ -63,7 +103,8 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
   }
   for (const e of ofKind('Endpoints')) {
     const k = key(e.namespace, e.name);
-    if (!givenSlices.has(k)) givenSlices.set(k, mirrorEndpoints(e));
+    if (!givenSlices.has(k))
+      givenSlices.set(k, mirrorEndpoints(e, { service: serviceManifests.get(k) ?? null }));
   }
 
   const services: ServiceView[] = [];
@@ -72,19 +113,25 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
     const selector = svc.object.spec.selector;
     const hasSelector = !!selector && Object.keys(selector).length > 0;
     const selected = hasSelector ? podIndex.select(svc.namespace, selector) : [];
-    const computed = computeEndpointSlices(
-      svc,
-      selected,
-      options.maxEndpointsPerSlice ? { maxEndpointsPerSlice: options.maxEndpointsPerSlice } : {},
-    );
+    const computed = computeEndpointSlices(svc, selected, {
+      ...(options.maxEndpointsPerSlice ? { maxEndpointsPerSlice: options.maxEndpointsPerSlice } : {}),
+      ...(options.nodes ? { nodes: options.nodes } : {}),
+    });
     const external = svc.object.spec.type === 'ExternalName';
-    const slices = computed.controllerManaged ? computed.slices : external ? [] : (givenSlices.get(key(svc.namespace, svc.name)) ?? []);
+    const slices = computed.controllerManaged
+      ? computed.slices
+      : external
+        ? []
+        : (givenSlices.get(key(svc.namespace, svc.name)) ?? []);
     const view: ServiceView = {
       service: svc,
       selected,
       hasSelector,
       controllerManaged: computed.controllerManaged,
       slices,
+      excluded: computed.excluded,
+      unresolved: computed.unresolved,
+      readyByPort: readyByPort(svc, slices),
     };
     services.push(view);
     if (!byName.has(key(svc.namespace, svc.name))) byName.set(key(svc.namespace, svc.name), view);
@@ -93,15 +140,24 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
   const nodePortRange = options.nodePortRange ?? DEFAULT_NODE_PORT_RANGE;
   const nodePorts = allocateNodePorts(ofKind('Service'), nodePortRange);
 
+  const ingressEnv: IngressBackendEnv = {
+    service: (ns, name) => serviceManifests.get(key(ns, name)),
+    readyEndpoints: (svc, portIndex) => byName.get(key(svc.namespace, svc.name))?.readyByPort[portIndex] ?? 0,
+  };
+  const namespaceLabels = new Map(ofKind('Namespace').map((n) => [n.name, n.object.metadata.labels ?? {}]));
+
   return {
     manifests,
     pods,
     podIndex,
     services,
     nodePorts,
+    ingress: ingressRoutes(ofKind('Ingress'), { ingressClass: null }),
+    ingressEnv,
+    hasLivePods: ofKind('Pod').some((p) => p.object.status?.phase !== undefined),
     options: { ...options, nodePortRange },
     ofKind,
     service: (ns, name) => byName.get(key(ns, name)),
+    namespaceLabels: (ns) => namespaceLabelsOf(ns, namespaceLabels.get(ns)),
   };
 }
-

@@ -90,6 +90,7 @@ export async function readSources(
       } else files = [p];
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
+      order.push(p);
       findings.push(
         unreadable(
           p,

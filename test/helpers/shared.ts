@@ -28,7 +28,8 @@ export function corpusUnits(): { name: string; files: string[] }[] {
     if (folder.name === 'kubernetes__ingress-nginx' || folder.name === 'argoproj__argo-cd') {
       const together = files.filter((f) => f.includes('docker-registry'));
       if (together.length > 0) units.push({ name: `${folder.name}/docker-registry`, files: together });
-      for (const f of files.filter((x) => !together.includes(x))) units.push({ name: `${folder.name}/${f.split('/').pop()}`, files: [f] });
+      for (const f of files.filter((x) => !together.includes(x)))
+        units.push({ name: `${folder.name}/${f.split('/').pop()}`, files: [f] });
     } else units.push({ name: folder.name, files });
   }
   return units;
