@@ -106,6 +106,11 @@ export interface ImageKnowledge {
   readonly argv?: readonly string[];
   /** Program knowledge only: the port may be given as a bare positional argument (`python -m http.server 8080`). */
   readonly positionalPort?: boolean;
+  /** Flags that take a value but are not ports (so a positional port is not confused with their value). */
+  readonly valueFlags?: readonly string[];
+  /** Flags and variables that set the bind address of the first port (`--host 0.0.0.0`). */
+  readonly hostFlags?: readonly string[];
+  readonly hostEnv?: readonly string[];
   /** Where the facts come from: an upstream URL (Dockerfile, entrypoint, docs). */
   readonly source: string;
   readonly note?: string;
@@ -956,6 +961,8 @@ export const programKnowledge: readonly ImageKnowledge[] = [
     match: ['http.server'],
     ports: [tcp(8000, 'http', 'HTTP')],
     positionalPort: true,
+    valueFlags: ['-b', '--bind', '-d', '--directory', '-p', '--protocol'],
+    hostFlags: ['-b', '--bind'],
     source: 'https://docs.python.org/3/library/http.server.html#command-line-interface',
     note: '`python -m http.server [port]`, "By default, the server listens on port 8000".',
   },
@@ -980,6 +987,8 @@ export const programKnowledge: readonly ImageKnowledge[] = [
     ports: [tcp(8000, 'http', 'HTTP', { host: '127.0.0.1' })],
     portFlags: [{ flag: '--port', format: 'port' }],
     portEnv: [{ name: 'UVICORN_PORT', format: 'port' }],
+    hostFlags: ['--host'],
+    hostEnv: ['UVICORN_HOST'],
     source: 'https://www.uvicorn.org/settings/',
     note: '`--host` default 127.0.0.1, `--port` default 8000; settings also read from UVICORN_* variables.',
   },
@@ -993,6 +1002,8 @@ export const programKnowledge: readonly ImageKnowledge[] = [
       { flag: '-p', format: 'port' },
     ],
     portEnv: [{ name: 'FLASK_RUN_PORT', format: 'port' }],
+    hostFlags: ['--host', '-h'],
+    hostEnv: ['FLASK_RUN_HOST'],
     source: 'https://flask.palletsprojects.com/en/stable/cli/',
     note: '`flask run` binds 127.0.0.1:5000; options can be set as FLASK_RUN_<OPTION>.',
   },
