@@ -101,7 +101,11 @@ export interface ImageKnowledge {
   /** Whether `ports` is every port the process binds; default: true when it lists ports, false when not. */
   readonly complete?: boolean;
   /** Without one of these flags or variables the process exits at start, so nothing listens. */
-  readonly requires?: { readonly flags?: readonly string[]; readonly env?: readonly string[]; readonly why: string };
+  readonly requires?: {
+    readonly flags?: readonly string[];
+    readonly env?: readonly string[];
+    readonly why: string;
+  };
   /** Program knowledge only: tokens that must follow the program (`run` for `flask run`). */
   readonly argv?: readonly string[];
   /** Program knowledge only: the port may be given as a bare positional argument (`python -m http.server 8080`). */
@@ -207,7 +211,12 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
   },
   {
     id: 'haproxy',
-    match: ['haproxy', 'haproxytech/haproxy-alpine', 'haproxytech/haproxy-debian', 'haproxytech/haproxy-ubuntu'],
+    match: [
+      'haproxy',
+      'haproxytech/haproxy-alpine',
+      'haproxytech/haproxy-debian',
+      'haproxytech/haproxy-ubuntu',
+    ],
     ports: [],
     configFile: '/usr/local/etc/haproxy/haproxy.cfg (`bind` lines); the image ships no default config',
     configArgs: ['-f'],
@@ -220,8 +229,14 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
     id: 'envoy',
     match: ['envoyproxy/envoy', 'envoyproxy/envoy-distroless'],
     ports: [
-      tcp(10000, 'listener', 'listener_0 of the demo /etc/envoy/envoy.yaml', { config: 'bundled', likely: true }),
-      tcp(9901, 'admin', 'admin interface of the demo /etc/envoy/envoy.yaml', { config: 'bundled', likely: true }),
+      tcp(10000, 'listener', 'listener_0 of the demo /etc/envoy/envoy.yaml', {
+        config: 'bundled',
+        likely: true,
+      }),
+      tcp(9901, 'admin', 'admin interface of the demo /etc/envoy/envoy.yaml', {
+        config: 'bundled',
+        likely: true,
+      }),
     ],
     configFile: 'the bootstrap YAML (static_resources.listeners, admin.address)',
     configArgs: ['-c', '--config-path', '--config-yaml'],
@@ -247,7 +262,11 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
     ports: [tcp(5678, 'http', 'HTTP')],
     portFlags: [{ flag: '-listen', format: 'hostport' }],
     programs: ['http-echo'],
-    requires: { flags: ['-text'], env: ['ECHO_TEXT'], why: 'http-echo exits at start without -text (or ECHO_TEXT)' },
+    requires: {
+      flags: ['-text'],
+      env: ['ECHO_TEXT'],
+      why: 'http-echo exits at start without -text (or ECHO_TEXT)',
+    },
     source: 'https://github.com/hashicorp/http-echo/blob/main/main.go',
     note: '`flag.String("listen", ":5678", ...)`; a missing -text makes it exit with status 127.',
   },
@@ -274,8 +293,7 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
       { flag: '--bind', format: 'hostport' },
     ],
     programs: ['gunicorn'],
-    source:
-      'https://github.com/postmanlabs/httpbin/blob/be1413fb022a3921d4a9b1a63e588199e2106f39/Dockerfile',
+    source: 'https://github.com/postmanlabs/httpbin/blob/be1413fb022a3921d4a9b1a63e588199e2106f39/Dockerfile',
     note: 'CMD ["gunicorn", "-b", "0.0.0.0:80", "httpbin:app", "-k", "gevent"]; EXPOSE 80.',
   },
   {
@@ -363,7 +381,12 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
     ],
     portFlags: [
       { flag: '--web.listen-address', format: 'hostport', appliesTo: 9093 },
-      { flag: '--cluster.listen-address', format: 'hostport', appliesTo: 9094, note: 'empty disables clustering' },
+      {
+        flag: '--cluster.listen-address',
+        format: 'hostport',
+        appliesTo: 9094,
+        note: 'empty disables clustering',
+      },
     ],
     programs: ['alertmanager'],
     source: 'https://github.com/prometheus/alertmanager/blob/main/README.md',
@@ -660,7 +683,10 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
   {
     id: 'zookeeper',
     match: ['zookeeper'],
-    ports: [tcp(2181, 'client', 'client connections'), tcp(8080, 'admin', 'AdminServer (3.5+)', { likely: true })],
+    ports: [
+      tcp(2181, 'client', 'client connections'),
+      tcp(8080, 'admin', 'AdminServer (3.5+)', { likely: true }),
+    ],
     portEnv: [{ name: 'ZOO_PORT', format: 'port', appliesTo: 2181, note: '3.4 images only' }],
     configFile: '/conf/zoo.cfg (clientPort, or `;2181` in server.N lines from ZOO_SERVERS)',
     programs: ['zkServer.sh', 'docker-entrypoint.sh'],
@@ -750,7 +776,10 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
     match: ['registry', 'distribution/distribution'],
     ports: [
       tcp(5000, 'http', 'registry API (http.addr)'),
-      tcp(5001, 'debug', 'debug and Prometheus metrics (http.debug.addr)', { config: 'bundled', likely: true }),
+      tcp(5001, 'debug', 'debug and Prometheus metrics (http.debug.addr)', {
+        config: 'bundled',
+        likely: true,
+      }),
     ],
     portEnv: [
       { name: 'REGISTRY_HTTP_ADDR', format: 'hostport', appliesTo: 5000 },
@@ -946,7 +975,8 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
     configFile: 'the Corefile (server block `.:53`, `prometheus :9153`, `health`, `ready`)',
     configArgs: ['-conf'],
     programs: ['coredns'],
-    source: 'https://github.com/kubernetes/kubernetes/blob/master/cluster/addons/dns/coredns/coredns.yaml.base',
+    source:
+      'https://github.com/kubernetes/kubernetes/blob/master/cluster/addons/dns/coredns/coredns.yaml.base',
     note: 'The Kubernetes Corefile serves `.:53` with `prometheus :9153`, health :8080 and ready :8181; the image EXPOSEs 53 53/udp.',
   },
 ];

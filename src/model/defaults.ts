@@ -63,10 +63,11 @@ export function defaultService(svc: Service): void {
 
 function defaultProbe(probe: Probe | undefined): void {
   if (!probe) return;
-  probe.timeoutSeconds ??= 1;
-  probe.periodSeconds ??= 10;
-  probe.successThreshold ??= 1;
-  probe.failureThreshold ??= 3;
+  // Generated defaulting replaces 0 as well as absent values.
+  probe.timeoutSeconds ||= 1;
+  probe.periodSeconds ||= 10;
+  probe.successThreshold ||= 1;
+  probe.failureThreshold ||= 3;
   if (probe.httpGet) {
     if (!probe.httpGet.path) probe.httpGet.path = '/';
     if (!probe.httpGet.scheme) probe.httpGet.scheme = 'HTTP';
@@ -75,6 +76,12 @@ function defaultProbe(probe: Probe | undefined): void {
 
 function defaultContainer(c: Container): void {
   for (const p of c.ports ?? []) if (!p.protocol) p.protocol = 'TCP';
+  for (const h of [c.lifecycle?.postStart, c.lifecycle?.preStop]) {
+    if (h?.httpGet) {
+      h.httpGet.path ||= '/';
+      h.httpGet.scheme ||= 'HTTP';
+    }
+  }
   defaultProbe(c.livenessProbe);
   defaultProbe(c.readinessProbe);
   defaultProbe(c.startupProbe);

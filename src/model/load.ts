@@ -45,6 +45,8 @@ export interface Manifest<K extends Kind = Kind> {
   readonly namespace: string;
   readonly ref: ObjectRef;
   readonly source: ObjectSource;
+  /** A field could not be decoded into its API type: the API server would stop there (400 BadRequest). */
+  readonly decodeFailed: boolean;
 }
 
 export interface LoadOptions {
@@ -238,7 +240,17 @@ export function loadText(src: SourceText, options: LoadOptions = {}): LoadResult
       if (legacyIngress) convertLegacyIngress(decoded.object);
       const object = decoded.object as unknown as KindMap[Kind];
       applyDefaults(k as Kind, object);
-      manifests.push({ kind: k as Kind, apiVersion: av, object, raw, name, namespace, ref, source });
+      manifests.push({
+        kind: k as Kind,
+        apiVersion: av,
+        object,
+        raw,
+        name,
+        namespace,
+        ref,
+        source,
+        decodeFailed: decoded.errors.length > 0,
+      });
     };
 
     const kind = value.kind;

@@ -15,8 +15,28 @@ export function renderRulesMarkdown(metas: readonly RuleMeta[]): string {
     '',
   ];
   for (const m of metas) {
-    out.push(`## ${m.id}`, '', `Default severity: **${m.severity}**. ${m.description}`, '', m.docs.details, '');
-    out.push('Broken:', '', '```yaml', m.docs.bad, '```', '', 'Fixed:', '', '```yaml', m.docs.good, '```', '');
+    out.push(
+      `## ${m.id}`,
+      '',
+      `Default severity: **${m.severity}**. ${m.description}`,
+      '',
+      m.docs.details,
+      '',
+    );
+    out.push(
+      'Broken:',
+      '',
+      '```yaml',
+      m.docs.bad,
+      '```',
+      '',
+      'Fixed:',
+      '',
+      '```yaml',
+      m.docs.good,
+      '```',
+      '',
+    );
   }
   return out.join('\n');
 }

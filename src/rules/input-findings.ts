@@ -28,9 +28,10 @@ export const inputFindings: readonly RuleMeta[] = [
   {
     id: 'yaml-duplicate-key',
     severity: 'error',
-    description: 'A mapping repeats a key; the API server\'s strict decoding rejects the document.',
+    description: "A mapping repeats a key; the API server's strict decoding rejects the document.",
     docs: {
-      details: 'Lenient parsers silently keep the last value, which hides a port change. portchain reports it and checks the document with the last value.',
+      details:
+        'Lenient parsers silently keep the last value, which hides a port change. portchain reports it and checks the document with the last value.',
       bad: 'ports:\n- port: 80\n  port: 8080',
       good: 'ports:\n- port: 8080',
     },
@@ -58,10 +59,11 @@ export const inputFindings: readonly RuleMeta[] = [
   {
     id: 'api-decode',
     severity: 'error',
-    description: 'A field has the wrong type (`port: eighty`, `value: 3005` for an env var), so the API server cannot decode the object.',
+    description:
+      'A field has the wrong type (`port: eighty`, `value: 3005` for an env var), so the API server cannot decode the object.',
     docs: {
       details:
-        'The API server answers 400 BadRequest with encoding/json\'s words. portchain reports every such field and checks the rest of the object as if the field were unset.',
+        "The API server answers 400 BadRequest with encoding/json's words. portchain reports every such field and checks the rest of the object as if the field were unset.",
       bad: 'env:\n- name: PORT\n  value: 3005',
       good: 'env:\n- name: PORT\n  value: "3005"',
     },

@@ -14,7 +14,12 @@ export interface RunOptions {
 
 function ignoredBy(annotations: Record<string, string> | undefined): Set<string> {
   const v = annotations?.[IGNORE_ANNOTATION];
-  return new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set(
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 /** Runs the rules over the resolved graph; a rule that throws becomes a finding, never a crash. */

@@ -13,7 +13,12 @@
  *   (KEP-3668, calculateRangeOffset).
  *
  * A Service that fails validation is rejected after allocation and its ports are released, as the registry's
- * transaction revert does, so it holds no ports for the Services after it.
+ * transaction revert does, so it holds no ports for the Services after it; so is one whose allocation fails.
+ *
+ * Errors are what the registry returns: `field.Invalid(spec.ports[i].nodePort, port, <allocator error>)`, or an
+ * InternalError ("failed to allocate a nodePort: range is full", "failed to allocate requested HealthCheck
+ * NodePort …"). Upstream's InternalError names no field; here it carries the field it was allocating, so that it
+ * can be located in the source.
  */
 import { type FieldError, invalid } from '../model/field-error.js';
 import { FieldPath } from '../model/field-path.js';
@@ -287,26 +292,53 @@ export function allocateNodePorts(
   services: readonly Manifest<'Service'>[],
   range: NodePortRange = DEFAULT_NODE_PORT_RANGE,
 ): NodePortAllocationResult {
-  const pool = new PortPool(range);
-  const errors: NodePortAllocationError[] = [];
-  const plans: Plan[] = [];
-  for (const m of services) {
-    if (!m.object?.spec) continue;
-    const plan = reserveExplicit(m, pool, errors);
-    if (plan.failed) continue;
-    if (!passesValidation(m)) {
-      // Allocated, then rejected by validation: the transaction is reverted.
-      pool.release(plan.held);
-      continue;
+  // A Service whose auto-allocation fails (range full) is rejected and must not hold its explicit ports
+  // either, which may free them for a later Service: run again without it until nothing new fails.
+  const rejected = new Map<Manifest<'Service'>, NodePortAllocationError[]>();
+  for (;;) {
+    const pool = new PortPool(range);
+    const errors: NodePortAllocationError[] = [];
+    const plans: Plan[] = [];
+    for (const m of services) {
+      if (!m.object?.spec) continue;
+      const earlier = rejected.get(m);
+      if (earlier) {
+        errors.push(...earlier);
+        continue;
+      }
+      const plan = reserveExplicit(m, pool, errors);
+      if (plan.failed) continue;
+      if (!passesValidation(m)) {
+        // Allocated, then rejected by validation: the transaction is reverted.
+        pool.release(plan.held);
+        continue;
+      }
+      plans.push(plan);
     }
-    plans.push(plan);
+    let newlyRejected = false;
+    for (const plan of plans) {
+      const autoErrors: NodePortAllocationError[] = [];
+      allocateAuto(plan, pool, autoErrors);
+      if (plan.failed) {
+        rejected.set(plan.service, autoErrors);
+        newlyRejected = true;
+      }
+    }
+    if (!newlyRejected) return collect(services, plans, errors);
   }
-  for (const plan of plans) allocateAuto(plan, pool, errors);
+}
 
+/** The result, in input order. */
+function collect(
+  services: readonly Manifest<'Service'>[],
+  plans: readonly Plan[],
+  errors: readonly NodePortAllocationError[],
+): NodePortAllocationResult {
+  const order = new Map(services.map((m, i) => [m, i]));
+  const sortedErrors = [...errors].sort((a, b) => (order.get(a.service) ?? 0) - (order.get(b.service) ?? 0));
   const allocations: NodePortAllocation[] = [];
   const healthCheckNodePorts: HealthCheckNodePortAllocation[] = [];
   for (const plan of plans) {
-    if (plan.failed) continue;
     for (const p of plan.ports) {
       allocations.push({
         service: plan.service,
@@ -317,7 +349,7 @@ export function allocateNodePorts(
     }
     if (plan.healthCheck) healthCheckNodePorts.push({ service: plan.service, ...plan.healthCheck });
   }
-  return { allocations, healthCheckNodePorts, errors };
+  return { allocations, healthCheckNodePorts, errors: sortedErrors };
 }
 
 /**
@@ -339,6 +371,23 @@ export function withAllocatedNodePorts(
 }
 
 /**
+ * The validation errors of `m` as the registry filled it (allocated nodePorts and healthCheckNodePort in
+ * place), so validation does not report as missing what the allocator provides.
+ */
+export function serviceValidationErrors(
+  m: Manifest<'Service'>,
+  result: NodePortAllocationResult,
+): FieldError[] {
+  const allocatedHealthCheck = result.healthCheckNodePorts.some((h) => h.service === m);
+  return validateObject(withAllocatedNodePorts(m, result)).filter(
+    // A Service rejected by validation got its healthCheckNodePort before being rejected.
+    (e) =>
+      allocatedHealthCheck ||
+      !(e.reason === 'FieldValueRequired' && e.field.toString() === 'spec.healthCheckNodePort'),
+  );
+}
+
+/**
  * What the API server answers the create of `m`, given `result` from allocateNodePorts over a sequence that
  * includes it: its allocation errors alone, else the validation errors of the object as the registry filled
  * it. Use this rather than validateObject for Services, which alone reports the healthCheckNodePort that a
@@ -347,11 +396,5 @@ export function withAllocatedNodePorts(
 export function serviceCreateErrors(m: Manifest<'Service'>, result: NodePortAllocationResult): FieldError[] {
   const allocationErrors = result.errors.filter((e) => e.service === m).map((e) => e.error);
   if (allocationErrors.length > 0) return allocationErrors;
-  const allocatedHealthCheck = result.healthCheckNodePorts.some((h) => h.service === m);
-  return validateObject(withAllocatedNodePorts(m, result)).filter(
-    // A Service rejected by validation got its healthCheckNodePort before being rejected.
-    (e) =>
-      allocatedHealthCheck ||
-      !(e.reason === 'FieldValueRequired' && e.field.toString() === 'spec.healthCheckNodePort'),
-  );
+  return serviceValidationErrors(m, result);
 }

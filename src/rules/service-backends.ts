@@ -1,0 +1,154 @@
+/**
+ * Shared reading of the Service -> Pods -> container ports links for the Service rules: the distinct pod
+ * templates ("backends") a Service selects, the ports their serving containers declare, and the wording
+ * every message uses. Pure helpers over the resolved graph; nothing here re-derives a semantic.
+ */
+import { FieldPath } from '../model/field-path.js';
+import type { Manifest } from '../model/load.js';
+import type { Container, PodSpec, ServicePort } from '../model/types.js';
+import type { ServiceView } from '../semantics/graph.js';
+import type { PodInstance } from '../semantics/workloads.js';
+
+/** One distinct pod template a Service selects: a workload's replicas share one spec, so they are one backend. */
+export interface Backend {
+  readonly key: string;
+  /** "Deployment web", "StatefulSet db", "Pod web-0", "ReplicaSet web-5d8f" (pods of a cluster dump). */
+  readonly label: string;
+  readonly pods: readonly PodInstance[];
+  /** A representative pod (all pods of a backend share the container ports). */
+  readonly pod: PodInstance;
+}
+
+/**
+ * Pods synthesised from a workload are grouped by that workload. Pods from the input (a cluster dump) are
+ * grouped by their controller ownerReference, so 50 replicas of a ReplicaSet give one finding, not 50.
+ */
+function groupOf(p: PodInstance): { key: string; label: string } {
+  if (p.synthesized) {
+    return {
+      key: `${p.owner.kind}/${p.namespace}/${p.owner.name}`,
+      label: `${p.owner.kind} ${p.owner.name}`,
+    };
+  }
+  const ctl = p.pod.metadata.ownerReferences?.find((r) => r.controller && r.kind && r.name);
+  if (ctl) return { key: `${ctl.kind}/${p.namespace}/${ctl.name}`, label: `${ctl.kind} ${ctl.name}` };
+  return { key: `Pod/${p.namespace}/${p.name}`, label: `Pod ${p.name}` };
+}
+
+const backendCache = new WeakMap<ServiceView, readonly Backend[]>();
+
+/** The distinct backends of a Service, in input order; computed once per view and shared by the rules. */
+export function backendsOf(view: ServiceView): readonly Backend[] {
+  const cached = backendCache.get(view);
+  if (cached) return cached;
+  const byKey = new Map<string, { key: string; label: string; pods: PodInstance[] }>();
+  for (const p of view.selected) {
+    const g = groupOf(p);
+    const entry = byKey.get(g.key);
+    if (entry) entry.pods.push(p);
+    else byKey.set(g.key, { ...g, pods: [p] });
+  }
+  const out = [...byKey.values()].map((b) => ({ ...b, pod: b.pods[0] as PodInstance }));
+  backendCache.set(view, out);
+  return out;
+}
+
+/** The backend key of one pod (to group ServiceView.unresolved and similar per-pod lists). */
+export function backendKeyOf(p: PodInstance): string {
+  return groupOf(p).key;
+}
+
+export interface DeclaredPort {
+  readonly container: string;
+  readonly name?: string;
+  readonly port: number;
+  readonly protocol: string;
+}
+
+/**
+ * The ports of the containers that can serve a Service: spec.containers, then native sidecars (init
+ * containers with restartPolicy Always), as FindPort searches them. Plain init and ephemeral containers
+ * never serve.
+ */
+export function servingContainers(spec: PodSpec): Container[] {
+  return [
+    ...(spec.containers ?? []),
+    ...(spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
+  ];
+}
+
+export function declaredPorts(spec: PodSpec): DeclaredPort[] {
+  const out: DeclaredPort[] = [];
+  for (const c of servingContainers(spec)) {
+    for (const p of c.ports ?? []) {
+      if (p.containerPort === undefined) continue;
+      const d: DeclaredPort = { container: c.name, port: p.containerPort, protocol: p.protocol ?? 'TCP' };
+      out.push(p.name ? { ...d, name: p.name } : d);
+    }
+  }
+  return out;
+}
+
+/** `web/frontend` style reference. */
+export function serviceRef(svc: Manifest<'Service'>): string {
+  return `${svc.namespace}/${svc.name}`;
+}
+
+/** The Service end of a chain: `Service shop/web:80/UDP (dns)`; TCP, the default, is left out. */
+export function servicePortRef(svc: Manifest<'Service'>, sp: ServicePort): string {
+  const proto = sp.protocol && sp.protocol !== 'TCP' ? `/${sp.protocol}` : '';
+  const name = sp.name ? ` (${sp.name})` : '';
+  return `Service ${serviceRef(svc)}:${sp.port}${proto}${name}`;
+}
+
+/** True when `spec.ports[i].targetPort` is written with a value the API server keeps (not absent, 0 or ""). */
+export function targetPortWritten(svc: Manifest<'Service'>, i: number): boolean {
+  const spec = svc.raw.spec as { ports?: { targetPort?: unknown }[] } | undefined;
+  const tp = spec?.ports?.[i]?.targetPort;
+  return tp !== undefined && tp !== null && tp !== 0 && tp !== '';
+}
+
+/** `targetPort 8080`, or `targetPort 8080 (defaulted to port)` when the field is omitted or 0. */
+export function targetPortText(svc: Manifest<'Service'>, i: number, sp: ServicePort): string {
+  const tp = sp.targetPort ?? sp.port;
+  return targetPortWritten(svc, i) ? `targetPort ${tp}` : `targetPort ${tp} (defaulted to port)`;
+}
+
+export const portsField = (i: number): FieldPath => FieldPath.root('spec', 'ports').index(i);
+export const targetPortField = (i: number): FieldPath => portsField(i).child('targetPort');
+
+/** "A", "A and B", "A, B and C", "A, B, C and 2 more". */
+export function listText(items: readonly string[], max = 3): string {
+  if (items.length <= 1) return items[0] ?? '';
+  if (items.length > max) return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * Levenshtein distance, giving up (returning limit + 1) once it exceeds `limit`: enough to spot a typo
+ * without paying for long unrelated strings.
+ */
+export function editDistance(a: string, b: string, limit = 2): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const v = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      cur.push(v);
+      if (v < best) best = v;
+    }
+    if (best > limit) return limit + 1;
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+/** A typo: one edit away, or two for values of 8 characters or more (`fronend` vs `frontend`). */
+export function isTypo(a: string, b: string): boolean {
+  if (a === b) return false;
+  const limit = Math.min(a.length, b.length) >= 8 ? 2 : 1;
+  return editDistance(a, b, limit) <= limit;
+}
