@@ -1,16 +1,34 @@
 /**
- * The thin command layer: parse arguments, read sources, call the pipeline, print, choose the exit code.
- * Exit codes: 0 nothing at or above --fail-on; 1 something is; 2 usage error or nothing could be read.
+ * The thin command layer: parse arguments, load the config file, read sources, call the pipeline, print,
+ * choose the exit code.
+ * Exit codes: 0 nothing at or above --fail-on; 1 something is; 2 usage or config error, a renderer (helm,
+ * kubectl) missing or failing, or nothing could be read.
  */
 import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { check } from '../check.js';
-import { type Finding, type Severity, severityRank } from '../model/finding.js';
+import { type CheckSummary, check, summarize } from '../check.js';
+import {
+  ConfigError,
+  type FailOn,
+  findConfigFile,
+  formatConfigProblem,
+  type LoadedConfig,
+  loadConfigFile,
+} from '../config/config.js';
+import { applyRuleSettings, resolveSettings, SettingsError, type Settings } from '../config/options.js';
+import { type Finding, severityRank } from '../model/finding.js';
+import type { SourceText } from '../model/load.js';
 import { formatEndpointSlicesText } from '../report/endpoints.js';
 import { formatJson } from '../report/json.js';
+import { formatJunit } from '../report/junit.js';
+import { formatSarif } from '../report/sarif.js';
 import { formatText } from '../report/text.js';
-import { parseNodePortRange } from '../semantics/node-ports.js';
-import { readSources } from '../sources/files.js';
+import { allRuleMetas } from '../rules/registry.js';
+import { ToolError } from '../sources/exec.js';
+import { type ReadResult, readSources } from '../sources/files.js';
+import { helmSourceLines, renderHelm } from '../sources/helm.js';
+import { renderKustomize } from '../sources/kustomize.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -22,6 +40,8 @@ export interface Io {
   readonly stdin: NodeJS.ReadableStream;
   readonly isTTY: boolean;
   readonly env: NodeJS.ProcessEnv;
+  /** Where the config file search starts and what SARIF paths are relative to; process.cwd() when absent. */
+  readonly cwd?: string;
 }
 
 const processIo = (): Io => ({
@@ -34,12 +54,25 @@ const processIo = (): Io => ({
 
 class UsageError extends Error {}
 
-/** The package version; src/cli and dist/cli both sit two levels below package.json. */
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+interface PackageJson {
+  readonly version: string;
+  readonly homepage?: string;
+  readonly repository?: string | { readonly url?: string };
+}
 
-type FailOn = Severity | 'never';
+/** package.json; src/cli and dist/cli both sit two levels below it. */
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageJson;
+const VERSION = PACKAGE.version;
+
+/** Where SARIF viewers link the tool to: the homepage, else the repository, else the npm page. */
+function informationUri(): string {
+  if (PACKAGE.homepage) return PACKAGE.homepage;
+  const repo = typeof PACKAGE.repository === 'string' ? PACKAGE.repository : PACKAGE.repository?.url;
+  const https = repo?.replace(/^git\+/, '').replace(/\.git$/, '');
+  return https?.startsWith('https://') ? https : 'https://www.npmjs.com/package/portchain';
+}
+
+const RULE_IDS = allRuleMetas.map((m) => m.id);
 
 function exceeds(findings: readonly Finding[], failOn: FailOn): boolean {
   if (failOn === 'never') return false;
@@ -53,30 +86,126 @@ function useColor(io: Io, flag: boolean | undefined): boolean {
   return io.isTTY;
 }
 
-async function readOrFail(paths: string[], io: Io) {
-  const read = await readSources(paths.length > 0 ? paths : ['.'], io.stdin);
-  return read;
-}
-
 interface CommonOptions {
   format: string;
   namespace?: string;
   color?: boolean;
   nodePortRange?: string;
+  /** A path, `false` for --no-config, undefined to search. */
+  config?: string | false;
+  helm?: string;
+  values?: string[];
+  release?: string;
+  kustomize?: string[];
 }
 
-function graphOptions(o: CommonOptions) {
-  try {
-    return {
-      ...(o.namespace ? { defaultNamespace: o.namespace } : {}),
-      ...(o.nodePortRange ? { nodePortRange: parseNodePortRange(o.nodePortRange) } : {}),
-    };
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+interface CheckFlags extends CommonOptions {
+  failOn?: FailOn;
+  rule?: string[];
+  disable?: string[];
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** --config FILE, else the nearest .portchain.yaml at or above the working directory, unless --no-config. */
+function loadConfig(o: CommonOptions, cwd: string): LoadedConfig | undefined {
+  if (o.config === false) return undefined;
+  if (typeof o.config === 'string') return loadConfigFile(resolve(cwd, o.config), o.config, RULE_IDS);
+  const found = findConfigFile(cwd);
+  if (!found) return undefined;
+  const shown = relative(cwd, found);
+  return loadConfigFile(found, shown === '' ? found : shown, RULE_IDS);
+}
+
+function settingsFor(o: CheckFlags, cwd: string): Settings {
+  if ((o.values?.length || o.release) && !o.helm) throw new UsageError('--values and --release need --helm CHART');
+  const config = loadConfig(o, cwd)?.config ?? {};
+  return resolveSettings(
+    config,
+    {
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+      ...(o.nodePortRange ? { nodePortRange: o.nodePortRange } : {}),
+      ...(o.failOn ? { failOn: o.failOn } : {}),
+      ...(o.rule ? { rules: o.rule } : {}),
+      ...(o.disable ? { disable: o.disable } : {}),
+    },
+    RULE_IDS,
+  );
+}
+
+/** Paths (or `.` when nothing at all is named), then what helm and kustomize render. */
+async function readInputs(paths: string[], o: CommonOptions, io: Io, settings: Settings): Promise<ReadResult> {
+  const rendered: SourceText[] = [];
+  if (o.helm) {
+    const ns = settings.check.defaultNamespace;
+    rendered.push(
+      await renderHelm(
+        {
+          chart: o.helm,
+          ...(o.values ? { values: o.values } : {}),
+          ...(o.release ? { release: o.release } : {}),
+          ...(ns ? { namespace: ns } : {}),
+        },
+        io.env,
+      ),
+    );
   }
+  for (const dir of o.kustomize ?? []) rendered.push(await renderKustomize(dir, io.env));
+  const read =
+    paths.length > 0 || rendered.length === 0
+      ? await readSources(paths.length > 0 ? paths : ['.'], io.stdin)
+      : { sources: [], findings: [], order: [] };
+  return {
+    sources: [...read.sources, ...rendered],
+    findings: read.findings,
+    order: [...read.order, ...rendered.map((s) => s.name)],
+  };
+}
+
+/** Per finding, the Helm template its line was rendered from (`# Source:` comments), when known. */
+function helmTemplates(sources: readonly SourceText[]): (f: Finding) => string | undefined {
+  const byFile = new Map<string, (line: number) => string | undefined>();
+  for (const s of sources) {
+    const lines = helmSourceLines(s.text);
+    if (lines) byFile.set(s.name, lines);
+  }
+  return (f) => (f.location ? byFile.get(f.location.file)?.(f.location.line) : undefined);
+}
+
+function render(
+  format: string,
+  findings: Finding[],
+  summary: CheckSummary,
+  ctx: { io: Io; o: CommonOptions; cwd: string; sources: readonly SourceText[]; objects: Parameters<typeof formatJunit>[2] },
+): string {
+  if (format === 'json') return formatJson(findings, summary);
+  const template = helmTemplates(ctx.sources);
+  if (format === 'sarif') {
+    return formatSarif(findings, {
+      version: VERSION,
+      informationUri: informationUri(),
+      rules: allRuleMetas,
+      cwd: ctx.cwd,
+      properties: (f) => {
+        const t = template(f);
+        return t ? { renderedFrom: t } : undefined;
+      },
+    });
+  }
+  // Text and JUnit are read by people: say which chart template a line of rendered output came from.
+  const shown = findings.map((f) => {
+    const t = template(f);
+    return t ? { ...f, message: `${f.message} (rendered from ${t})` } : f;
+  });
+  if (format === 'junit') return formatJunit(shown, summary, ctx.objects);
+  return formatText(shown, summary, {
+    color: useColor(ctx.io, ctx.o.color),
+    sources: new Map(ctx.sources.map((s) => [s.name, s.text])),
+  });
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const cwd = io.cwd ?? process.cwd();
   const program = new Command('portchain')
     .description('Follow every Kubernetes port link and report the broken ones at file:line.')
     .version(VERSION)
@@ -87,13 +216,20 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const common = (cmd: Command) =>
     cmd
       .argument('[paths...]', 'files, folders (searched for .yaml, .yml, .json) or - for stdin', [])
+      .addOption(new Option('-n, --namespace <ns>', 'namespace for objects that name none'))
+      .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"))
       .addOption(
-        new Option('-n, --namespace <ns>', 'namespace for objects that name none').default(undefined),
+        new Option('--config <file>', 'the config file (default: the nearest .portchain.yaml, up to the repository root)'),
       )
+      .addOption(new Option('--no-config', 'ignore .portchain.yaml files'))
+      .addOption(new Option('--helm <chart>', 'also check what `helm template CHART` renders (helm must be on PATH)'))
+      .addOption(new Option('--values <file>', 'a values file for --helm (repeatable)').argParser(collect))
+      .addOption(new Option('--release <name>', 'the release name for --helm'))
       .addOption(
-        new Option('--node-port-range <range>', "the API server's --service-node-port-range").default(
-          undefined,
-        ),
+        new Option(
+          '-k, --kustomize <dir>',
+          'also check what `kubectl kustomize DIR` renders (kubectl or kustomize must be on PATH; repeatable)',
+        ).argParser(collect),
       )
       .option('--no-color', 'never colour the output (NO_COLOR is honoured too)');
 
@@ -102,32 +238,39 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .command('check')
       .description('report every broken or risky link of the port chain')
       .addOption(
-        new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'),
+        new Option('-f, --format <format>', 'output format')
+          .choices(['text', 'json', 'sarif', 'junit'])
+          .default('text'),
       )
       .addOption(
-        new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity')
-          .choices(['error', 'warning', 'info', 'never'])
-          .default('error'),
-      ),
-  ).action(async (paths: string[], o: CommonOptions & { failOn: FailOn }) => {
-    const read = await readOrFail(paths, io);
-    const result = check(read.sources, graphOptions(o), read);
-    if (o.format === 'json') io.stdout(formatJson(result.findings, result.summary));
-    else {
-      io.stdout(
-        formatText(result.findings, result.summary, {
-          color: useColor(io, o.color),
-          sources: new Map(read.sources.map((s) => [s.name, s.text])),
-        }),
-      );
-    }
-    if (read.sources.length === 0) {
-      io.stderr('portchain: nothing could be read\n');
-      setExit(EXIT_USAGE);
-      return;
-    }
-    setExit(exceeds(result.findings, o.failOn) ? EXIT_FINDINGS : EXIT_OK);
-  });
+        new Option(
+          '--fail-on <severity>',
+          'exit 1 when a finding reaches this severity (default: error, or failOn in the config file)',
+        ).choices(['error', 'warning', 'info', 'never']),
+      )
+      .addOption(new Option('--rule <id>', 'run only this rule (repeatable, or comma-separated)').argParser(collect))
+      .addOption(new Option('--disable <id>', 'do not run this rule (repeatable, or comma-separated)').argParser(collect)),
+  )
+    .addHelpText(
+      'after',
+      '\nRendered charts and kustomizations:\n  helm template ./chart | portchain check -\n  portchain check --helm ./chart --values prod.yaml\n  portchain check -k ./overlays/prod',
+    )
+    .action(async (paths: string[], o: CheckFlags) => {
+      const settings = settingsFor(o, cwd);
+      const read = await readInputs(paths, o, io, settings);
+      const result = check(read.sources, settings.check, read);
+      const findings = applyRuleSettings(result.findings, settings.check);
+      const { errors: _e, warnings: _w, infos: _i, ...counts } = result.summary;
+      const summary = summarize(findings, counts);
+      const objects = result.graph.manifests.map((m) => ({ file: m.source.file, ref: m.ref }));
+      io.stdout(render(o.format, findings, summary, { io, o, cwd, sources: read.sources, objects }));
+      if (read.sources.length === 0) {
+        io.stderr('portchain: nothing could be read\n');
+        setExit(EXIT_USAGE);
+        return;
+      }
+      setExit(exceeds(findings, settings.failOn) ? EXIT_FINDINGS : EXIT_OK);
+    });
 
   common(
     program
@@ -137,14 +280,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'),
       ),
   ).action(async (paths: string[], o: CommonOptions) => {
-    const read = await readOrFail(paths, io);
+    const settings = settingsFor(o, cwd);
+    const read = await readInputs(paths, o, io, settings);
     for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
     if (read.sources.length === 0) {
       io.stderr('portchain: nothing could be read\n');
       setExit(EXIT_USAGE);
       return;
     }
-    const result = check(read.sources, { ...graphOptions(o), only: new Set<string>() });
+    const result = check(read.sources, { ...settings.check, only: new Set<string>() });
     for (const f of result.findings) {
       const at = f.location ? `${f.location.file}:${f.location.line}:${f.location.column}: ` : '';
       io.stderr(`${at}${f.severity} [${f.rule}] ${f.message}\n`);
@@ -155,6 +299,21 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     );
     setExit(EXIT_OK);
   });
+
+  program
+    .command('rules')
+    .description('list every rule: id, default severity, what it reports')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((o: { format: string }) => {
+      if (o.format === 'json') {
+        io.stdout(`${JSON.stringify(allRuleMetas, null, 2)}\n`);
+      } else {
+        const width = Math.max(...allRuleMetas.map((m) => m.id.length));
+        const lines = allRuleMetas.map((m) => `${m.id.padEnd(width)}  ${m.severity.padEnd(7)}  ${m.description}`);
+        io.stdout(`${['RULE'.padEnd(width), 'DEFAULT'.padEnd(7), 'DESCRIPTION'].join('  ')}\n${lines.join('\n')}\n`);
+      }
+      setExit(EXIT_OK);
+    });
 
   return program;
 }
@@ -173,8 +332,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       // --help and --version exit 0; everything else commander rejects is a usage error.
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (e instanceof UsageError) {
-      io.stderr(`portchain: ${e.message}\n`);
+    if (e instanceof ConfigError) {
+      for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof UsageError || e instanceof SettingsError || e instanceof ToolError) {
+      for (const line of e.message.split('\n')) io.stderr(`portchain: ${line}\n`);
       return EXIT_USAGE;
     }
     io.stderr(

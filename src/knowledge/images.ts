@@ -999,7 +999,12 @@ export const programKnowledge: readonly ImageKnowledge[] = [
   {
     id: 'gunicorn',
     match: ['gunicorn'],
-    ports: [tcp(8000, 'http', 'HTTP', { host: '127.0.0.1' })],
+    ports: [
+      tcp(8000, 'http', 'HTTP (a gunicorn.conf.py in the working directory may change it)', {
+        host: '127.0.0.1',
+        likely: true,
+      }),
+    ],
     portFlags: [
       { flag: '-b', format: 'hostport', repeatable: true },
       { flag: '--bind', format: 'hostport', repeatable: true },

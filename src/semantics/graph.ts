@@ -3,8 +3,10 @@
  * index, endpoints per Service, node ports, ingress routes). Rules, trace, graph drawing and the data plane
  * read it; none of them re-derives a semantic.
  */
+
+import type { ImageKnowledge } from '../knowledge/images.js';
 import type { Manifest } from '../model/load.js';
-import type { EndpointSlice, Kind, Labels } from '../model/types.js';
+import type { Container, EndpointSlice, Kind, Labels } from '../model/types.js';
 import {
   computeEndpointSlices,
   type ExcludedPod,
@@ -12,6 +14,7 @@ import {
   type UnresolvedPort,
 } from './endpoints.js';
 import { type IngressBackendEnv, type IngressRouteTable, ingressRoutes } from './ingress.js';
+import { type ConfigLookup, configLookupFor, inferListening, type ListeningInference } from './listening.js';
 import { namespaceLabelsOf } from './network-policy.js';
 import { allocateNodePorts, DEFAULT_NODE_PORT_RANGE, type NodePortRange } from './node-ports.js';
 import { PodIndex } from './selectors.js';
@@ -38,6 +41,10 @@ export interface GraphOptions {
   readonly nodePortRange?: NodePortRange;
   readonly nodes?: readonly string[];
   readonly maxEndpointsPerSlice?: number;
+  /** Image knowledge from the configuration, consulted before the built-in knowledge base. */
+  readonly extraImages?: readonly ImageKnowledge[];
+  /** Where the ingress controller runs (NetworkPolicy rules ask whether it may reach a backend). */
+  readonly ingressNamespace?: string;
 }
 
 export interface ResolvedGraph {
@@ -57,6 +64,13 @@ export interface ResolvedGraph {
   service(namespace: string, name: string): ServiceView | undefined;
   /** The labels of a namespace, as the API server sets them (kubernetes.io/metadata.name included). */
   namespaceLabels(namespace: string): Labels;
+  /** ConfigMaps and Secrets of a namespace, for env resolution. */
+  config(namespace: string): ConfigLookup;
+  /**
+   * Where the process of a container really listens (image knowledge, flags, env), computed once per
+   * container spec: pods of one workload share the answer.
+   */
+  listening(pod: PodInstance, container: Container): ListeningInference;
 }
 
 const key = (ns: string, name: string) => `${ns}/${name}`;
@@ -145,6 +159,25 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
     readyEndpoints: (svc, portIndex) => byName.get(key(svc.namespace, svc.name))?.readyByPort[portIndex] ?? 0,
   };
   const namespaceLabels = new Map(ofKind('Namespace').map((n) => [n.name, n.object.metadata.labels ?? {}]));
+  const configs = new Map<string, ConfigLookup>();
+  const config = (ns: string): ConfigLookup => {
+    let c = configs.get(ns);
+    if (!c) {
+      c = configLookupFor(ns, [...ofKind('ConfigMap'), ...ofKind('Secret')]);
+      configs.set(ns, c);
+    }
+    return c;
+  };
+  // Keyed by the container object: synthesised pods of one workload share their template's containers.
+  const listeningMemo = new WeakMap<Container, ListeningInference>();
+  const listening = (pod: PodInstance, container: Container): ListeningInference => {
+    let l = listeningMemo.get(container);
+    if (!l) {
+      l = inferListening(container, config(pod.namespace), options.extraImages);
+      listeningMemo.set(container, l);
+    }
+    return l;
+  };
 
   return {
     manifests,
@@ -159,5 +192,7 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
     ofKind,
     service: (ns, name) => byName.get(key(ns, name)),
     namespaceLabels: (ns) => namespaceLabelsOf(ns, namespaceLabels.get(ns)),
+    config,
+    listening,
   };
 }

@@ -252,12 +252,14 @@ function resolveEnvDetailed(container: Container, lookup: ConfigLookup): EnvReso
     const base = FieldPath.root('env').index(i);
     const from = e.valueFrom;
     if (!from) {
-      const x = kubeExpand(e.value ?? '', (n) => vars.get(n));
+      const x = kubeExpand(e.value ?? '', envLookup(vars));
       const problem =
         x.unknown.length > 0
           ? `it refers to ${x.unknown.map((n) => `$(${n})`).join(', ')}, whose value is unknown`
           : undefined;
-      vars.set(e.name, { value: x.text, from: `env[${i}].value`, field: base.child('value'), problem });
+      const via = x.used.map((n) => `$(${n}): ${describeVar(n, vars.get(n))}`).join('; ');
+      const from = via ? `env[${i}].value, expanding ${via}` : `env[${i}].value`;
+      vars.set(e.name, { value: x.text, from, field: base.child('value'), problem });
       return;
     }
     const field = base.child('valueFrom');
@@ -344,14 +346,35 @@ function describeVar(name: string, v: ResolvedEnvVar | undefined): string {
   return `${name}=${v.value} from ${v.from}`;
 }
 
+/**
+ * Variables the kubelet adds for each Service of the namespace (enableServiceLinks, on by default):
+ * FOO_SERVICE_HOST, FOO_SERVICE_PORT[_NAME], FOO_PORT, FOO_PORT_80_TCP[_PROTO|_PORT|_ADDR].
+ */
+const SERVICE_LINK =
+  /^[A-Z0-9_]+_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT|PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)$/;
+
+/** Looks a name up in the container env; Service link variables we cannot see count as unknown, not undefined. */
+function envLookup(vars: Map<string, ResolvedEnvVar>): (name: string) => ResolvedEnvVar | undefined {
+  return (name) =>
+    vars.get(name) ??
+    (SERVICE_LINK.test(name)
+      ? {
+          from: 'a Service link variable the kubelet may add (enableServiceLinks)',
+          field: FieldPath.root('env'),
+          problem: 'its value depends on the Services of the namespace',
+        }
+      : undefined);
+}
+
 function argWord(raw: string, field: FieldPath, vars: Map<string, ResolvedEnvVar>): Word {
-  const x = kubeExpand(raw, (n) => vars.get(n));
-  const via = x.used.map((n) => describeVar(n, vars.get(n)));
+  const lookup = envLookup(vars);
+  const x = kubeExpand(raw, lookup);
+  const via = x.used.map((n) => describeVar(n, lookup(n)));
   let problem: string | undefined;
   if (x.missing.length > 0) {
     problem = `${x.missing.map((n) => `$(${n})`).join(', ')} is not defined in the container's env, so the kubelet passes it on literally`;
   } else if (x.unknown.length > 0) {
-    problem = `${x.unknown.map((n) => describeVar(n, vars.get(n))).join('; ')}`;
+    problem = `${x.unknown.map((n) => describeVar(n, lookup(n))).join('; ')}`;
   }
   return { text: x.text, raw, field, shell: false, via, problem };
 }
@@ -850,6 +873,8 @@ interface Profile {
   readonly portEnv: readonly PortEnv[];
   /** Image matched exactly, and nothing else lowers trust. */
   readonly exact: boolean;
+  /** The ports listed are all the process binds (when nothing else says otherwise). */
+  readonly complete: boolean;
 }
 
 /** A port value found in flags or env, aimed at one default port, at all of them, or added. */
@@ -939,6 +964,7 @@ export function inferListening(
         portFlags: variant.portFlags ?? [],
         portEnv: variant.portEnv ?? [],
         exact: match?.exact ?? false,
+        complete: true,
       };
     } else {
       const ports = forTag(knowledge.ports);
@@ -950,10 +976,11 @@ export function inferListening(
           portFlags: knowledge.portFlags ?? [],
           portEnv: knowledge.portEnv ?? [],
           exact: match?.exact ?? false,
+          complete: knowledge.complete ?? ports.length > 0,
         };
       } else if (knowledge.variants) {
         notes.push(`${knowledge.id} runs one of several programs; the command/args do not name a known one`);
-      } else if (knowledge.note) notes.push(`${knowledge.id}: ${knowledge.note}`);
+      }
     }
   }
   if (!profile && inv.program) {
@@ -969,6 +996,7 @@ export function inferListening(
         portFlags: pk.portFlags ?? [],
         portEnv: pk.portEnv ?? [],
         exact: true,
+        complete: pk.complete ?? pk.ports.length > 0,
       };
     }
   }
@@ -1127,6 +1155,11 @@ function fromProfile(
     }
     addFromValue(s, format, v.value, 2, envText(s.name, v), v.field, baseConfidence, v.problem);
   }
+  // PORT set for a server that ignores it: a common mistake worth saying.
+  const portVar = vars.get('PORT');
+  if (k.honoursPORT === false && portVar && profile.ports.length > 0) {
+    notes.push(`PORT (${valueOfVar(portVar)}) does not move ${label}: it does not read PORT`);
+  }
   // Flags in command/args.
   for (const f of profile.portFlags) {
     const hits = findFlag(inv.words, f.flag, f.key);
@@ -1187,7 +1220,8 @@ function fromProfile(
   const evidence: ListeningEvidence[] = [];
   const requiresMissing = k.requires && !requirementMet(k.requires, inv.words, vars);
   if (requiresMissing && k.requires) notes.push(`${k.requires.why}: nothing may be listening`);
-  const allOverride = mergeAll(overrides.filter((o) => o.target === 'all'));
+  const allGroup = topGroup(overrides.filter((o) => o.target === 'all'));
+  const allBad = allGroup.find((o) => o.unknown !== undefined);
   const opaqueMatters = opaque.length > 0 && (profile.portEnv.length > 0 || !!k.honoursPORT);
   const trustDefaults = !configHit && !opaqueMatters && !requiresMissing;
   if (opaqueMatters) notes.push(`${opaque.join(', ')} may set variables ${label} reads for its ports`);
@@ -1195,11 +1229,12 @@ function fromProfile(
   const defaults = profile.ports.filter((p) =>
     p.config === 'custom' ? !!configHit : p.config === 'bundled' ? !configHit : true,
   );
-  if (allOverride && allOverride.unknown === undefined) {
-    for (const p of allOverride.ports) {
-      evidence.push(
-        overrideEvidence(p, 'TCP', allOverride, `${allOverride.because}: ${label} listens on ${p.port}`),
-      );
+  if (allGroup.length > 0 && !allBad) {
+    for (const o of allGroup) {
+      for (const p of o.ports) {
+        if (p.port > 0)
+          evidence.push(overrideEvidence(p, 'TCP', o, `${o.because}: ${label} listens on ${p.port}`));
+      }
     }
   } else {
     const used = new Set<Override>();
@@ -1215,8 +1250,8 @@ function fromProfile(
         if (d.likely || !trustDefaults) confidence = weaker(confidence, 'likely');
         if (requiresMissing || (d.config === 'custom' && !configHit)) confidence = 'unknown';
         let because = `${label} listens on ${d.port}/${d.protocol} by default: ${d.purpose}`;
-        if (allOverride?.unknown !== undefined || o?.unknown !== undefined) {
-          const bad = (o ?? allOverride) as Override;
+        const bad = o ?? allBad;
+        if (bad) {
           confidence = 'unknown';
           because = `${bad.because}, so the port is unknown (${bad.unknown}); ${label}'s default is ${d.port}`;
         } else because += containerPortRemark(container, d.port, d.protocol);
@@ -1226,7 +1261,7 @@ function fromProfile(
           protocol: d.protocol,
           confidence,
           because,
-          field: o?.field ?? allOverride?.field ?? imageField,
+          field: bad?.field ?? imageField,
           ...hostField(host && !ANY_HOST.has(host) ? host : undefined),
         });
         continue;
@@ -1297,12 +1332,7 @@ function fromProfile(
   const ports = uniqueEvidence(evidence);
   const anyUnknown =
     ports.some((p) => p.confidence === 'unknown') || overrides.some((o) => o.unknown !== undefined);
-  const complete =
-    (k.complete ?? profile.ports.length > 0) &&
-    trustDefaults &&
-    !anyUnknown &&
-    !inv.shell &&
-    inv.notes.length === 0;
+  const complete = profile.complete && trustDefaults && !anyUnknown && !inv.shell && inv.notes.length === 0;
   return { ports, complete };
 }
 
@@ -1397,6 +1427,7 @@ function generic(
 ): { ports: ListeningEvidence[]; complete: boolean } {
   const evidence: ListeningEvidence[] = [];
   const who = inv.program ? `${inv.program}` : 'the process';
+  if (runtime?.note && runtime.ports.length === 0) notes.push(`${runtime.id}: ${runtime.note}`);
   if (image && !known) {
     notes.push(`${image} is not a known image: its ports are read from flags and PORT only, by name`);
   }
@@ -1467,7 +1498,7 @@ function generic(
           port: n,
           protocol: 'TCP',
           confidence: 'likely',
-          because: `PORT=${port.value} from ${port.from}; many servers listen on PORT, but ${runtime ? `the ${runtime.id} image does not say what ${who} does` : 'this image is not known to'}`,
+          because: `PORT=${port.value} from ${port.from}; many servers listen on PORT, but ${runtime ? `the ${runtime.id} image does not say whether ${who} does` : 'nothing says this image does'}`,
           field: port.field,
         });
       }

@@ -3,7 +3,7 @@
  * backend, v1 or v1beta1), the exact field each part was written at, and the chain wording of findings.
  * Matching and resolution stay in src/semantics/ingress.ts; this only walks graph.ingress.
  */
-import { FieldPath } from '../../model/field-path.js';
+import type { FieldPath } from '../../model/field-path.js';
 import type { Manifest } from '../../model/load.js';
 import type { IngressBackend, ServicePort } from '../../model/types.js';
 import { validateIngressBackend } from '../../model/validation/index.js';
@@ -46,7 +46,12 @@ function isLegacyBackend(ingress: Manifest<'Ingress'>, field: FieldPath): boolea
  */
 export function serviceBackends(graph: ResolvedGraph): BackendRef[] {
   const out: BackendRef[] = [];
-  const add = (ingress: Manifest<'Ingress'>, backend: IngressBackend, field: FieldPath, route: IngressRoute | null) => {
+  const add = (
+    ingress: Manifest<'Ingress'>,
+    backend: IngressBackend,
+    field: FieldPath,
+    route: IngressRoute | null,
+  ) => {
     const name = backend.service?.name;
     if (!name || validateIngressBackend(backend, field).length > 0) return;
     out.push({ ingress, backend, field, legacy: isLegacyBackend(ingress, field), route, serviceName: name });

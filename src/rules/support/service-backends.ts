@@ -3,11 +3,11 @@
  * templates ("backends") a Service selects, the ports their serving containers declare, and the wording
  * every message uses. Pure helpers over the resolved graph; nothing here re-derives a semantic.
  */
-import { FieldPath } from '../model/field-path.js';
-import type { Manifest } from '../model/load.js';
-import type { Container, PodSpec, ServicePort } from '../model/types.js';
-import type { ServiceView } from '../semantics/graph.js';
-import type { PodInstance } from '../semantics/workloads.js';
+import { FieldPath } from '../../model/field-path.js';
+import type { Manifest } from '../../model/load.js';
+import type { Container, PodSpec, ServicePort } from '../../model/types.js';
+import type { ServiceView } from '../../semantics/graph.js';
+import type { PodInstance } from '../../semantics/workloads.js';
 
 /** One distinct pod template a Service selects: a workload's replicas share one spec, so they are one backend. */
 export interface Backend {

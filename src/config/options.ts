@@ -1,0 +1,110 @@
+/**
+ * Merges the config file and the command line into the options `check` takes. Flags override the file;
+ * each setting that neither names keeps the pipeline's default.
+ */
+import type { CheckOptions } from '../check.js';
+import type { Finding, Severity } from '../model/finding.js';
+import type { RunOptions } from '../rules/run.js';
+import { parseNodePortRange } from '../semantics/node-ports.js';
+import { type FailOn, type PortchainConfig, unknownRuleMessage } from './config.js';
+
+/** Settings the config file carries that CheckOptions has no field for yet; passed through as they are. */
+export interface ConfigExtras {
+  /** Namespace the ingress controller runs in. */
+  readonly ingressNamespace?: string;
+  /** Extra `ImageKnowledge` entries, added to the built-in ones. */
+  readonly extraImages?: readonly Record<string, unknown>[];
+}
+
+export interface CliSettings {
+  readonly namespace?: string;
+  readonly nodePortRange?: string;
+  readonly failOn?: FailOn;
+  /** `--rule`: only these rules run. */
+  readonly rules?: readonly string[];
+  /** `--disable`: these rules do not run. */
+  readonly disable?: readonly string[];
+}
+
+export interface Settings {
+  readonly failOn: FailOn;
+  readonly check: CheckOptions & ConfigExtras;
+}
+
+/** A problem with a flag's value; the CLI reports it as a usage error (exit 2). */
+export class SettingsError extends Error {}
+
+/** `--rule a,b --rule c` → [a, b, c]. */
+export const splitIds = (values: readonly string[] | undefined): string[] =>
+  (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+
+function checkIds(flag: string, ids: readonly string[], known: ReadonlySet<string>): void {
+  const bad = ids.filter((id) => !known.has(id));
+  if (bad.length > 0) {
+    throw new SettingsError(bad.map((id) => `${flag} ${id}: ${unknownRuleMessage(id, [...known])}`).join('\n'));
+  }
+}
+
+/** Rule selection: the file's `rules` (off / a severity), then `--rule` (only these) and `--disable`. */
+export function runOptions(config: PortchainConfig, cli: CliSettings, knownRules: readonly string[]): RunOptions {
+  const known = new Set(knownRules);
+  const only = splitIds(cli.rules);
+  const disable = splitIds(cli.disable);
+  checkIds('--rule', only, known);
+  checkIds('--disable', disable, known);
+  const disabled = new Set<string>();
+  const severities: Record<string, Severity> = {};
+  for (const [id, setting] of Object.entries(config.rules ?? {})) {
+    if (setting === 'off') disabled.add(id);
+    else severities[id] = setting;
+  }
+  // Naming a rule with --rule runs it even when the file turns it off: flags override the file.
+  for (const id of only) disabled.delete(id);
+  for (const id of disable) disabled.add(id);
+  return {
+    ...(only.length > 0 ? { only: new Set(only) } : {}),
+    ...(disabled.size > 0 ? { disabled } : {}),
+    ...(Object.keys(severities).length > 0 ? { severities } : {}),
+  };
+}
+
+export function resolveSettings(
+  config: PortchainConfig,
+  cli: CliSettings,
+  knownRules: readonly string[],
+): Settings {
+  const namespace = cli.namespace ?? config.namespace;
+  const range = cli.nodePortRange ?? config.nodePortRange;
+  let nodePortRange: CheckOptions['nodePortRange'];
+  try {
+    nodePortRange = range === undefined ? undefined : parseNodePortRange(range);
+  } catch (e) {
+    throw new SettingsError(`--node-port-range: ${(e as Error).message}`);
+  }
+  return {
+    failOn: cli.failOn ?? config.failOn ?? 'error',
+    check: {
+      ...runOptions(config, cli, knownRules),
+      ...(namespace ? { defaultNamespace: namespace } : {}),
+      ...(nodePortRange ? { nodePortRange } : {}),
+      ...(config.ingressNamespace ? { ingressNamespace: config.ingressNamespace } : {}),
+      ...(config.images ? { extraImages: config.images } : {}),
+    },
+  };
+}
+
+/**
+ * Applies `disabled` and `severities` to every finding, including those made while reading input
+ * (yaml-syntax, api-decode...), which `runRules` never sees. `only` is not applied to them: input that
+ * could not be checked is always reported unless its id is turned off by name. Idempotent for findings
+ * `runRules` already adjusted.
+ */
+export function applyRuleSettings(findings: readonly Finding[], options: RunOptions): Finding[] {
+  const out: Finding[] = [];
+  for (const f of findings) {
+    if (options.disabled?.has(f.rule)) continue;
+    const severity = options.severities?.[f.rule];
+    out.push(severity && severity !== f.severity ? { ...f, severity } : f);
+  }
+  return out;
+}

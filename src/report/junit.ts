@@ -1,0 +1,113 @@
+/**
+ * JUnit XML for CI test reports: one testsuite "portchain", one testcase per object checked (grouped by
+ * file: classname = file, name = `Kind namespace/name`), plus one per file whose input findings belong to
+ * no object. A testcase with error or warning findings has one <failure> listing all of them: Jenkins,
+ * GitLab and Azure DevOps show only the first <failure> of a testcase, so several would hide findings.
+ * Info findings go to the testcase's <system-out>.
+ */
+import type { CheckSummary } from '../check.js';
+import type { Finding, ObjectRef } from '../model/finding.js';
+
+export interface CheckedObject {
+  readonly file: string;
+  readonly ref: ObjectRef;
+}
+
+interface Case {
+  readonly file: string;
+  readonly name: string;
+  readonly findings: Finding[];
+}
+
+/** Characters XML 1.0 cannot hold at all (controls other than tab/newline/CR, lone surrogates, U+FFFE/F). */
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function escapeXmlText(s: string): string {
+  return s.replace(INVALID_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Attribute values also escape quotes, and line breaks (which parsers would turn into spaces). */
+export function escapeXmlAttr(s: string): string {
+  return escapeXmlText(s)
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
+}
+
+const objectName = (o: ObjectRef) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+const NO_OBJECT = '(file)';
+
+function line(f: Finding): string {
+  const loc = f.location;
+  const at = loc ? `${loc.file}:${loc.line}:${loc.column}: ` : '';
+  return `${at}${f.severity} [${f.rule}] ${f.message}${f.fix ? `\n  fix: ${f.fix}` : ''}`;
+}
+
+/** Testcases in input order: every object, then files whose findings belong to no object. */
+function cases(findings: readonly Finding[], objects: readonly CheckedObject[]): Case[] {
+  const byKey = new Map<string, Case>();
+  const add = (file: string, name: string) => {
+    const key = `${file}\u0000${name}`;
+    let c = byKey.get(key);
+    if (!c) {
+      c = { file, name, findings: [] };
+      byKey.set(key, c);
+    }
+    return c;
+  };
+  for (const o of objects) add(o.file, objectName(o.ref));
+  for (const f of findings) {
+    const file = f.location?.file ?? '<input>';
+    add(file, f.object ? objectName(f.object) : NO_OBJECT).findings.push(f);
+  }
+  return [...byKey.values()];
+}
+
+function testcase(c: Case): { xml: string; failed: boolean } {
+  const failing = c.findings.filter((f) => f.severity !== 'info');
+  const infos = c.findings.filter((f) => f.severity === 'info');
+  const open = `    <testcase classname="${escapeXmlAttr(c.file)}" name="${escapeXmlAttr(c.name)}" file="${escapeXmlAttr(c.file)}" time="0"`;
+  if (failing.length === 0 && infos.length === 0) return { xml: `${open}/>`, failed: false };
+  const out = [`${open}>`];
+  const first = failing[0];
+  if (first) {
+    const errors = failing.filter((f) => f.severity === 'error').length;
+    const more = failing.length > 1 ? ` (and ${failing.length - 1} more)` : '';
+    out.push(
+      `      <failure message="${escapeXmlAttr(`${first.message}${more}`)}" type="${errors > 0 ? 'error' : 'warning'}">${escapeXmlText(failing.map(line).join('\n'))}</failure>`,
+    );
+  }
+  if (infos.length > 0) out.push(`      <system-out>${escapeXmlText(infos.map(line).join('\n'))}</system-out>`);
+  out.push('    </testcase>');
+  return { xml: out.join('\n'), failed: failing.length > 0 };
+}
+
+export function formatJunit(
+  findings: readonly Finding[],
+  summary: CheckSummary,
+  objects: readonly CheckedObject[],
+): string {
+  const rendered = cases(findings, objects).map(testcase);
+  const failures = rendered.filter((r) => r.failed).length;
+  const counts = `tests="${rendered.length}" failures="${failures}" errors="0" skipped="0" time="0"`;
+  const props = [
+    `      <property name="errors" value="${summary.errors}"/>`,
+    `      <property name="warnings" value="${summary.warnings}"/>`,
+    `      <property name="infos" value="${summary.infos}"/>`,
+    `      <property name="files" value="${summary.files}"/>`,
+  ];
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="portchain" ${counts}>`,
+    `  <testsuite name="portchain" ${counts}>`,
+    '    <properties>',
+    ...props,
+    '    </properties>',
+    ...rendered.map((r) => r.xml),
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,152 @@
+import type { ServicePort } from '../model/types.js';
+import { isValidPortName } from '../model/validation/names.js';
+import { findPort } from '../semantics/named-ports.js';
+import type { Rule } from './rule.js';
+import {
+  type Backend,
+  backendKeyOf,
+  backendsOf,
+  declaredPorts,
+  editDistance,
+  listText,
+  servicePortRef,
+  targetPortField,
+} from './support/service-backends.js';
+
+const capitalize = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+
+/** A similar port name: a typo away, or one name a dash-separated part of the other (`http` / `http-web`). */
+function similarName(a: string, b: string): boolean {
+  if (a === b) return false;
+  if (editDistance(a, b, 2) <= 2) return true;
+  return b.split('-').includes(a) || a.split('-').includes(b);
+}
+
+interface Suggestion {
+  readonly notes: readonly string[];
+  /** The targetPort value that was probably meant. */
+  readonly meant?: string;
+}
+
+/**
+ * What the lacking workload declares that was probably meant: the same name with another protocol or in a
+ * container FindPort never searches, a port of the right protocol at the number the name means elsewhere
+ * (or at the Service port), a similar name.
+ */
+function suggestion(
+  b: Backend,
+  sp: ServicePort,
+  name: string,
+  numbersElsewhere: readonly number[],
+): Suggestion {
+  const protocol = sp.protocol ?? 'TCP';
+  const spec = b.pod.pod.spec;
+  const notes: string[] = [];
+  for (const c of spec.initContainers ?? []) {
+    if (c.restartPolicy !== 'Always' && (c.ports ?? []).some((p) => p.name === name))
+      notes.push(
+        `init container ${c.name} of ${b.label} defines ${name}, but only native sidecars (restartPolicy: Always) serve`,
+      );
+  }
+  const ports = declaredPorts(spec);
+  if (ports.length === 0) return { notes: [...notes, `${b.label} declares no container ports at all`] };
+  const otherProto = ports.filter((d) => d.name === name && d.protocol !== protocol);
+  for (const d of otherProto)
+    notes.push(`container ${d.container} of ${b.label} defines ${name} as ${d.port}/${d.protocol}`);
+  const right = ports.filter((d) => d.protocol === protocol);
+  const numbers = new Set([...numbersElsewhere, ...otherProto.map((d) => d.port), sp.port]);
+  const meant =
+    right.find((d) => numbers.has(d.port)) ??
+    right.find((d) => d.name !== undefined && similarName(name, d.name));
+  if (!meant) return { notes };
+  const value = meant.name ?? String(meant.port);
+  notes.push(
+    `did you mean targetPort: ${value}? (container ${meant.container} declares ${meant.port}/${protocol}${meant.name ? ` as ${meant.name}` : ''})`,
+  );
+  return { notes, meant: value };
+}
+
+/**
+ * A named targetPort that some selected workload cannot resolve (FindPort: same name AND protocol, in
+ * containers then native sidecars): those pods get no endpoint for that Service port.
+ */
+export const targetPortNameUnresolved: Rule = {
+  meta: {
+    id: 'target-port-name-unresolved',
+    severity: 'error',
+    description:
+      "A named targetPort is defined (with the Service port's protocol) by no container of some selected pods.",
+    docs: {
+      details:
+        "The EndpointSlice controller resolves a named targetPort per pod (FindPort): the first container port with that name AND the Service port's protocol, in spec.containers then native sidecars. A pod that has none gets no endpoint for that Service port (only that port; its other ports still work). When every selected workload lacks the name, the port has no endpoints and kube-proxy rejects its connections; when only some lack it, the Service works partially, and only the pods of the workloads that define the name receive traffic: the case peers miss when they check only the first pod. portchain names each workload that lacks the name and suggests the port that was probably meant (the same name with the other protocol, the same number, a similar name).",
+      bad: `kind: Deployment
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        ports: [{name: http-web, containerPort: 8080}]
+---
+kind: Service
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: httpweb}]`,
+      good: `kind: Service
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http-web}]`,
+    },
+  },
+  check(ctx) {
+    for (const view of ctx.graph.services) {
+      if (view.unresolved.length === 0) continue;
+      const svc = view.service;
+      const ports = svc.object.spec.ports ?? [];
+      const backends = backendsOf(view);
+      // Lacking backends per Service port, from the endpoint computation.
+      const lackingByPort = new Map<number, Set<string>>();
+      for (const u of view.unresolved) {
+        const set = lackingByPort.get(u.portIndex) ?? new Set<string>();
+        set.add(backendKeyOf(u.pod));
+        lackingByPort.set(u.portIndex, set);
+      }
+      for (const [i, keys] of lackingByPort) {
+        const sp = ports[i];
+        if (!sp || typeof sp.targetPort !== 'string') continue;
+        const name = sp.targetPort;
+        // An invalid name (IANA_SVC_NAME) is rejected by the API server: api-validation reports it.
+        if (isValidPortName(name).length > 0) continue;
+        const protocol = sp.protocol ?? 'TCP';
+        const lacking = backends.filter((b) => keys.has(b.key));
+        const resolving = backends.filter((b) => !keys.has(b.key));
+        const resolvedTo = resolving.map((b) => {
+          const r = findPort(b.pod.pod.spec, sp);
+          return r.ok ? r.port : null;
+        });
+        const numbers = [...new Set(resolvedTo.filter((n): n is number => n !== null))];
+        const hints = lacking.map((b) => suggestion(b, sp, name, numbers));
+        const notes = hints.flatMap((h) => h.notes);
+        const meant = [...new Set(hints.map((h) => h.meant).filter((m): m is string => m !== undefined))];
+        const who = listText(lacking.map((b) => b.label));
+        const chain = `${servicePortRef(svc, sp)} -> targetPort ${name} -> ${who}`;
+        const scope =
+          resolving.length > 0
+            ? `those pods get no endpoint for this port, so the Service works only partially: only the pods of ${listText(resolving.map((b) => b.label))} (which define ${name}) receive its traffic`
+            : 'those pods get no endpoint for this port, so it has no endpoints and kube-proxy rejects its connections';
+        const fix =
+          resolving.length > 0
+            ? `Name the ${protocol} port \`${name}\` in the containers of ${who} too, as ${listText(resolving.map((b) => b.label))} ${resolving.length > 1 ? 'do' : 'does'}.`
+            : meant.length === 1
+              ? `Set targetPort: ${meant[0]}, or name the container's ${protocol} port \`${name}\`.`
+              : `Point targetPort at a ${protocol} container port the pods define (by name or number), or add a ${protocol} port named \`${name}\` to their container.`;
+        ctx.report({
+          manifest: svc,
+          field: targetPortField(i),
+          message: `${chain}: no container defines a ${protocol} port named ${name}; ${scope}${notes.length > 0 ? `. ${capitalize(notes.join('; '))}` : ''}`,
+          fix,
+        });
+      }
+    }
+  },
+};

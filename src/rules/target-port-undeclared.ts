@@ -1,0 +1,111 @@
+import type { PodSpec, Probe } from '../model/types.js';
+import { isValidPortNum } from '../model/validation/names.js';
+import type { Rule } from './rule.js';
+import {
+  type Backend,
+  backendsOf,
+  declaredPorts,
+  listText,
+  servicePortRef,
+  servingContainers,
+  targetPortField,
+  targetPortText,
+} from './support/service-backends.js';
+
+const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+
+function probePort(p: Probe): { how: string; port: number } | null {
+  if (typeof p.tcpSocket?.port === 'number') return { how: 'tcpSocket', port: p.tcpSocket.port };
+  if (typeof p.httpGet?.port === 'number') return { how: 'httpGet', port: p.httpGet.port };
+  if (typeof p.grpc?.port === 'number') return { how: 'grpc', port: p.grpc.port };
+  return null;
+}
+
+/**
+ * A probe of a serving container on this very number: the kubelet connects to the pod IP and port, so a
+ * passing probe shows that the process listens there, declared or not.
+ */
+function probeProof(spec: PodSpec, port: number): string | null {
+  for (const c of servingContainers(spec)) {
+    for (const kind of PROBES) {
+      const probe = c[kind];
+      const p = probe ? probePort(probe) : null;
+      if (p && p.port === port)
+        return `the ${kind.replace('Probe', '')} probe of container ${c.name} (${p.how} ${port})`;
+    }
+  }
+  return null;
+}
+
+/** What the pods do declare, to suggest the port that was probably meant. */
+function declaredHint(b: Backend, protocol: string): string {
+  const declared = declaredPorts(b.pod.pod.spec);
+  if (declared.length === 0) return `${b.label} declares no container ports at all`;
+  const nums = [...new Set(declared.filter((d) => d.protocol === protocol).map((d) => d.port))];
+  if (nums.length === 0) return `${b.label} declares no ${protocol} container port`;
+  return nums.length === 1
+    ? `${b.label} declares only ${nums[0]} (did you mean targetPort: ${nums[0]}?)`
+    : `${b.label} declares ${listText(nums.map(String))}`;
+}
+
+/** A numeric targetPort that no container of the selected pods declares: it routes, but nothing proves a listener. */
+export const targetPortUndeclared: Rule = {
+  meta: {
+    id: 'target-port-undeclared',
+    severity: 'warning',
+    description: 'A numeric targetPort is declared by no container of the selected pods (any protocol).',
+    docs: {
+      details:
+        'A numeric targetPort is used as is: the EndpointSlice controller does not check it against the containers (FindPort), and containerPort is documentation only ("Not specifying a port here DOES NOT prevent that port from being exposed"). So the Service routes to that port, and if nothing listens there every connection is refused. An undeclared port is often a typo or a stale number; declaring it makes the chain checkable. Evaluated per Service port over every distinct workload the Service selects, so a workload that lacks the port is named even when others declare it. When a liveness, readiness or startup probe of the pod uses that number, the kubelet proves the process listens there, and the finding is info. A number declared only with another protocol is service-port-protocol-mismatch.',
+      bad: `kind: Deployment
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        ports: [{containerPort: 8080}]
+---
+kind: Service
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80}]`,
+      good: `kind: Service
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]`,
+    },
+  },
+  check(ctx) {
+    for (const view of ctx.graph.services) {
+      if (!view.controllerManaged || view.selected.length === 0) continue;
+      const svc = view.service;
+      const backends = backendsOf(view);
+      (svc.object.spec.ports ?? []).forEach((sp, i) => {
+        const target = sp.targetPort ?? sp.port;
+        if (typeof target !== 'number' || isValidPortNum(target).length > 0) return;
+        const lacking = backends.filter((b) => !declaredPorts(b.pod.pod.spec).some((d) => d.port === target));
+        if (lacking.length === 0) return;
+        const proofs = lacking.map((b) => probeProof(b.pod.pod.spec, target));
+        const proven = proofs.every((p) => p !== null);
+        const declaring = backends.filter((b) => !lacking.includes(b));
+        const partial =
+          declaring.length > 0
+            ? ` (${listText(declaring.map((b) => b.label))} ${declaring.length > 1 ? 'declare' : 'declares'} it)`
+            : '';
+        const chain = `${servicePortRef(svc, sp)} -> ${targetPortText(svc, i, sp)} -> ${listText(lacking.map((b) => b.label))}`;
+        const proto = sp.protocol ?? 'TCP';
+        const message = proven
+          ? `${chain}: no container declares containerPort ${target}${partial}, but ${listText(proofs as string[])} shows the process listens there; it routes: containerPort is documentation only`
+          : `${chain}: no container declares containerPort ${target}${partial}; it still routes: containerPort is documentation only; if nothing listens on ${target}, connections are refused. ${lacking.map((b) => declaredHint(b, proto)).join('; ')}`;
+        ctx.report({
+          manifest: svc,
+          field: targetPortField(i),
+          message,
+          fix: `Declare containerPort ${target} on the container that listens there (or point targetPort at a declared port), so the chain is explicit.`,
+          ...(proven ? { severity: 'info' as const } : {}),
+        });
+      });
+    }
+  },
+};
