@@ -44,7 +44,9 @@ describe('portchain check', () => {
     const r = await runCli(['check', join(dir, 'svc.yaml')]);
     expect(r.code).toBe(1);
     const file = join(dir, 'svc.yaml');
-    expect(r.stdout).toContain(`${file}:11:5: error [api-validation] Service "web" is invalid: spec.ports[1].name: Required value`);
+    expect(r.stdout).toContain(
+      `${file}:11:5: error [api-validation] Service "web" is invalid: spec.ports[1].name: Required value`,
+    );
     expect(r.stdout).toContain(
       `${file}:12:5: error [api-validation] Service "web" is invalid: spec.ports[1].targetPort: Invalid value: "8443": must contain at least one letter (a-z)`,
     );
@@ -54,7 +56,10 @@ describe('portchain check', () => {
   it('prints the JSON contract', async () => {
     const dir = tempTree({ 'svc.yaml': broken });
     const r = await runCli(['check', dir, '--format', 'json']);
-    const out = JSON.parse(r.stdout) as { findings: Record<string, unknown>[]; summary: Record<string, unknown> };
+    const out = JSON.parse(r.stdout) as {
+      findings: Record<string, unknown>[];
+      summary: Record<string, unknown>;
+    };
     expect(out.summary).toMatchObject({ errors: 2, warnings: 0, infos: 0, objects: 1, files: 1 });
     expect(out.findings[0]).toEqual({
       rule: 'api-validation',
@@ -90,25 +95,85 @@ describe('portchain check', () => {
   });
 
   it('keeps checking the other files when one is junk', async () => {
-    const dir = tempTree({ 'a.yaml': 'ports: [80, 443\n', 'b.bin.yaml': '\u0000\u0001binary', 'c.yaml': broken });
+    const dir = tempTree({
+      'a.yaml': 'ports: [80, 443\n',
+      'b.bin.yaml': '\u0000\u0001binary',
+      'c.yaml': broken,
+    });
     const r = await runCli(['check', dir, '--format', 'json']);
     const rules = JSON.parse(r.stdout).findings.map((f: { rule: string }) => f.rule);
     expect(rules).toEqual(['yaml-syntax', 'input-unreadable', 'api-validation', 'api-validation']);
     expect(r.code).toBe(1);
   });
 
+  it('honours the portchain.dev/ignore annotation per object', async () => {
+    const ignored = (value: string) =>
+      broken.replace('  name: web\n', `  name: web\n  annotations:\n    portchain.dev/ignore: "${value}"\n`);
+    const other = broken.replace('name: web', 'name: api');
+    for (const value of ['api-validation', 'node-port-allocation, api-validation', '*']) {
+      const dir = tempTree({ 'web.yaml': ignored(value), 'api.yaml': other });
+      const r = await runCli(['check', dir, '--format', 'json', '--no-config', '--rule', 'api-validation']);
+      const objects = JSON.parse(r.stdout).findings.map((f: { object: { name: string } }) => f.object.name);
+      expect(objects).toEqual(['api', 'api']);
+      expect(r.code).toBe(1);
+    }
+    const dir = tempTree({ 'web.yaml': ignored('node-port-allocation') });
+    expect((await runCli(['check', dir, '--no-config'])).code).toBe(1);
+  });
+
+  it('exits as for text with --format sarif and junit, and prints only the report on stdout', async () => {
+    const dir = tempTree({ 'svc.yaml': broken });
+    for (const format of ['sarif', 'junit']) {
+      const r = await runCli(['check', dir, '--format', format, '--no-config']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe('');
+      expect(
+        (await runCli(['check', dir, '--format', format, '--fail-on', 'never', '--no-config'])).code,
+      ).toBe(0);
+      const none = await runCli(['check', '/nonexistent/x.yaml', '--format', format, '--no-config']);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toBe('portchain: nothing could be read\n');
+    }
+    expect(JSON.parse((await runCli(['check', dir, '--format', 'sarif'])).stdout).version).toBe('2.1.0');
+  });
+
+  it('documents the helm and kustomize inputs in --help', async () => {
+    const r = await runCli(['check', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('helm template ./chart | portchain check -');
+    for (const flag of [
+      '--helm <chart>',
+      '--values <file>',
+      '--release <name>',
+      '-k, --kustomize <dir>',
+      '--config <file>',
+      '--no-config',
+      '--rule <id>',
+      '--disable <id>',
+    ]) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(
+      'output format (choices: "text", "json", "sarif", "junit"',
+    );
+  });
+
   it('colours only when asked', async () => {
     const dir = tempTree({ 'svc.yaml': broken });
     expect((await runCli(['check', dir])).stdout).not.toContain('\u001b[');
     expect((await runCli(['check', dir], '', { FORCE_COLOR: '1' })).stdout).toContain('\u001b[');
-    expect((await runCli(['check', dir, '--no-color'], '', { FORCE_COLOR: '1' })).stdout).not.toContain('\u001b[');
+    expect((await runCli(['check', dir, '--no-color'], '', { FORCE_COLOR: '1' })).stdout).not.toContain(
+      '\u001b[',
+    );
   });
 });
 
 describe('bin/portchain', () => {
   it('runs from the committed entry point, and as a kubectl plugin', () => {
     const dir = tempTree({ 'svc.yaml': broken });
-    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'portchain'), 'check', dir], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'portchain'), 'check', dir], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('spec.ports[1].name: Required value');
     const v = execFileSync(process.execPath, [join(repoRoot, 'bin', 'kubectl-portchain'), '--version'], {

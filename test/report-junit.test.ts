@@ -74,7 +74,15 @@ function parseXml(xml: string): Element {
 const all = (el: Element, name: string): Element[] =>
   el.children.flatMap((c) => (c.name === name ? [c, ...all(c, name)] : all(c, name)));
 
-const summary: CheckSummary = { errors: 0, warnings: 0, infos: 0, files: 1, documents: 1, objects: 1, skippedKinds: {} };
+const summary: CheckSummary = {
+  errors: 0,
+  warnings: 0,
+  infos: 0,
+  files: 1,
+  documents: 1,
+  objects: 1,
+  skippedKinds: {},
+};
 
 describe('--format junit', () => {
   it('has one testcase per object, and one failure per testcase with errors or warnings', async () => {
@@ -90,7 +98,7 @@ spec:
       'a.yaml': `${svc('ok')}---\n${svc('two', '\n  - port: 81')}`,
       'b.yaml': 'ports: [80, 443\n',
     });
-    const r = await runCli(['check', dir, '--format', 'junit', '--no-config']);
+    const r = await runCli(['check', dir, '--format', 'junit', '--no-config', '--rule', 'api-validation']);
     expect(r.code).toBe(1);
     const suites = parseXml(r.stdout);
     expect(suites.name).toBe('testsuites');
@@ -104,7 +112,9 @@ spec:
     ]);
     const failure = all(cases[1]!, 'failure')[0]!;
     expect(failure.attrs.type).toBe('error');
-    expect(failure.attrs.message).toBe('Service "two" is invalid: spec.ports[0].name: Required value (and 1 more)');
+    expect(failure.attrs.message).toBe(
+      'Service "two" is invalid: spec.ports[0].name: Required value (and 1 more)',
+    );
     expect(failure.text).toBe(
       [
         `${join(dir, 'a.yaml')}:15:5: error [api-validation] Service "two" is invalid: spec.ports[0].name: Required value`,
@@ -124,7 +134,7 @@ spec:
   - port: 80
 `,
     });
-    const r = await runCli(['check', dir, '--format', 'junit', '--no-config']);
+    const r = await runCli(['check', dir, '--format', 'junit', '--no-config', '--rule', 'api-validation']);
     const cases = all(parseXml(r.stdout), 'testcase');
     expect(cases).toHaveLength(1);
     expect(cases[0]!.attrs.name).toBe(`Service default/a<b>&'"c`);
@@ -141,16 +151,22 @@ spec:
       location: { file: 'svc.yaml', line: 2, column: 1 },
       fix: 'Do this & that.',
     });
-    const xml = formatJunit([f('warning', 'bad\u0000 <port>\nsecond line'), f('info', 'fyi & so on')], summary, [
-      { file: 'svc.yaml', ref: { apiVersion: 'v1', kind: 'Service', namespace: 'x', name: 'web' } },
-    ]);
+    const xml = formatJunit(
+      [f('warning', 'bad\u0000 <port>\nsecond line'), f('info', 'fyi & so on')],
+      summary,
+      [{ file: 'svc.yaml', ref: { apiVersion: 'v1', kind: 'Service', namespace: 'x', name: 'web' } }],
+    );
     expect(xml).not.toContain('\u0000');
     const tc = all(parseXml(xml), 'testcase');
     expect(tc).toHaveLength(1);
     const failure = all(tc[0]!, 'failure')[0]!;
     expect(failure.attrs).toEqual({ message: 'bad\uFFFD <port>\nsecond line', type: 'warning' });
-    expect(failure.text).toBe('svc.yaml:2:1: warning [node-port-allocation] bad\uFFFD <port>\nsecond line\n  fix: Do this & that.');
-    expect(all(tc[0]!, 'system-out')[0]!.text).toBe('svc.yaml:2:1: info [node-port-allocation] fyi & so on\n  fix: Do this & that.');
+    expect(failure.text).toBe(
+      'svc.yaml:2:1: warning [node-port-allocation] bad\uFFFD <port>\nsecond line\n  fix: Do this & that.',
+    );
+    expect(all(tc[0]!, 'system-out')[0]!.text).toBe(
+      'svc.yaml:2:1: info [node-port-allocation] fyi & so on\n  fix: Do this & that.',
+    );
     expect(all(parseXml(xml), 'testsuite')[0]!.attrs.failures).toBe('1');
   });
 
@@ -162,5 +178,7 @@ spec:
   it('escapes the five XML specials', () => {
     expect(escapeXmlText(`<a href="x">&'</a>`)).toBe(`&lt;a href="x"&gt;&amp;'&lt;/a&gt;`);
     expect(escapeXmlAttr(`"it's" <&>\n`)).toBe('&quot;it&apos;s&quot; &lt;&amp;&gt;&#10;');
+    // Lone surrogates and U+FFFF are not XML characters; a pair (an emoji) is.
+    expect(escapeXmlText('a\uD800b\uFFFFc\u{1F600}\u0007')).toBe('a\uFFFDb\uFFFDc\u{1F600}\uFFFD');
   });
 });

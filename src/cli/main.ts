@@ -16,7 +16,7 @@ import {
   type LoadedConfig,
   loadConfigFile,
 } from '../config/config.js';
-import { applyRuleSettings, resolveSettings, SettingsError, type Settings } from '../config/options.js';
+import { applyRuleSettings, resolveSettings, type Settings, SettingsError } from '../config/options.js';
 import { type Finding, severityRank } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { formatEndpointSlicesText } from '../report/endpoints.js';
@@ -61,7 +61,9 @@ interface PackageJson {
 }
 
 /** package.json; src/cli and dist/cli both sit two levels below it. */
-const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageJson;
+const PACKAGE = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as PackageJson;
 const VERSION = PACKAGE.version;
 
 /** Where SARIF viewers link the tool to: the homepage, else the repository, else the npm page. */
@@ -118,7 +120,8 @@ function loadConfig(o: CommonOptions, cwd: string): LoadedConfig | undefined {
 }
 
 function settingsFor(o: CheckFlags, cwd: string): Settings {
-  if ((o.values?.length || o.release) && !o.helm) throw new UsageError('--values and --release need --helm CHART');
+  if ((o.values?.length || o.release) && !o.helm)
+    throw new UsageError('--values and --release need --helm CHART');
   const config = loadConfig(o, cwd)?.config ?? {};
   return resolveSettings(
     config,
@@ -134,7 +137,12 @@ function settingsFor(o: CheckFlags, cwd: string): Settings {
 }
 
 /** Paths (or `.` when nothing at all is named), then what helm and kustomize render. */
-async function readInputs(paths: string[], o: CommonOptions, io: Io, settings: Settings): Promise<ReadResult> {
+async function readInputs(
+  paths: string[],
+  o: CommonOptions,
+  io: Io,
+  settings: Settings,
+): Promise<ReadResult> {
   const rendered: SourceText[] = [];
   if (o.helm) {
     const ns = settings.check.defaultNamespace;
@@ -176,7 +184,13 @@ function render(
   format: string,
   findings: Finding[],
   summary: CheckSummary,
-  ctx: { io: Io; o: CommonOptions; cwd: string; sources: readonly SourceText[]; objects: Parameters<typeof formatJunit>[2] },
+  ctx: {
+    io: Io;
+    o: CommonOptions;
+    cwd: string;
+    sources: readonly SourceText[];
+    objects: Parameters<typeof formatJunit>[2];
+  },
 ): string {
   if (format === 'json') return formatJson(findings, summary);
   const template = helmTemplates(ctx.sources);
@@ -219,10 +233,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .addOption(new Option('-n, --namespace <ns>', 'namespace for objects that name none'))
       .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"))
       .addOption(
-        new Option('--config <file>', 'the config file (default: the nearest .portchain.yaml, up to the repository root)'),
+        new Option(
+          '--config <file>',
+          'the config file (default: the nearest .portchain.yaml, up to the repository root)',
+        ),
       )
       .addOption(new Option('--no-config', 'ignore .portchain.yaml files'))
-      .addOption(new Option('--helm <chart>', 'also check what `helm template CHART` renders (helm must be on PATH)'))
+      .addOption(
+        new Option('--helm <chart>', 'also check what `helm template CHART` renders (helm must be on PATH)'),
+      )
       .addOption(new Option('--values <file>', 'a values file for --helm (repeatable)').argParser(collect))
       .addOption(new Option('--release <name>', 'the release name for --helm'))
       .addOption(
@@ -248,8 +267,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           'exit 1 when a finding reaches this severity (default: error, or failOn in the config file)',
         ).choices(['error', 'warning', 'info', 'never']),
       )
-      .addOption(new Option('--rule <id>', 'run only this rule (repeatable, or comma-separated)').argParser(collect))
-      .addOption(new Option('--disable <id>', 'do not run this rule (repeatable, or comma-separated)').argParser(collect)),
+      .addOption(
+        new Option('--rule <id>', 'run only this rule (repeatable, or comma-separated)').argParser(collect),
+      )
+      .addOption(
+        new Option('--disable <id>', 'do not run this rule (repeatable, or comma-separated)').argParser(
+          collect,
+        ),
+      ),
   )
     .addHelpText(
       'after',
@@ -309,8 +334,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         io.stdout(`${JSON.stringify(allRuleMetas, null, 2)}\n`);
       } else {
         const width = Math.max(...allRuleMetas.map((m) => m.id.length));
-        const lines = allRuleMetas.map((m) => `${m.id.padEnd(width)}  ${m.severity.padEnd(7)}  ${m.description}`);
-        io.stdout(`${['RULE'.padEnd(width), 'DEFAULT'.padEnd(7), 'DESCRIPTION'].join('  ')}\n${lines.join('\n')}\n`);
+        const lines = allRuleMetas.map(
+          (m) => `${m.id.padEnd(width)}  ${m.severity.padEnd(7)}  ${m.description}`,
+        );
+        io.stdout(
+          `${['RULE'.padEnd(width), 'DEFAULT'.padEnd(7), 'DESCRIPTION'].join('  ')}\n${lines.join('\n')}\n`,
+        );
       }
       setExit(EXIT_OK);
     });

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { ImageKnowledge, ImagePort } from '../knowledge/images.js';
 import type { Severity } from '../model/finding.js';
 import { parseNodePortRange } from '../semantics/node-ports.js';
 
@@ -28,8 +29,8 @@ export interface PortchainConfig {
   readonly ingressNamespace?: string;
   /** The API server's --service-node-port-range, as written (`30000-32767`). */
   readonly nodePortRange?: string;
-  /** Extra image knowledge entries (format: `ImageKnowledge` in src/knowledge/images.ts), passed through. */
-  readonly images?: readonly Record<string, unknown>[];
+  /** Extra image knowledge, consulted before the built-in entries; `source` and `purpose` default to the file. */
+  readonly images?: readonly ImageKnowledge[];
 }
 
 export interface LoadedConfig {
@@ -90,7 +91,8 @@ let compiled: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   if (!compiled) {
     const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
-    compiled = new Ajv({ allErrors: true, verbose: true }).compile(schema);
+    // useDefaults fills `protocol: TCP` in image ports, as the Kubernetes API defaults container ports.
+    compiled = new Ajv({ allErrors: true, verbose: true, useDefaults: true }).compile(schema);
   }
   return compiled;
 }
@@ -131,7 +133,9 @@ function locate(
     if (node === undefined) return;
     const last = i === segments.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+      );
       if (!pair) {
         node = undefined;
         return;
@@ -167,6 +171,17 @@ function schemaMessage(e: ErrorObject): string {
       return `must be ${p.type === 'object' ? 'a mapping' : p.type === 'array' ? 'a list' : `a ${String(p.type)}`}, not ${describe(e.data)}`;
     case 'pattern':
       return `invalid value ${describe(e.data)}: ${RFC1123_LABEL}`;
+    case 'required':
+      return `"${String(p.missingProperty)}" is required`;
+    case 'minimum':
+      return `must be at least ${String(p.limit)}, not ${describe(e.data)}`;
+    case 'maximum':
+      return `must be at most ${String(p.limit)}, not ${describe(e.data)}`;
+    case 'minItems':
+      return `must list at least ${String(p.limit)} item${p.limit === 1 ? '' : 's'}`;
+    case 'anyOf':
+      // Only `appliesTo` has alternatives.
+      return `must be a port number (1-65535) or "all", not ${describe(e.data)}`;
     case 'maxLength':
       return `must be no more than ${String(p.limit)} characters`;
     case 'minLength':
@@ -224,7 +239,10 @@ export function parseConfig(text: string, file: string, knownRules: readonly str
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
-  const at = (segments: readonly Segment[], atKey: boolean) => ({ file, ...locate(doc, lines, segments, atKey) });
+  const at = (segments: readonly Segment[], atKey: boolean) => ({
+    file,
+    ...locate(doc, lines, segments, atKey),
+  });
 
   for (const e of doc.errors) {
     const { line, col } = lines.linePos(e.pos[0]);
@@ -235,31 +253,52 @@ export function parseConfig(text: string, file: string, knownRules: readonly str
   const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const validate = schemaValidator();
   if (!validate(value)) {
-    for (const e of validate.errors ?? []) {
+    // The branches of an anyOf each fail; its own error says what is allowed.
+    for (const e of (validate.errors ?? []).filter((x) => !x.schemaPath.includes('/anyOf/'))) {
       const segments = pointerSegments(e.instancePath, value);
       const extra = e.keyword === 'additionalProperties';
       if (extra) segments.push(String((e.params as { additionalProperty: string }).additionalProperty));
       problems.push({ ...at(segments, extra), field: renderField(segments), message: schemaMessage(e) });
     }
-    throw new ConfigError(byPosition(problems));
   }
 
+  // What the schema cannot know; checked even when it failed, so one run reports every problem.
   const config = value as PortchainConfig;
+  const rules: unknown = config.rules;
   const known = new Set(knownRules);
-  for (const id of Object.keys(config.rules ?? {})) {
-    if (!known.has(id)) {
-      problems.push({ ...at(['rules', id], true), field: `rules.${id}`, message: unknownRuleMessage(id, knownRules) });
+  if (typeof rules === 'object' && rules !== null && !Array.isArray(rules)) {
+    for (const id of Object.keys(rules).filter((k) => !known.has(k))) {
+      problems.push({
+        ...at(['rules', id], true),
+        field: `rules.${id}`,
+        message: unknownRuleMessage(id, knownRules),
+      });
     }
   }
-  if (config.nodePortRange !== undefined) {
+  if (typeof config.nodePortRange === 'string' && config.nodePortRange !== '') {
     try {
       parseNodePortRange(config.nodePortRange);
     } catch (e) {
-      problems.push({ ...at(['nodePortRange'], false), field: 'nodePortRange', message: (e as Error).message });
+      problems.push({
+        ...at(['nodePortRange'], false),
+        field: 'nodePortRange',
+        message: (e as Error).message,
+      });
     }
   }
   if (problems.length > 0) throw new ConfigError(byPosition(problems));
-  return config;
+  return config.images ? { ...config, images: imagesWithDefaults(config.images, file) } : config;
+}
+
+/** What an image entry must say for the knowledge base, and a config file need not: where it comes from. */
+function imagesWithDefaults(images: readonly ImageKnowledge[], file: string): ImageKnowledge[] {
+  const port = (p: ImagePort): ImagePort => ({ ...p, purpose: p.purpose ?? `declared in ${file}` });
+  return images.map((k) => ({
+    ...k,
+    ports: k.ports.map(port),
+    ...(k.variants ? { variants: k.variants.map((v) => ({ ...v, ports: v.ports.map(port) })) } : {}),
+    source: k.source ?? file,
+  }));
 }
 
 /** Reads and validates one config file; `shown` is the name used in messages. */

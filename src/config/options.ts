@@ -8,14 +8,6 @@ import type { RunOptions } from '../rules/run.js';
 import { parseNodePortRange } from '../semantics/node-ports.js';
 import { type FailOn, type PortchainConfig, unknownRuleMessage } from './config.js';
 
-/** Settings the config file carries that CheckOptions has no field for yet; passed through as they are. */
-export interface ConfigExtras {
-  /** Namespace the ingress controller runs in. */
-  readonly ingressNamespace?: string;
-  /** Extra `ImageKnowledge` entries, added to the built-in ones. */
-  readonly extraImages?: readonly Record<string, unknown>[];
-}
-
 export interface CliSettings {
   readonly namespace?: string;
   readonly nodePortRange?: string;
@@ -28,7 +20,7 @@ export interface CliSettings {
 
 export interface Settings {
   readonly failOn: FailOn;
-  readonly check: CheckOptions & ConfigExtras;
+  readonly check: CheckOptions;
 }
 
 /** A problem with a flag's value; the CLI reports it as a usage error (exit 2). */
@@ -36,17 +28,26 @@ export class SettingsError extends Error {}
 
 /** `--rule a,b --rule c` → [a, b, c]. */
 export const splitIds = (values: readonly string[] | undefined): string[] =>
-  (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function checkIds(flag: string, ids: readonly string[], known: ReadonlySet<string>): void {
   const bad = ids.filter((id) => !known.has(id));
   if (bad.length > 0) {
-    throw new SettingsError(bad.map((id) => `${flag} ${id}: ${unknownRuleMessage(id, [...known])}`).join('\n'));
+    throw new SettingsError(
+      bad.map((id) => `${flag} ${id}: ${unknownRuleMessage(id, [...known])}`).join('\n'),
+    );
   }
 }
 
 /** Rule selection: the file's `rules` (off / a severity), then `--rule` (only these) and `--disable`. */
-export function runOptions(config: PortchainConfig, cli: CliSettings, knownRules: readonly string[]): RunOptions {
+export function runOptions(
+  config: PortchainConfig,
+  cli: CliSettings,
+  knownRules: readonly string[],
+): RunOptions {
   const known = new Set(knownRules);
   const only = splitIds(cli.rules);
   const disable = splitIds(cli.disable);

@@ -19,11 +19,27 @@ interface Case {
   readonly findings: Finding[];
 }
 
-/** Characters XML 1.0 cannot hold at all (controls other than tab/newline/CR, lone surrogates, U+FFFE/F). */
-const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** XML 1.0's Char production: tab, newline, CR and everything from U+0020 but surrogates and U+FFFE/F. */
+function xmlChar(c: number): boolean {
+  return (
+    c === 0x9 ||
+    c === 0xa ||
+    c === 0xd ||
+    (c >= 0x20 && c <= 0xd7ff) ||
+    (c >= 0xe000 && c <= 0xfffd) ||
+    c >= 0x10000
+  );
+}
+
+/** Replaces what XML cannot hold at all (NUL, other controls, lone surrogates) with U+FFFD. */
+function xmlSafe(s: string): string {
+  let out = '';
+  for (const ch of s) out += xmlChar(ch.codePointAt(0)!) ? ch : '\uFFFD';
+  return out;
+}
 
 export function escapeXmlText(s: string): string {
-  return s.replace(INVALID_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return xmlSafe(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Attribute values also escape quotes, and line breaks (which parsers would turn into spaces). */
@@ -79,7 +95,8 @@ function testcase(c: Case): { xml: string; failed: boolean } {
       `      <failure message="${escapeXmlAttr(`${first.message}${more}`)}" type="${errors > 0 ? 'error' : 'warning'}">${escapeXmlText(failing.map(line).join('\n'))}</failure>`,
     );
   }
-  if (infos.length > 0) out.push(`      <system-out>${escapeXmlText(infos.map(line).join('\n'))}</system-out>`);
+  if (infos.length > 0)
+    out.push(`      <system-out>${escapeXmlText(infos.map(line).join('\n'))}</system-out>`);
   out.push('    </testcase>');
   return { xml: out.join('\n'), failed: failing.length > 0 };
 }

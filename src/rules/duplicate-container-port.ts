@@ -13,6 +13,7 @@ import type { FieldPath } from '../model/field-path.js';
 import type { Container, ContainerPort, PodSpec } from '../model/types.js';
 import type { PodInstance } from '../semantics/workloads.js';
 import type { Rule, RuleContext } from './rule.js';
+import { backendKeyOf } from './support/service-backends.js';
 
 interface Declared {
   readonly container: Container;
@@ -43,9 +44,17 @@ function concurrentPorts(spec: PodSpec, specPath: FieldPath): Declared[] {
   return out;
 }
 
-function firstPodPerOwner(pods: readonly PodInstance[]): PodInstance[] {
-  const seen = new Set<PodInstance['owner']>();
-  return pods.filter((p) => (seen.has(p.owner) ? false : (seen.add(p.owner), true)));
+/** One pod per workload (a cluster dump's pods per controller): replicas share one spec. */
+function onePodPerWorkload(pods: readonly PodInstance[]): PodInstance[] {
+  const seen = new Set<string>();
+  const out: PodInstance[] = [];
+  for (const p of pods) {
+    const key = backendKeyOf(p);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out;
 }
 
 const label = (d: Declared) =>
@@ -137,7 +146,7 @@ export const duplicateContainerPort: Rule = {
     },
   },
   check(ctx) {
-    for (const pod of firstPodPerOwner(ctx.graph.pods)) {
+    for (const pod of onePodPerWorkload(ctx.graph.pods)) {
       const declared = concurrentPorts(pod.pod.spec, pod.specPath);
       checkPorts(ctx, pod, declared);
       checkNames(ctx, pod, declared);

@@ -7,13 +7,13 @@
  * (Envoy's admin, the kubelet's) rarely authenticate: they leak internals or accept changes. They belong on a
  * ClusterIP Service, scraped or administered from inside the cluster.
  */
-import { FieldPath } from '../model/field-path.js';
 import type { Manifest } from '../model/load.js';
 import type { ServicePort } from '../model/types.js';
-import type { ResolvedGraph, ServiceView } from '../semantics/graph.js';
+import type { ServiceView } from '../semantics/graph.js';
 import { findPort } from '../semantics/named-ports.js';
-import type { PodInstance } from '../semantics/workloads.js';
 import type { Rule, RuleContext } from './rule.js';
+import { chainHead, resolveBackend, serviceBackends, servicePortField } from './support/ingress-backends.js';
+import { backendsOf, portsField } from './support/service-backends.js';
 
 /**
  * Default ports of metrics, profiling and admin endpoints; only numbers that are (almost) never an application's
@@ -71,11 +71,6 @@ function adminWord(name: string | undefined): string | null {
   return tokens.find((t) => ADMIN_WORDS.has(t)) ?? null;
 }
 
-function firstPodPerOwner(pods: readonly PodInstance[]): PodInstance[] {
-  const seen = new Set<PodInstance['owner']>();
-  return pods.filter((p) => (seen.has(p.owner) ? false : (seen.add(p.owner), true)));
-}
-
 /** Why a Service port is a metrics/admin port: its name, its numbers, or the container port it reaches. */
 function adminReason(view: ServiceView, sp: ServicePort): string | null {
   const named = adminWord(sp.name);
@@ -84,7 +79,10 @@ function adminReason(view: ServiceView, sp: ServicePort): string | null {
     return `its targetPort "${sp.targetPort}"`;
   const known = ADMIN_PORTS.get(sp.port);
   if (known) return `port ${sp.port}, ${known}`;
-  for (const pod of firstPodPerOwner(view.selected)) {
+  // A numeric targetPort is the pod port whatever the pods declare (FindPort uses it as is).
+  const numeric = typeof sp.targetPort === 'number' ? ADMIN_PORTS.get(sp.targetPort) : undefined;
+  if (numeric) return `its targetPort ${sp.targetPort}, ${numeric}`;
+  for (const { pod } of backendsOf(view)) {
     const r = findPort(pod.pod.spec, sp);
     if (!r.ok) continue;
     const declared =
@@ -144,7 +142,7 @@ function checkServices(ctx: RuleContext): void {
       if (!reason) return;
       ctx.report({
         manifest: view.service,
-        field: FieldPath.root('spec', 'ports').index(i),
+        field: portsField(i),
         ...(exposed.restricted ? { severity: 'info' as const } : {}),
         message: `Service ${view.service.name}:${sp.port} (${type}) publishes a metrics/admin port outside the cluster, ${exposed.how}${exposed.restricted ? ` (limited by ${exposed.restricted})` : ''}: ${reason} marks it as one; ${RISK}`,
         fix: 'Serve this port from a separate ClusterIP Service (scrape or administer it from inside the cluster, or with kubectl port-forward), or put it behind authentication and source ranges.',
@@ -153,42 +151,32 @@ function checkServices(ctx: RuleContext): void {
   }
 }
 
-function servicePortOf(graph: ResolvedGraph, ingress: Manifest<'Ingress'>, name: string, port: { name?: string; number?: number }) {
-  const view = graph.service(ingress.namespace, name);
-  const sp = (view?.service.object.spec.ports ?? []).find((p) =>
-    port.name ? p.name === port.name : port.number !== undefined && p.port === port.number,
-  );
-  return view && sp ? { view, sp } : null;
-}
-
 function checkIngresses(ctx: RuleContext): void {
-  const table = ctx.graph.ingress;
-  const entries = [
-    ...table.routes.map((r) => ({ ingress: r.ingress, backend: r.backend, field: r.field, path: r.path })),
-    ...table.defaultBackends.map((d) => ({ ingress: d.ingress, backend: d.backend, field: d.field, path: null })),
-  ];
-  for (const e of entries) {
-    const segment = (e.path ?? '')
+  for (const ref of serviceBackends(ctx.graph)) {
+    const path = ref.route?.path ?? null;
+    const res = resolveBackend(ctx.graph, ref);
+    const view = res.service ? ctx.graph.service(res.service.namespace, res.service.name) : undefined;
+    const reason = view && res.servicePort ? adminReason(view, res.servicePort) : null;
+    const where = path === null ? chainHead(ref) : `${chainHead(ref)} (path ${path})`;
+    if (reason) {
+      ctx.report({
+        manifest: ref.ingress,
+        field: servicePortField(ref),
+        message: `${where} publishes a metrics/admin port through the ingress controller: ${reason} marks it as one; ${RISK}`,
+        fix: 'Route the Ingress to the application port only, and keep metrics and admin ports on ClusterIP Services.',
+      });
+      continue;
+    }
+    const segment = (path ?? '')
       .toLowerCase()
       .split('/')
       .find((s) => ADMIN_PATH_SEGMENTS.has(s));
-    const svc = e.backend.service;
-    const target = svc?.name && svc.port ? servicePortOf(ctx.graph, e.ingress, svc.name, svc.port) : null;
-    const reason = target ? adminReason(target.view, target.sp) : null;
-    const backendText = svc?.name ? `Service ${svc.name}:${svc.port?.name ?? svc.port?.number ?? '?'}` : 'its backend';
-    if (reason && target) {
+    if (segment && ref.route) {
       ctx.report({
-        manifest: e.ingress,
-        field: e.path === null ? e.field.child('service', 'port') : e.field.child('backend', 'service', 'port'),
-        message: `Ingress ${e.ingress.name}${e.path === null ? ' (defaultBackend)' : ` path ${e.path}`} -> ${backendText} publishes a metrics/admin port through the ingress controller: ${reason} marks it as one; ${RISK}`,
-        fix: 'Route the Ingress to the application port only, and keep metrics and admin ports on ClusterIP Services.',
-      });
-    } else if (segment && e.path !== null) {
-      ctx.report({
-        manifest: e.ingress,
-        field: e.field.child('path'),
-        message: `Ingress ${e.ingress.name} path ${e.path} -> ${backendText} publishes a /${segment} endpoint through the ingress controller; ${RISK}`,
-        fix: `Remove the ${e.path} path from the Ingress (scrape or administer it from inside the cluster), or put it behind authentication.`,
+        manifest: ref.ingress,
+        field: ref.route.field.child('path'),
+        message: `${where} publishes a /${segment} endpoint through the ingress controller; ${RISK}`,
+        fix: `Remove the ${path} path from the Ingress (scrape or administer it from inside the cluster), or put it behind authentication.`,
       });
     }
   }

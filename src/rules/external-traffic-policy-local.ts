@@ -10,8 +10,8 @@
  */
 import { FieldPath } from '../model/field-path.js';
 import type { ServiceView } from '../semantics/graph.js';
-import type { PodInstance } from '../semantics/workloads.js';
 import type { Rule, RuleContext } from './rule.js';
+import { backendsOf } from './support/service-backends.js';
 
 const EXTERNAL_TYPES = new Set(['NodePort', 'LoadBalancer']);
 
@@ -30,19 +30,16 @@ function readyEndpointNodes(view: ServiceView): { nodes: string[]; ready: number
   return { nodes: [...nodes].sort(), ready };
 }
 
-/** Each workload's share of the selected pods: a DaemonSet covers every node it runs on, others `replicas`. */
-function ownerNotes(selected: readonly PodInstance[]): string[] {
-  const counts = new Map<PodInstance['owner'], number>();
-  for (const p of selected) counts.set(p.owner, (counts.get(p.owner) ?? 0) + 1);
+/** Each workload's share of the selected pods: a DaemonSet covers every node it runs on, others their pods. */
+function ownerNotes(view: ServiceView): string[] {
   const notes: string[] = [];
-  for (const [owner, n] of counts) {
-    if (owner.kind === 'DaemonSet') {
+  for (const b of backendsOf(view)) {
+    const n = b.pods.length;
+    if (b.label.startsWith('DaemonSet ')) {
+      notes.push(`${b.label} runs a pod on every node it schedules to, and each of those nodes answers`);
+    } else if (b.pod.synthesized || n > 1) {
       notes.push(
-        `DaemonSet ${owner.name} runs a pod on every node it schedules to, and each of those nodes answers`,
-      );
-    } else if (owner.kind !== 'Pod') {
-      notes.push(
-        `${owner.kind} ${owner.name} runs ${n} pod${n === 1 ? '' : 's'}, so at most ${n} node${n === 1 ? '' : 's'} answer${n === 1 ? 's' : ''}`,
+        `${b.label} runs ${n} pod${n === 1 ? '' : 's'}, so at most ${n} node${n === 1 ? '' : 's'} answer${n === 1 ? 's' : ''}`,
       );
     }
   }
@@ -61,7 +58,7 @@ function endpointSentence(ctx: RuleContext, view: ServiceView): string {
     nodes.length === 0
       ? `${ready} ready endpoint${ready === 1 ? '' : 's'} with no nodeName`
       : `ready endpoints on ${nodes.length}${known ? ` of the ${known.length} given` : ''} node${nodes.length === 1 && !known ? '' : 's'} (${nodes.join(', ')}${synthesized && !known ? ', where portchain places the workloads' : ''})`;
-  const notes = ownerNotes(view.selected);
+  const notes = ownerNotes(view);
   return `With the pods the input gives: ${where}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}.`;
 }
 

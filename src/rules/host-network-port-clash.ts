@@ -19,6 +19,7 @@ import type { Container, PodSpec } from '../model/types.js';
 import { formatNodePortRange } from '../semantics/node-ports.js';
 import type { PodInstance } from '../semantics/workloads.js';
 import type { Rule, RuleContext } from './rule.js';
+import { backendKeyOf } from './support/service-backends.js';
 
 type Placement =
   | { readonly kind: 'every'; readonly restricted: boolean }
@@ -27,6 +28,8 @@ type Placement =
 
 interface Binding {
   readonly owner: Manifest;
+  /** The workload (a cluster dump's pods: their controller), to report once per pair of workloads. */
+  readonly workload: string;
   readonly pods: number;
   readonly placement: Placement;
   readonly container: Container;
@@ -85,6 +88,7 @@ function bindingsOf(pod: PodInstance, pods: number): Binding[] {
         const base = pod.specPath.child(key).index(i).child('ports').index(j);
         out.push({
           owner: pod.owner,
+          workload: backendKeyOf(pod),
           pods,
           placement,
           container,
@@ -150,7 +154,7 @@ function reportClashes(ctx: RuleContext, bindings: readonly Binding[]): void {
     for (const a of earlier) {
       if (a.owner === b.owner || !overlap(a, b)) continue;
       const s = shared(a.placement, b.placement);
-      const pair = `${ownerKey(a.owner)}|${ownerKey(b.owner)}|${key}`;
+      const pair = `${a.workload}|${b.workload}|${key}`;
       if (!s || reported.has(pair)) continue;
       reported.add(pair);
       ctx.report({
@@ -183,7 +187,7 @@ function reportNodePorts(ctx: RuleContext, bindings: readonly Binding[]): void {
   const seen = new Set<string>();
   for (const b of bindings) {
     const key = `${b.port}/${b.protocol}`;
-    const dedupe = `${ownerKey(b.owner)}|${key}`;
+    const dedupe = `${b.workload}|${key}`;
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
     const taken = explicit.get(key);

@@ -10,16 +10,21 @@ import type { FieldPath } from '../model/field-path.js';
 import type { Container, PodSpec } from '../model/types.js';
 import type { PodInstance } from '../semantics/workloads.js';
 import type { Rule } from './rule.js';
+import { backendKeyOf } from './support/service-backends.js';
 
-/** One pod per workload: replicas share one spec, so the finding is per workload and container. */
-function distinctOwners(pods: readonly PodInstance[]): Map<PodInstance['owner'], PodInstance[]> {
-  const out = new Map<PodInstance['owner'], PodInstance[]>();
+/**
+ * Pods grouped by workload (a cluster dump's pods by their controller): replicas share one spec, so the finding
+ * is per workload and container.
+ */
+function podGroups(pods: readonly PodInstance[]): PodInstance[][] {
+  const out = new Map<string, PodInstance[]>();
   for (const p of pods) {
-    const list = out.get(p.owner);
+    const key = backendKeyOf(p);
+    const list = out.get(key);
     if (list) list.push(p);
-    else out.set(p.owner, [p]);
+    else out.set(key, [p]);
   }
-  return out;
+  return [...out.values()];
 }
 
 function* containersOf(
@@ -37,8 +42,15 @@ function* containersOf(
   }
 }
 
-function replicasNote(owner: PodInstance['owner'], n: number, port: string): string {
-  if (owner.kind === 'Pod' || n <= 1) return '';
+/** A DaemonSet's pod: synthesised from one, or (cluster dump) controlled by one. */
+function isDaemonSetPod(pod: PodInstance): boolean {
+  if (pod.owner.kind === 'DaemonSet') return true;
+  return (pod.pod.metadata.ownerReferences ?? []).some((r) => r.controller && r.kind === 'DaemonSet');
+}
+
+function replicasNote(pod: PodInstance, n: number, port: string): string {
+  const owner = pod.owner;
+  if (!pod.synthesized || n <= 1) return '';
   return ` (${n} pods of ${owner.kind} ${owner.name} need ${n} distinct nodes with ${port} free; the scheduler leaves the rest Pending)`;
 }
 
@@ -79,8 +91,9 @@ spec:
     },
   },
   check(ctx) {
-    for (const [owner, pods] of distinctOwners(ctx.graph.pods)) {
+    for (const pods of podGroups(ctx.graph.pods)) {
       const pod = pods[0] as PodInstance;
+      const owner = pod.owner;
       const spec = pod.pod.spec;
       // hostNetwork: the container's ports are the node's ports; hostPort must equal containerPort (the API
       // server defaults it so in Pods, and rejects any other value), so it says nothing more.
@@ -90,11 +103,11 @@ spec:
           if (!p.hostPort) return;
           const proto = p.protocol ?? 'TCP';
           const bind = `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}/${proto}`;
-          const daemon = owner.kind === 'DaemonSet';
+          const daemon = isDaemonSetPod(pod);
           const who = `${owner.kind} ${owner.name} ${init ? 'init container' : 'container'} "${container.name}" port ${p.containerPort ?? '?'}/${proto}`;
           const message = daemon
             ? `${who}: hostPort ${p.hostPort} publishes the port on every node the DaemonSet runs on (node IP:${p.hostPort} -> this pod), bypassing Services. A DaemonSet runs one pod per node anyway, so this is the usual node-agent or ingress-controller pattern; make sure port ${bind} is meant to be open on every node.`
-            : `${who}: hostPort ${p.hostPort} binds ${bind} on every node a pod lands on, so only one such pod fits per node${replicasNote(owner, pods.length, bind)}, and clients must find the node while traffic bypasses Services. This is Docker's \`-p ${p.hostPort}:${p.containerPort ?? p.hostPort}\`; in Kubernetes, expose a port with a Service; hostPort is not how you publish a port.`;
+            : `${who}: hostPort ${p.hostPort} binds ${bind} on every node a pod lands on, so only one such pod fits per node${replicasNote(pod, pods.length, bind)}, and clients must find the node while traffic bypasses Services. This is Docker's \`-p ${p.hostPort}:${p.containerPort ?? p.hostPort}\`; in Kubernetes, expose a port with a Service; hostPort is not how you publish a port.`;
           ctx.report({
             manifest: owner,
             field: path.child('ports').index(j).child('hostPort'),

@@ -27,7 +27,9 @@ interface Cause {
 
 /** A cluster dump that holds the real pods of this namespace: their absence is proof. */
 function liveNamespace(graph: ResolvedGraph, ns: string): boolean {
-  return graph.hasLivePods && graph.podIndex.inNamespace(ns).some((p) => !p.synthesized);
+  return (
+    graph.hasLivePods && graph.podIndex.inNamespace(ns).some((p) => !p.synthesized && 'status' in p.owner.raw)
+  );
 }
 
 const selectorText = (view: ServiceView) =>

@@ -11,10 +11,10 @@
  *   namespace (option `ingressNamespace`, default `ingress-nginx`).
  * hostNetwork pods are skipped: NetworkPolicy does not govern them (the docs call it undefined).
  */
-import { FieldPath } from '../model/field-path.js';
+import type { FieldPath } from '../model/field-path.js';
 import type { Manifest } from '../model/load.js';
 import type { LabelSelector, NetworkPolicyPeer, ServicePort } from '../model/types.js';
-import type { ResolvedGraph, ServiceView } from '../semantics/graph.js';
+import type { ServiceView } from '../semantics/graph.js';
 import { effectiveIngressClass } from '../semantics/ingress.js';
 import { findPort } from '../semantics/named-ports.js';
 import {
@@ -26,6 +26,8 @@ import {
 import { matchesLabelSelector } from '../semantics/selectors.js';
 import type { PodInstance } from '../semantics/workloads.js';
 import type { Rule, RuleContext } from './rule.js';
+import { chainHead, resolveBackend, serviceBackends, servicePortField } from './support/ingress-backends.js';
+import { type Backend, backendsOf, portsField } from './support/service-backends.js';
 
 /** The namespace the ingress controller runs in when `ingressNamespace` is not given (ingress-nginx's). */
 export const DEFAULT_INGRESS_NAMESPACE = 'ingress-nginx';
@@ -36,15 +38,11 @@ export const DEFAULT_INGRESS_NAMESPACE = 'ingress-nginx';
  */
 const EXTERNAL_INGRESS_CLASSES = new Set(['gce', 'gce-internal', 'alb', 'azure/application-gateway']);
 
-function ingressNamespaceOf(graph: ResolvedGraph): string {
-  const v = (graph.options as { readonly ingressNamespace?: unknown }).ingressNamespace;
-  return typeof v === 'string' && v !== '' ? v : DEFAULT_INGRESS_NAMESPACE;
-}
+type Policies = readonly Manifest<'NetworkPolicy'>[];
 
-function firstPodPerOwner(pods: readonly PodInstance[]): PodInstance[] {
-  const seen = new Set<PodInstance['owner']>();
-  return pods.filter((p) => !p.pod.spec.hostNetwork && (seen.has(p.owner) ? false : (seen.add(p.owner), true)));
-}
+/** The backends NetworkPolicy governs: hostNetwork pods are left out. */
+const governed = (view: ServiceView): Backend[] =>
+  backendsOf(view).filter((b) => !b.pod.pod.spec.hostNetwork);
 
 const policyPod = (p: PodInstance): PolicyPod => ({
   namespace: p.namespace,
@@ -52,101 +50,105 @@ const policyPod = (p: PodInstance): PolicyPod => ({
   podSpec: p.pod.spec,
 });
 
+/** Ingress side of one pod on one port; the peer does not matter for the questions asked of the verdict. */
+const verdictOn = (policies: Policies, pod: PodInstance, port: number, protocol: string) =>
+  isIngressAllowed(policies, policyPod(pod), { kind: 'external' }, port, protocol);
+
 const selectorText = (view: ServiceView) =>
   Object.entries(view.service.object.spec.selector ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 
-const servicePortText = (view: ServiceView, sp: ServicePort) =>
+/** `Service web:80`, or `Service web:metrics` for a named port of a multi-port Service. */
+const serviceLink = (view: ServiceView, sp: ServicePort) =>
   `Service ${view.service.name}:${sp.name && (view.service.object.spec.ports?.length ?? 0) > 1 ? sp.name : sp.port}`;
 
 const isolating = (v: PolicyVerdict) => v.policies.filter((e) => e.isolates).map((e) => e.policy.name);
 
-/** Some rule of an isolating policy allows the port from some peer (a rule with peers allows some sources). */
-const someRuleAllowsPort = (v: PolicyVerdict) => v.policies.some((e) => e.isolates && e.rules.some((r) => r.portMatched));
+const policiesText = (names: readonly string[]) =>
+  `NetworkPolic${names.length === 1 ? 'y' : 'ies'} ${names.join(', ')} isolate${names.length === 1 ? 's' : ''}`;
 
-interface Blocked {
-  readonly target: number;
-  readonly policies: readonly string[];
-  readonly owners: PodInstance[];
+/** Some rule of an isolating policy allows the port from some peer (a rule with peers allows some sources). */
+const someRuleAllowsPort = (v: PolicyVerdict) =>
+  v.policies.some((e) => e.isolates && e.rules.some((r) => r.portMatched));
+
+// ---- the Service-port mistake ----
+
+interface Mistake {
+  readonly policy: Manifest<'NetworkPolicy'>;
+  /** `spec.ingress[i].ports[j]`. */
+  readonly field: FieldPath;
+  /** The port name written, or null for a number. */
+  readonly name: string | null;
 }
 
 /**
- * The Service-port mistake on one pod: an isolating policy's rule with a port entry that matches the Service
- * `port` (no process is known to listen there) or names the Service port (no container port has that name),
- * and which does not allow `target`, the port the pod listens on. Returns whether one was found.
+ * Policy port entries that match the Service `port` (where no process is known to listen) or name the Service
+ * port (a name no container port has), in a rule of an isolating policy that does not allow `target`, the port
+ * the pod listens on.
  */
 function servicePortMistakes(
-  ctx: RuleContext,
-  policies: readonly Manifest<'NetworkPolicy'>[],
-  view: ServiceView,
+  policies: Policies,
   sp: ServicePort,
   pod: PodInstance,
   target: number,
   listening: ReadonlySet<string>,
-  reported: Set<string>,
-): boolean {
+): Mistake[] {
   const proto = sp.protocol ?? 'TCP';
   const numericSuspect = sp.port !== target && !listening.has(`${sp.port}/${proto}`);
-  if (!numericSuspect && !sp.name) return false;
-  const onTarget = isIngressAllowed(policies, policyPod(pod), { kind: 'external' }, target, proto);
-  const onServicePort = isIngressAllowed(policies, policyPod(pod), { kind: 'external' }, sp.port, proto);
-  let found = false;
+  if (!numericSuspect && !sp.name) return [];
+  const onTarget = verdictOn(policies, pod, target, proto);
+  const onServicePort = verdictOn(policies, pod, sp.port, proto);
+  const out: Mistake[] = [];
   onServicePort.policies.forEach((e, pi) => {
     if (!e.isolates) return;
     e.rules.forEach((r, ri) => {
       if (r.allPorts || onTarget.policies[pi]?.rules[ri]?.portMatched) return;
       for (const p of r.ports) {
         const written = e.policy.object.spec.ingress?.[r.index]?.ports?.[p.index];
-        if ((written?.protocol ?? 'TCP') !== proto) continue;
-        const named = typeof written?.port === 'string';
-        const hit = named
-          ? written?.port === sp.name && (p.resolved?.length ?? 0) === 0
-          : numericSuspect && written?.endPort === undefined && p.matched;
-        if (!hit) continue;
-        found = true;
-        const key = `${e.policy.namespace}/${e.policy.name}|${p.field.toString()}|${view.service.name}`;
-        if (reported.has(key)) continue;
-        reported.add(key);
-        reportMistake(ctx, e.policy, p.field, view, sp, target, named ? String(written?.port) : null);
+        if (!written || (written.protocol ?? 'TCP') !== proto) continue;
+        const name = typeof written.port === 'string' ? written.port : null;
+        const hit =
+          name !== null
+            ? name === sp.name && (p.resolved?.length ?? 0) === 0
+            : numericSuspect && written.endPort === undefined && p.matched;
+        if (hit) out.push({ policy: e.policy, field: p.field, name });
       }
     });
   });
-  return found;
+  return out;
 }
 
-function reportMistake(
-  ctx: RuleContext,
-  policy: Manifest<'NetworkPolicy'>,
-  field: FieldPath,
-  view: ServiceView,
-  sp: ServicePort,
-  target: number,
-  name: string | null,
-): void {
+function reportMistake(ctx: RuleContext, m: Mistake, view: ServiceView, sp: ServicePort, target: number) {
   const proto = sp.protocol ?? 'TCP';
-  const what = name === null ? `${proto} ${sp.port}` : `port "${name}"`;
+  const what = m.name === null ? `${proto} ${sp.port}` : `port "${m.name}"`;
   const why =
-    name === null
+    m.name === null
       ? `NetworkPolicy allows ${sp.port} but the pods listen on ${target}: policies apply to pod ports, after the Service's translation`
-      : `"${name}" is the Service port's name, and no container of the pods declares a port named "${name}": policies name container ports, after the Service's translation to ${target}`;
+      : `"${m.name}" is the Service port's name, and no container of the pods declares a port named "${m.name}": policies name container ports, after the Service's translation to ${target}`;
   ctx.report({
-    manifest: policy,
-    field: field.child('port'),
-    message: `NetworkPolicy ${policy.name} ${field.toString()} allows ${what}, the port of ${servicePortText(view, sp)}, not of pods ${selectorText(view)}: ${why}; the peers of this rule cannot reach the Service`,
-    fix: `Allow port ${target} (the targetPort the pods listen on) instead of ${name === null ? sp.port : `"${name}"`}.`,
+    manifest: m.policy,
+    field: m.field.child('port'),
+    message: `NetworkPolicy ${m.policy.name} ${m.field.toString()} allows ${what}, the port of ${serviceLink(view, sp)}, not of pods ${selectorText(view)}: ${why}; the peers of this rule cannot reach the Service`,
+    fix: `Allow port ${target} (the targetPort the pods listen on) instead of ${m.name === null ? sp.port : `"${m.name}"`}.`,
   });
 }
 
-/** Every port/protocol some Service resolves to on each workload: ports a process is known to listen on. */
-function listeningPorts(graph: ResolvedGraph): Map<PodInstance['owner'], Set<string>> {
-  const out = new Map<PodInstance['owner'], Set<string>>();
-  for (const view of graph.services) {
-    for (const pod of firstPodPerOwner(view.selected)) {
-      const set = out.get(pod.owner) ?? new Set<string>();
-      out.set(pod.owner, set);
+/** Per backend, every port/protocol some Service resolves to on it, and every declared one: real listeners. */
+function listeningPorts(ctx: RuleContext): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const view of ctx.graph.services) {
+    for (const b of governed(view)) {
+      let set = out.get(b.key);
+      if (!set) {
+        const spec = b.pod.pod.spec;
+        set = new Set<string>();
+        for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])])
+          for (const p of c.ports ?? []) set.add(`${p.containerPort}/${p.protocol ?? 'TCP'}`);
+        out.set(b.key, set);
+      }
       for (const sp of view.service.object.spec.ports ?? []) {
-        const r = findPort(pod.pod.spec, sp);
+        const r = findPort(b.pod.pod.spec, sp);
         if (r.ok) set.add(`${r.port}/${sp.protocol ?? 'TCP'}`);
       }
     }
@@ -154,36 +156,48 @@ function listeningPorts(graph: ResolvedGraph): Map<PodInstance['owner'], Set<str
   return out;
 }
 
-function declaresPort(pod: PodInstance, port: number, proto: string): boolean {
-  const spec = pod.pod.spec;
-  return [...(spec.containers ?? []), ...(spec.initContainers ?? [])].some((c) =>
-    (c.ports ?? []).some((p) => p.containerPort === port && (p.protocol ?? 'TCP') === proto),
-  );
+// ---- no source may reach the Service port ----
+
+interface Blocked {
+  readonly target: number;
+  readonly policies: readonly string[];
+  readonly backends: Backend[];
 }
 
-function checkServices(ctx: RuleContext, policies: readonly Manifest<'NetworkPolicy'>[]): void {
-  const listening = listeningPorts(ctx.graph);
+function checkServices(ctx: RuleContext, policies: Policies): void {
+  const listening = listeningPorts(ctx);
   const reported = new Set<string>();
   for (const view of ctx.graph.services) {
     if (!view.hasSelector || view.service.object.spec.type === 'ExternalName') continue;
-    const owners = firstPodPerOwner(view.selected);
+    const backends = governed(view);
     (view.service.object.spec.ports ?? []).forEach((sp, i) => {
       const proto = sp.protocol ?? 'TCP';
       const blocked = new Map<string, Blocked>();
-      for (const pod of owners) {
-        const res = findPort(pod.pod.spec, sp);
-        if (!res.ok) continue;
-        const verdict = isIngressAllowed(policies, policyPod(pod), { kind: 'external' }, res.port, proto);
+      for (const b of backends) {
+        const res = findPort(b.pod.pod.spec, sp);
+        if (!res.ok) continue; // an unresolved targetPort is the target-port rules' finding
+        const verdict = verdictOn(policies, b.pod, res.port, proto);
         if (!verdict.isolated) continue;
-        const known = new Set(listening.get(pod.owner) ?? []);
-        if (declaresPort(pod, sp.port, proto)) known.add(`${sp.port}/${proto}`);
-        const mistake = servicePortMistakes(ctx, policies, view, sp, pod, res.port, known, reported);
-        if (mistake || someRuleAllowsPort(verdict)) continue;
+        const mistakes = servicePortMistakes(
+          policies,
+          sp,
+          b.pod,
+          res.port,
+          listening.get(b.key) ?? new Set(),
+        );
+        for (const m of mistakes) {
+          const key = `${m.policy.namespace}/${m.policy.name}|${m.field.toString()}|${view.service.name}|${i}`;
+          if (reported.has(key)) continue;
+          reported.add(key);
+          reportMistake(ctx, m, view, sp, res.port);
+        }
+        // The mistake explains the blocked link: one finding, at the policy port to change.
+        if (mistakes.length > 0 || someRuleAllowsPort(verdict)) continue;
         const names = isolating(verdict);
         const key = `${res.port}|${names.join(',')}`;
-        const b = blocked.get(key) ?? { target: res.port, policies: names, owners: [] };
-        b.owners.push(pod);
-        blocked.set(key, b);
+        const entry = blocked.get(key) ?? { target: res.port, policies: names, backends: [] };
+        entry.backends.push(b);
+        blocked.set(key, entry);
       }
       for (const b of blocked.values()) reportBlocked(ctx, view, sp, i, b);
     });
@@ -192,19 +206,17 @@ function checkServices(ctx: RuleContext, policies: readonly Manifest<'NetworkPol
 
 function reportBlocked(ctx: RuleContext, view: ServiceView, sp: ServicePort, i: number, b: Blocked): void {
   const proto = sp.protocol ?? 'TCP';
-  const owners = b.owners.map((p) => `${p.owner.kind} ${p.owner.name}`).join(', ');
   const live = ctx.graph.hasLivePods;
-  const policies = `NetworkPolic${b.policies.length === 1 ? 'y' : 'ies'} ${b.policies.join(', ')}`;
   ctx.report({
     manifest: view.service,
-    field: FieldPath.root('spec', 'ports').index(i),
+    field: portsField(i),
     severity: live ? 'error' : 'warning',
-    message: `no source may reach ${servicePortText(view, sp)} -> pods ${selectorText(view)} (${owners}) port ${b.target}: ${policies} isolate${b.policies.length === 1 ? 's' : ''} them and no rule allows ${proto} ${b.target}${live ? '' : ' (in the policies the input gives)'}`,
-    fix: `Add an ingress rule allowing ${proto} ${b.target} from the clients of the Service to a policy selecting these pods.`,
+    message: `no source may reach ${serviceLink(view, sp)} -> pods ${selectorText(view)} (${b.backends.map((x) => x.label).join(', ')}) port ${b.target}: ${policiesText(b.policies)} them and no rule allows ${proto} ${b.target}${live ? '' : ' (in the policies the input gives)'}`,
+    fix: `Add an ingress rule allowing ${proto} ${b.target} from the Service's clients to a policy selecting these pods.`,
   });
 }
 
-// ---- Ingress controller namespace ----
+// ---- the ingress controller's namespace ----
 
 type Tri = 'yes' | 'no' | 'unknown';
 
@@ -212,104 +224,86 @@ function selectorKeys(sel: LabelSelector): string[] {
   return [...Object.keys(sel.matchLabels ?? {}), ...(sel.matchExpressions ?? []).map((e) => e.key)];
 }
 
-/**
- * Whether a peer may admit a pod of `ns` whose labels are unknown (or among `pods`): the namespace part is
- * decided by the Namespace's labels when the input has it, else only a selector on kubernetes.io/metadata.name
- * decides; the pod part by the controller pods when the input has them.
- */
-function peerMayAdmit(
-  peer: NetworkPolicyPeer,
-  policyNamespace: string,
-  ns: string,
-  nsLabels: Record<string, string>,
-  nsKnown: boolean,
-  pods: readonly PodInstance[],
-): boolean {
-  if (peer.ipBlock) return true; // the controller pod's IP is unknown to the policy author's CIDRs
-  let nsMatch: Tri;
-  if (peer.namespaceSelector === undefined) nsMatch = policyNamespace === ns ? 'yes' : 'no';
-  else if (matchesLabelSelector(peer.namespaceSelector, nsLabels)) nsMatch = 'yes';
-  else if (!nsKnown && selectorKeys(peer.namespaceSelector).some((k) => k !== NAMESPACE_NAME_LABEL))
-    nsMatch = 'unknown';
-  else nsMatch = 'no';
-  if (nsMatch === 'no') return false;
-  if (peer.podSelector === undefined || pods.length === 0) return true;
-  const sel = peer.podSelector;
-  return pods.some((p) => matchesLabelSelector(sel, p.pod.metadata.labels ?? {}));
+interface ControllerSide {
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  /** The Namespace object is in the input, so its labels are known. */
+  readonly known: boolean;
+  /** The controller's pods, when the input has pods in that namespace. */
+  readonly pods: readonly PodInstance[];
 }
 
+/**
+ * Whether a peer may admit a pod of the controller's namespace. The namespace part is decided by the
+ * Namespace's labels when the input has it, else only a selector on kubernetes.io/metadata.name decides (other
+ * labels are unknown: benefit of the doubt); the pod part by the controller's pods when the input has them.
+ */
+function peerMayAdmit(peer: NetworkPolicyPeer, policyNamespace: string, c: ControllerSide): boolean {
+  if (peer.ipBlock) return true; // the controller pod's IP is unknown
+  let ns: Tri;
+  if (peer.namespaceSelector === undefined) ns = policyNamespace === c.namespace ? 'yes' : 'no';
+  else if (matchesLabelSelector(peer.namespaceSelector, c.labels)) ns = 'yes';
+  else if (!c.known && selectorKeys(peer.namespaceSelector).some((k) => k !== NAMESPACE_NAME_LABEL))
+    ns = 'unknown';
+  else ns = 'no';
+  if (ns === 'no') return false;
+  const sel = peer.podSelector;
+  if (sel === undefined || c.pods.length === 0) return true;
+  return c.pods.some((p) => matchesLabelSelector(sel, p.pod.metadata.labels ?? {}));
+}
+
+/** The rules allowing the port, and whether one of them may admit the controller. */
 function controllerMayReach(
-  ctx: RuleContext,
   verdict: PolicyVerdict,
-  ns: string,
-): { admitted: boolean; allowing: string[] } {
-  const nsLabels = ctx.graph.namespaceLabels(ns);
-  const nsKnown = ctx.graph.ofKind('Namespace').some((n) => n.name === ns);
-  const pods = ctx.graph.podIndex.inNamespace(ns);
-  const allowing: string[] = [];
+  c: ControllerSide,
+): { admitted: boolean; rules: string[] } {
+  const rules: string[] = [];
+  let admitted = false;
   for (const e of verdict.policies) {
     if (!e.isolates) continue;
     for (const r of e.rules) {
       if (!r.portMatched) continue;
-      allowing.push(`${e.policy.name} ${r.field.toString()}`);
-      if (r.allPeers) return { admitted: true, allowing };
+      rules.push(`${e.policy.name} ${r.field.toString()}`);
       const peers = e.policy.object.spec.ingress?.[r.index]?.from ?? [];
-      if (peers.some((p) => peerMayAdmit(p, e.policy.namespace, ns, nsLabels, nsKnown, pods)))
-        return { admitted: true, allowing };
+      if (r.allPeers || peers.some((p) => peerMayAdmit(p, e.policy.namespace, c))) admitted = true;
     }
   }
-  return { admitted: false, allowing };
+  return { admitted, rules };
 }
 
-interface IngressBackendRef {
-  readonly ingress: Manifest<'Ingress'>;
-  readonly serviceName: string;
-  readonly port: { name?: string; number?: number };
-  readonly field: FieldPath;
-}
-
-function ingressBackends(graph: ResolvedGraph): IngressBackendRef[] {
-  const out: IngressBackendRef[] = [];
-  const table = graph.ingress;
-  for (const r of [...table.routes, ...table.defaultBackends]) {
-    const svc = r.backend.service;
-    if (!svc?.name || !svc.port) continue;
-    const field = 'path' in r ? r.field.child('backend') : r.field;
-    out.push({ ingress: r.ingress, serviceName: svc.name, port: svc.port, field });
-  }
-  return out;
-}
-
-function checkIngresses(ctx: RuleContext, policies: readonly Manifest<'NetworkPolicy'>[]): void {
-  const ns = ingressNamespaceOf(ctx.graph);
+function checkIngresses(ctx: RuleContext, policies: Policies): void {
+  const namespace = ctx.graph.options.ingressNamespace || DEFAULT_INGRESS_NAMESPACE;
+  const controller: ControllerSide = {
+    namespace,
+    labels: ctx.graph.namespaceLabels(namespace),
+    known: ctx.graph.ofKind('Namespace').some((n) => n.name === namespace),
+    pods: ctx.graph.podIndex.inNamespace(namespace),
+  };
   const reported = new Set<string>();
-  for (const ref of ingressBackends(ctx.graph)) {
+  for (const ref of serviceBackends(ctx.graph)) {
     const cls = effectiveIngressClass(ref.ingress, null).className;
     if (cls !== null && EXTERNAL_INGRESS_CLASSES.has(cls)) continue;
-    const view = ctx.graph.service(ref.ingress.namespace, ref.serviceName);
-    if (!view?.hasSelector) continue;
-    const ports = view.service.object.spec.ports ?? [];
-    const i = ports.findIndex((p) =>
-      ref.port.name ? p.name === ref.port.name : ref.port.number !== undefined && p.port === ref.port.number,
-    );
-    const sp = ports[i];
-    if (!sp) continue;
+    const res = resolveBackend(ctx.graph, ref);
+    const sp = res.servicePort;
+    const view = res.service ? ctx.graph.service(res.service.namespace, res.service.name) : undefined;
+    if (!sp || !view?.hasSelector) continue;
     const proto = sp.protocol ?? 'TCP';
-    for (const pod of firstPodPerOwner(view.selected)) {
-      const res = findPort(pod.pod.spec, sp);
-      if (!res.ok) continue;
-      const verdict = isIngressAllowed(policies, policyPod(pod), { kind: 'external' }, res.port, proto);
+    for (const b of governed(view)) {
+      const target = findPort(b.pod.pod.spec, sp);
+      if (!target.ok) continue;
+      const verdict = verdictOn(policies, b.pod, target.port, proto);
       // Not isolated: open. No rule on the port at all: the Service finding already says so.
       if (!verdict.isolated || !someRuleAllowsPort(verdict)) continue;
-      const { admitted, allowing } = controllerMayReach(ctx, verdict, ns);
-      const key = `${ref.ingress.namespace}/${ref.ingress.name}|${view.service.name}|${i}|${pod.owner.kind}/${pod.owner.name}`;
+      const { admitted, rules } = controllerMayReach(verdict, controller);
+      const key = `${ref.ingress.namespace}/${ref.ingress.name}|${view.service.name}|${res.servicePortIndex}|${b.key}`;
       if (admitted || reported.has(key)) continue;
       reported.add(key);
+      const names = isolating(verdict);
       ctx.report({
         manifest: ref.ingress,
-        field: ref.field.child('service', 'port'),
-        message: `Ingress ${ref.ingress.name} -> ${servicePortText(view, sp)} -> pods ${selectorText(view)} (${pod.owner.kind} ${pod.owner.name}) port ${res.port}: the ingress controller's namespace ${ns} may not reach them: ${isolating(verdict).join(', ')} isolate${isolating(verdict).length === 1 ? 's' : ''} the pods and the rules allowing ${proto} ${res.port} (${allowing.join('; ')}) admit no pod of namespace ${ns} (assumed to run the ingress controller; option ingressNamespace)`,
-        fix: `Allow ${proto} ${res.port} from the ingress controller (a namespaceSelector on kubernetes.io/metadata.name: ${ns}) in a policy selecting these pods.`,
+        field: servicePortField(ref),
+        message: `${chainHead(ref)} -> pods ${selectorText(view)} (${b.label}) port ${target.port}: the ingress controller's namespace ${namespace} may not reach them: ${policiesText(names)} the pods and the rules allowing ${proto} ${target.port} (${rules.join('; ')}) admit no pod of namespace ${namespace} (assumed to run the ingress controller; option ingressNamespace)`,
+        fix: `Allow ${proto} ${target.port} from the ingress controller (a namespaceSelector on ${NAMESPACE_NAME_LABEL}: ${namespace}) in a policy selecting these pods.`,
       });
     }
   }
@@ -323,7 +317,7 @@ export const networkPolicyBlocksService: Rule = {
       "NetworkPolicies isolate a Service's pods and allow no source (or not the ingress controller) on the pod port the Service targets.",
     docs: {
       details:
-        "A NetworkPolicy with policyType Ingress isolates the pods it selects: only connections some policy's ingress rule allows get in. Policies match the packet on the pod's port, after kube-proxy's translation: the Service's targetPort resolved per pod (FindPort), never the Service `port`. For every Service port and every workload it selects, portchain resolves the target port and asks whether any rule of the policies isolating those pods allows it from any peer (a rule with peers counts as allowing some sources; numeric ports, endPort ranges and named ports are matched as the API defines). None: nothing can use that Service port (an error in a cluster dump, where the input holds every policy; a warning otherwise). A rule allowing the Service `port` (or the Service port's name) instead of the pods' port is reported at that policy port, the usual cause. When an Ingress routes to the Service, the rules allowing the port must admit the ingress controller's namespace (`ingressNamespace`, default ingress-nginx; cloud classes gce, gce-internal, alb and azure/application-gateway are skipped); a namespaceSelector on labels the input does not show is given the benefit of the doubt. hostNetwork pods are skipped: NetworkPolicy does not govern them.",
+        "A NetworkPolicy with policyType Ingress isolates the pods it selects: only connections some policy's ingress rule allows get in. Policies match the packet on the pod's port, after kube-proxy's translation: the Service's targetPort resolved per pod (FindPort), never the Service `port`. For every Service port and every workload it selects, portchain resolves the target port and asks whether any rule of the policies isolating those pods allows it from any peer (a rule with peers counts as allowing some sources; numeric ports, endPort ranges and named ports are matched as the API defines). None: nothing can use that Service port (an error in a cluster dump, where the input holds every policy; a warning otherwise, as a policy elsewhere could allow it). A rule allowing the Service `port` (or the Service port's name) instead of the pods' port is reported at that policy port, the usual cause, and then replaces the Service finding. When an Ingress routes to the Service, the rules allowing the port must admit the ingress controller's namespace (`ingressNamespace`, default ingress-nginx; cloud classes gce, gce-internal, alb and azure/application-gateway are skipped); a namespaceSelector on labels the input does not show gets the benefit of the doubt. hostNetwork pods are skipped: NetworkPolicy does not govern them.",
       bad: `kind: Service
 metadata: {name: web}
 spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}

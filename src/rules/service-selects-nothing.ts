@@ -64,27 +64,33 @@ function distinctOwners(pods: readonly PodInstance[]): PodInstance[] {
 const ownerText = (p: PodInstance) => (p.synthesized ? `${p.owner.kind} ${p.owner.name}` : `Pod ${p.name}`);
 
 /** Hints from pods of the Service's namespace that miss the selector by one label. */
-function sameNamespaceHints(graph: ResolvedGraph, ns: string, selector: Labels): Hint[] {
+function sameNamespaceHints(graph: ResolvedGraph, inv: Inventory, ns: string, selector: Labels): Hint[] {
   const keys = Object.keys(selector);
   const hints: Hint[] = [];
+  let typos = 0; // the message shows three hints at most, typos first: stop once three are found
   for (const key of keys) {
+    if (typos >= 3) break;
     const want = selector[key] as string;
     // Pods matching every other pair (all pods of the namespace for a one-key selector).
     const candidates =
-      keys.length > 1 ? graph.podIndex.select(ns, omit(selector, key)) : graph.podIndex.inNamespace(ns);
-    for (const p of distinctOwners(candidates)) {
+      keys.length > 1 ? distinctOwners(graph.podIndex.select(ns, omit(selector, key))) : inv.ownersIn(ns);
+    for (const p of candidates) {
+      if (typos >= 3) break;
       const labels = p.pod.metadata.labels ?? {};
-      const who = ownerText(p);
       const have = Object.hasOwn(labels, key) ? labels[key] : undefined;
+      const typo = have !== undefined && isTypo(want, have);
+      if (have !== undefined && !typo && keys.length === 1) continue;
+      const who = ownerText(p);
       if (have !== undefined) {
-        if (isTypo(want, have))
+        if (typo) {
+          typos++;
           hints.push({
             kind: 'value',
             key,
             text: `did you mean ${key}=${have}? It labels the pods of ${who}`,
             fix: `Set the selector to \`${key}: ${have}\`, or relabel the pod template of ${who} if the selector is right.`,
           });
-        else if (keys.length > 1)
+        } else if (keys.length > 1)
           hints.push({
             kind: 'other-value',
             key,
@@ -94,14 +100,15 @@ function sameNamespaceHints(graph: ResolvedGraph, ns: string, selector: Labels):
         continue;
       }
       const similar = Object.keys(labels).find((k) => labels[k] === want && isTypo(key, k));
-      if (similar)
+      if (similar) {
+        typos++;
         hints.push({
           kind: 'key',
           key,
           text: `did you mean the key ${similar}? The pods of ${who} carry ${similar}=${want}`,
           fix: `Rename the selector key \`${key}\` to \`${similar}\`.`,
         });
-      else if (keys.length > 1)
+      } else if (keys.length > 1)
         hints.push({
           kind: 'extra-key',
           key,
@@ -133,6 +140,8 @@ function otherNamespaceHints(graph: ResolvedGraph, ns: string, selector: Labels)
 interface FileFacts {
   readonly workloadNamespaces: Set<string>;
   readonly docs: Set<number>;
+  /** The highest document index holding a modelled object. */
+  lastDoc: number;
 }
 
 /** A workload that would create pods but is scaled to zero (replicas: 0, parallelism: 0). */
@@ -145,6 +154,7 @@ interface IdleWorkload {
 class Inventory {
   private files?: Map<string, FileFacts>;
   private idle?: Map<string, IdleWorkload[]>;
+  private readonly owners = new Map<string, readonly PodInstance[]>();
 
   constructor(private readonly graph: ResolvedGraph) {}
 
@@ -155,10 +165,11 @@ class Inventory {
       for (const m of this.graph.manifests) {
         let f = this.files.get(m.source.file);
         if (!f) {
-          f = { workloadNamespaces: new Set(), docs: new Set() };
+          f = { workloadNamespaces: new Set(), docs: new Set(), lastDoc: -1 };
           this.files.set(m.source.file, f);
         }
         f.docs.add(m.source.doc);
+        if (m.source.doc > f.lastDoc) f.lastDoc = m.source.doc;
         if (workloads.has(m.kind)) f.workloadNamespaces.add(m.namespace);
       }
     }
@@ -168,8 +179,17 @@ class Inventory {
   /** True when a document of the file before its last modelled one was skipped (a kind portchain does not model). */
   hasSkippedDocuments(name: string): boolean {
     const f = this.file(name);
-    if (!f) return false;
-    return f.docs.size <= Math.max(...f.docs);
+    return f !== undefined && f.docs.size <= f.lastDoc;
+  }
+
+  /** One pod per distinct workload of a namespace, computed once per namespace. */
+  ownersIn(ns: string): readonly PodInstance[] {
+    let list = this.owners.get(ns);
+    if (!list) {
+      list = distinctOwners(this.graph.podIndex.inNamespace(ns));
+      this.owners.set(ns, list);
+    }
+    return list;
   }
 
   idleIn(ns: string): readonly IdleWorkload[] {
@@ -224,7 +244,7 @@ function verdict(graph: ResolvedGraph, inv: Inventory, view: ServiceView, select
   const svc = view.service;
   const ns = svc.namespace;
   const hints = [
-    ...sameNamespaceHints(graph, ns, selector),
+    ...sameNamespaceHints(graph, inv, ns, selector),
     ...otherNamespaceHints(graph, ns, selector),
   ].sort((a, b) => HINT_ORDER.indexOf(a.kind) - HINT_ORDER.indexOf(b.kind));
   const hintText = hints.length > 0 ? `; ${listText(hints.map((h) => h.text))}` : '';

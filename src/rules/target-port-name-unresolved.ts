@@ -38,6 +38,7 @@ function suggestion(
   sp: ServicePort,
   name: string,
   numbersElsewhere: readonly number[],
+  partial: boolean,
 ): Suggestion {
   const protocol = sp.protocol ?? 'TCP';
   const spec = b.pod.pod.spec;
@@ -60,6 +61,12 @@ function suggestion(
     right.find((d) => d.name !== undefined && similarName(name, d.name));
   if (!meant) return { notes };
   const value = meant.name ?? String(meant.port);
+  const declared = `${meant.port}/${protocol}${meant.name ? ` as ${meant.name}` : ' unnamed'}`;
+  // With other workloads resolving the name, changing targetPort would break them: name this port instead.
+  if (partial) {
+    notes.push(`container ${meant.container} of ${b.label} declares ${declared}; name it ${name}`);
+    return { notes };
+  }
   notes.push(
     `did you mean targetPort: ${value}? (container ${meant.container} declares ${meant.port}/${protocol}${meant.name ? ` as ${meant.name}` : ''})`,
   );
@@ -125,7 +132,7 @@ spec:
           return r.ok ? r.port : null;
         });
         const numbers = [...new Set(resolvedTo.filter((n): n is number => n !== null))];
-        const hints = lacking.map((b) => suggestion(b, sp, name, numbers));
+        const hints = lacking.map((b) => suggestion(b, sp, name, numbers, resolving.length > 0));
         const notes = hints.flatMap((h) => h.notes);
         const meant = [...new Set(hints.map((h) => h.meant).filter((m): m is string => m !== undefined))];
         const who = listText(lacking.map((b) => b.label));

@@ -27,7 +27,10 @@ export function helmArgs(o: HelmOptions): string[] {
 }
 
 export function renderHelm(o: HelmOptions, env: NodeJS.ProcessEnv): Promise<SourceText> {
-  return renderWith('helm', helmArgs(o), env, { name: `<helm template ${o.chart}>`, notFound: HELM_NOT_FOUND });
+  return renderWith('helm', helmArgs(o), env, {
+    name: `<helm template ${o.chart}>`,
+    notFound: HELM_NOT_FOUND,
+  });
 }
 
 const SOURCE_COMMENT = /^# Source: (.+?)\s*$/;

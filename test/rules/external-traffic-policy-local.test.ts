@@ -151,7 +151,10 @@ spec:
       findings: [
         {
           line: 6,
-          message: ['healthCheckNodePort (allocated by the API server)', 'REJECTs the traffic (connection refused)'],
+          message: [
+            'healthCheckNodePort (allocated by the API server)',
+            'REJECTs the traffic (connection refused)',
+          ],
         },
       ],
     },
@@ -163,7 +166,8 @@ describe('external-traffic-policy-local on the corpus', () => {
     const got: string[] = [];
     for (const unit of corpusUnits()) {
       const r = check(unit.files.map(readSource), { rules: [externalTrafficPolicyLocal] });
-      for (const f of r.findings) got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
+      for (const f of r.findings)
+        got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
     }
     // deploy/static/provider/cloud/deploy.yaml sets `externalTrafficPolicy: Local` on the controller's
     // LoadBalancer (to keep client IPs); its Deployment has one replica, so only that node serves: info,

@@ -100,6 +100,32 @@ spec:
       ],
     },
     {
+      name: 'a cluster dump: replicas of one ReplicaSet give one finding',
+      yaml: `apiVersion: v1
+kind: Pod
+metadata:
+  name: web-abc-1
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-abc, controller: true}]
+spec:
+  nodeName: n1
+  containers: [{name: web, ports: [{containerPort: 8080, hostPort: 80}]}]
+status: {phase: Running, podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-abc-2
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-abc, controller: true}]
+spec:
+  nodeName: n2
+  containers: [{name: web, ports: [{containerPort: 8080, hostPort: 80}]}]
+status: {phase: Running, podIP: 10.0.0.2}
+`,
+      findings: [
+        { line: 8, message: 'Pod web-abc-1 container "web" port 8080/TCP: hostPort 80 binds 80/TCP' },
+      ],
+    },
+    {
       name: 'a DaemonSet publishing 80 on every node (ingress-controller pattern) is info',
       yaml: `apiVersion: apps/v1
 kind: DaemonSet
@@ -131,7 +157,8 @@ describe('host-port on the corpus', () => {
     const got: string[] = [];
     for (const unit of corpusUnits()) {
       const r = check(unit.files.map(readSource), { rules: [hostPort] });
-      for (const f of r.findings) got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
+      for (const f of r.findings)
+        got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
     }
     // nginxinc/kubernetes-ingress deployments/daemon-set/nginx-ingress.yaml publishes 80 and 443 with hostPort on
     // every node, without hostNetwork: the deliberate ingress-controller DaemonSet pattern, so info (SOURCES.md

@@ -240,7 +240,9 @@ metadata: {name: web}
 spec:
   defaultBackend: {service: {name: web, port: {number: 81}}}
 `,
-      findings: [{ message: 'Service web has no port 81; its ports are 80 (http) and 53/UDP (dns)', line: 14 }],
+      findings: [
+        { message: 'Service web has no port 81; its ports are 80 (http) and 53/UDP (dns)', line: 14 },
+      ],
     },
     {
       name: "port.name on the Service's unnamed port",
@@ -311,7 +313,13 @@ metadata: {name: web}
 spec:
   defaultBackend: {service: {name: web, port: {name: htp}}}
 `,
-      findings: [{ message: 'Service web has no port named htp; did you mean http?', line: 14, fix: 'Set port.name to http.' }],
+      findings: [
+        {
+          message: 'Service web has no port named htp; did you mean http?',
+          line: 14,
+          fix: 'Set port.name to http.',
+        },
+      ],
     },
     {
       name: 'legacy servicePort: the finding points at servicePort as written',
@@ -329,7 +337,8 @@ spec:
 `,
       findings: [
         {
-          message: 'Ingress books -> Service books:3005: Service books has no port 3005; did you mean Service port 8080?',
+          message:
+            'Ingress books -> Service books:3005: Service books has no port 3005; did you mean Service port 8080?',
           line: 37,
           column: 11,
           field: 'spec.rules[0].http.paths[0].backend.servicePort',

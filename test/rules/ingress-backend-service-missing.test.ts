@@ -300,7 +300,8 @@ spec:
           fix: 'Set serviceName to frontend',
         },
         {
-          message: 'Ingress shop -> Service api:80: no Service api in namespace default; Service frontend:80 exists',
+          message:
+            'Ingress shop -> Service api:80: no Service api in namespace default; Service frontend:80 exists',
           line: 25,
           column: 11,
           field: 'spec.rules[0].http.paths[0].backend.serviceName',

@@ -202,7 +202,8 @@ ${svc('    app: alertmanager')}`,
         {
           severity: 'info',
           line: 28,
-          message: 'this file also holds objects portchain does not model (an operator custom resource, for one)',
+          message:
+            'this file also holds objects portchain does not model (an operator custom resource, for one)',
         },
       ],
     },
@@ -246,7 +247,8 @@ spec:
         {
           severity: 'info',
           line: 24,
-          message: 'Deployment web (replicas: 0) would match but runs no pod, so the Service has no endpoints until it is scaled up',
+          message:
+            'Deployment web (replicas: 0) would match but runs no pod, so the Service has no endpoints until it is scaled up',
         },
       ],
     },
@@ -294,7 +296,8 @@ spec:
           severity: 'info',
           line: 4,
           field: 'spec',
-          message: 'no selector, so the endpoint controllers leave it alone, and the input holds no Endpoints or EndpointSlice for it',
+          message:
+            'no selector, so the endpoint controllers leave it alone, and the input holds no Endpoints or EndpointSlice for it',
         },
       ],
     },

@@ -86,7 +86,10 @@ ruleTable(targetPortUndeclared, {
       findings: [
         {
           line: 26,
-          message: ['targetPort 80 -> Deployment web', 'Deployment web declares only 8080 (did you mean targetPort: 8080?)'],
+          message: [
+            'targetPort 80 -> Deployment web',
+            'Deployment web declares only 8080 (did you mean targetPort: 8080?)',
+          ],
         },
       ],
     },
@@ -104,11 +107,8 @@ ruleTable(targetPortUndeclared, {
     {
       name: 'a probe on that number proves a listener (argo-cd notifications controller): info',
       yaml:
-        deployment(
-          'web',
-          'web',
-          '        livenessProbe:\n          tcpSocket:\n            port: 9001\n',
-        ) + service('  - name: metrics\n    port: 9001\n    targetPort: 9001\n'),
+        deployment('web', 'web', '        livenessProbe:\n          tcpSocket:\n            port: 9001\n') +
+        service('  - name: metrics\n    port: 9001\n    targetPort: 9001\n'),
       findings: [
         {
           severity: 'info',

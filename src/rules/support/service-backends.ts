@@ -124,26 +124,51 @@ export function listText(items: readonly string[], max = 3): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
+let prevRow = new Int32Array(64);
+let curRow = new Int32Array(64);
+
 /**
  * Levenshtein distance, giving up (returning limit + 1) once it exceeds `limit`: enough to spot a typo
- * without paying for long unrelated strings.
+ * without paying for long unrelated strings. The common prefix and suffix are skipped and the two rows are
+ * reused, since the selector rules compare a label value with every workload of a namespace.
  */
 export function editDistance(a: string, b: string, limit = 2): number {
+  if (a === b) return 0;
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
+  let start = 0;
+  while (start < a.length && start < b.length && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a.charCodeAt(endA - 1) === b.charCodeAt(endB - 1)) {
+    endA--;
+    endB--;
+  }
+  const la = endA - start;
+  const lb = endB - start;
+  if (la === 0 || lb === 0) return Math.min(Math.max(la, lb), limit + 1);
+  if (prevRow.length <= lb) {
+    prevRow = new Int32Array(lb + 1);
+    curRow = new Int32Array(lb + 1);
+  }
+  let prev = prevRow;
+  let cur = curRow;
+  for (let j = 0; j <= lb; j++) prev[j] = j;
+  for (let i = 1; i <= la; i++) {
+    cur[0] = i;
     let best = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+    const ca = a.charCodeAt(start + i - 1);
+    for (let j = 1; j <= lb; j++) {
+      const cost = ca === b.charCodeAt(start + j - 1) ? 0 : 1;
       const v = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
-      cur.push(v);
+      cur[j] = v;
       if (v < best) best = v;
     }
     if (best > limit) return limit + 1;
+    const t = prev;
     prev = cur;
+    cur = t;
   }
-  return prev[b.length] as number;
+  return Math.min(prev[lb] as number, limit + 1);
 }
 
 /** A typo: one edit away, or two for values of 8 characters or more (`fronend` vs `frontend`). */

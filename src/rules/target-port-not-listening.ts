@@ -1,0 +1,227 @@
+import type { Manifest } from '../model/load.js';
+import type { ServicePort } from '../model/types.js';
+import type { ResolvedGraph } from '../semantics/graph.js';
+import { findPort } from '../semantics/named-ports.js';
+import type { Rule } from './rule.js';
+import {
+  type ContainerRef,
+  containerLabel,
+  declaredButUnlisted,
+  doubts,
+  isLoopback,
+  type KnownListening,
+  knownListening,
+  type Listens,
+  listeningPortsText,
+  listensOn,
+  moveHint,
+  portText,
+  reachablePorts,
+  reasonsText,
+  servingContainerRefs,
+  surenessText,
+} from './support/listening-view.js';
+import {
+  type Backend,
+  backendsOf,
+  listText,
+  servicePortRef,
+  targetPortField,
+  targetPortWritten,
+} from './support/service-backends.js';
+
+/** What one container says about the target port: known to listen, known not to, or unknown. */
+type Verdict =
+  | { readonly ref: ContainerRef; readonly kind: 'unknown' }
+  | { readonly ref: ContainerRef; readonly kind: 'yes' }
+  | {
+      readonly ref: ContainerRef;
+      readonly kind: 'no' | 'loopback';
+      readonly k: KnownListening;
+      readonly hit: Listens;
+    };
+
+function verdict(
+  graph: ResolvedGraph,
+  b: Backend,
+  ref: ContainerRef,
+  port: number,
+  protocol: string,
+): Verdict {
+  const k = knownListening(graph, b.pod, ref);
+  if (!k) return { ref, kind: 'unknown' };
+  const hit = listensOn(k, port, protocol);
+  if (hit.kind === 'yes') return { ref, kind: 'yes' };
+  // Declared here while other declared ports agree with the knowledge: the knowledge may just miss this port.
+  if (hit.kind === 'no' && k.agreement === 'mixed' && declaredButUnlisted(k, port, protocol))
+    return { ref, kind: 'unknown' };
+  return { ref, kind: hit.kind, k, hit };
+}
+
+type Known = Extract<Verdict, { k: KnownListening }>;
+
+/** `container nginx (nginx:1.27) listens on 80 (why...)`, or the loopback case. */
+function describe(v: Known, port: number, protocol: string, withReasons: boolean): string {
+  const who = `container ${containerLabel(v.ref.container)}`;
+  if (v.hit.kind === 'loopback') {
+    const e = v.hit.evidence;
+    return `${who} binds ${e.host}:${portText(port, protocol)} only (${e.because}), which the Service cannot reach: traffic arrives on the pod IP`;
+  }
+  const why = withReasons ? reasonsText(v.k) : '';
+  return `${who} listens on ${listeningPortsText(v.k)}${why}`;
+}
+
+function targetText(
+  svc: Manifest<'Service'>,
+  i: number,
+  sp: ServicePort,
+  port: number,
+  declarer?: ContainerRef,
+): string {
+  if (typeof sp.targetPort === 'string')
+    return `targetPort ${sp.targetPort} -> containerPort ${port} of container ${declarer?.container.name ?? '?'}`;
+  return targetPortWritten(svc, i)
+    ? `targetPort ${port}`
+    : `targetPort ${port} (not set: defaulted from port ${sp.port})`;
+}
+
+function fixText(
+  graph: ResolvedGraph,
+  b: Backend,
+  sp: ServicePort,
+  svcDefaulted: boolean,
+  primary: Known,
+  port: number,
+  protocol: string,
+): string {
+  const name = primary.k.inference.image?.id ?? primary.ref.container.name;
+  if (primary.hit.kind === 'loopback') {
+    return `Make ${name} listen on all interfaces (0.0.0.0:${port}) instead of ${primary.hit.evidence.host}, or point the Service at a port that serves the pod IP.`;
+  }
+  const ports = reachablePorts(primary.k, protocol);
+  const only = ports.length === 1 ? ports[0] : undefined;
+  const current =
+    only !== undefined ? primary.k.inference.ports.find((e) => e.port === only && !isLoopback(e)) : undefined;
+  const move = moveHint(graph, b.pod, primary.ref, primary.k, current, port);
+  if (typeof sp.targetPort === 'string') {
+    const target =
+      only !== undefined
+        ? `containerPort: ${only}`
+        : `containerPort to one of ${listText(ports.map(String))}`;
+    return `Set ${target} on port ${sp.targetPort} of container ${primary.ref.container.name} (the Service follows the name), or ${move}.`;
+  }
+  const set =
+    only !== undefined
+      ? `Set targetPort: ${only}${svcDefaulted ? ` (it is not set, so it defaults to port ${sp.port})` : ''}`
+      : ports.length > 0
+        ? `Set targetPort to one of ${listText(ports.map(String))}`
+        : 'Point the Service at a container that listens';
+  return `${set}, or ${move}.`;
+}
+
+/**
+ * One Service port -> one workload: the link breaks when every container that could serve the target port is
+ * known not to listen there. A numeric targetPort can be served by any container of the pod; a named one only
+ * by the container that declares the name (FindPort).
+ */
+function checkLink(
+  graph: ResolvedGraph,
+  svc: Manifest<'Service'>,
+  i: number,
+  sp: ServicePort,
+  b: Backend,
+): { message: string; fix: string; severity: 'error' | 'warning' } | null {
+  const res = findPort(b.pod.pod.spec, sp);
+  if (!res.ok) return null; // an unresolved name is target-port-name-unresolved's finding
+  const protocol = sp.protocol ?? 'TCP';
+  const port = res.port;
+  const refs = servingContainerRefs(b.pod);
+  const declarer =
+    res.containerIndex === undefined
+      ? undefined
+      : refs.find((r) => r.index === res.containerIndex && r.init === (res.init === true));
+  const candidates = typeof sp.targetPort === 'string' ? (declarer ? [declarer] : []) : refs;
+  const verdicts = candidates.map((r) => verdict(graph, b, r, port, protocol));
+  if (verdicts.length === 0 || verdicts.some((v) => v.kind === 'yes')) return null;
+  const known = verdicts.filter((v): v is Known => v.kind === 'no' || v.kind === 'loopback');
+  const unknown = verdicts.filter((v) => v.kind === 'unknown');
+  const primaryVerdict = declarer ? verdicts.find((v) => v.ref === declarer) : undefined;
+  // An undeclared port may belong to any container: every one must be known. A declared one is meant for its
+  // declarer: that one must be known, and the others are assumed not to listen there.
+  if (declarer ? primaryVerdict?.kind === 'unknown' : unknown.length > 0) return null;
+  const primary = (primaryVerdict as Known | undefined) ?? known[0];
+  if (!primary) return null;
+
+  const why = known.flatMap((v) => doubts(v.k, v.ref));
+  for (const v of unknown)
+    why.push(
+      `assuming container ${containerLabel(v.ref.container)}, whose ports are not known, does not listen on ${portText(port, protocol)}`,
+    );
+  const certain = why.length === 0 && known.every((v) => v.k.trust === 'certain');
+  const described = known.map((v) => describe(v, port, protocol, v === primary || known.length <= 2));
+  const defaulted = typeof sp.targetPort !== 'string' && !targetPortWritten(svc, i);
+  const lead =
+    primary.hit.kind === 'loopback' && known.length === 1
+      ? `nothing the Service can reach listens on ${portText(port, protocol)}`
+      : `nothing listens on ${portText(port, protocol)}`;
+  const message =
+    `${servicePortRef(svc, sp)} -> ${targetText(svc, i, sp, port, declarer)} -> ${b.label}: ${lead}; ` +
+    `${described.join('; ')}${surenessText(certain, why)}`;
+  return {
+    message,
+    fix: fixText(graph, b, sp, defaulted, primary, port, protocol),
+    severity: certain ? 'error' : 'warning',
+  };
+}
+
+/** A Service port whose target port no container of the selected pods listens on, as far as the images tell. */
+export const targetPortNotListening: Rule = {
+  meta: {
+    id: 'target-port-not-listening',
+    severity: 'error',
+    description:
+      "A Service port's target port is a port no container of the selected pods listens on (image defaults, PORT from a ConfigMap, --port flags).",
+    docs: {
+      details:
+        'The last link of the chain: kube-proxy forwards to <pod IP>:<targetPort>, and only the process decides which port it binds. containerPort is documentation only ("Not specifying a port here DOES NOT prevent that port from being exposed"), so changing it moves nothing: nginx keeps listening on 80 until its config says otherwise, and a server that reads PORT listens where the ConfigMap says. The target port is resolved per selected workload as FindPort does (a name in the container that declares it; a number is used as is, and any container of the pod may serve it). The rule fires only when portchain knows every port the process binds (the image is in its knowledge base, the command and environment can be read, and no volume replaces the config file the ports come from). Error when that knowledge is certain; warning when it is inferred (an image taken from a mirror, a port from a shell script, other containers whose ports are unknown, or declared ports the knowledge does not list, which hints that it is incomplete). A process bound to 127.0.0.1 only counts as not listening: traffic arrives on the pod IP.',
+      bad: `kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.27          # listens on 80
+    ports: [{containerPort: 8080}]
+---
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]`,
+      good: `kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.27
+    ports: [{containerPort: 80}]
+---
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80}]`,
+    },
+  },
+  check(ctx) {
+    for (const view of ctx.graph.services) {
+      if (!view.controllerManaged || view.selected.length === 0) continue;
+      const svc = view.service;
+      (svc.object.spec.ports ?? []).forEach((sp, i) => {
+        for (const b of backendsOf(view)) {
+          const found = checkLink(ctx.graph, svc, i, sp, b);
+          if (found) ctx.report({ manifest: svc, field: targetPortField(i), ...found });
+        }
+      });
+    }
+  },
+};
