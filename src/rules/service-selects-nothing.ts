@@ -25,7 +25,7 @@ const CONTROLLER_LABELS: Readonly<Record<string, string>> = {
   'batch.kubernetes.io/job-completion-index': 'the Job controller',
 };
 
-type HintKind = 'value' | 'key' | 'namespace' | 'other-value' | 'extra-key';
+type HintKind = 'value' | 'key' | 'same-name' | 'namespace' | 'other-value' | 'extra-key';
 
 interface Hint {
   readonly kind: HintKind;
@@ -33,9 +33,18 @@ interface Hint {
   readonly fix: string;
   /** The selector key the hint is about, to point at it. */
   readonly key?: string;
+  /** The workload the hint names. */
+  readonly owner?: string;
 }
 
-const HINT_ORDER: readonly HintKind[] = ['value', 'key', 'namespace', 'other-value', 'extra-key'];
+const HINT_ORDER: readonly HintKind[] = [
+  'value',
+  'key',
+  'same-name',
+  'namespace',
+  'other-value',
+  'extra-key',
+];
 
 const selectorText = (s: Labels) =>
   Object.entries(s)
@@ -87,6 +96,7 @@ function sameNamespaceHints(graph: ResolvedGraph, inv: Inventory, ns: string, se
           hints.push({
             kind: 'value',
             key,
+            owner: who,
             text: `did you mean ${key}=${have}? It labels the pods of ${who}`,
             fix: `Set the selector to \`${key}: ${have}\`, or relabel the pod template of ${who} if the selector is right.`,
           });
@@ -94,6 +104,7 @@ function sameNamespaceHints(graph: ResolvedGraph, inv: Inventory, ns: string, se
           hints.push({
             kind: 'other-value',
             key,
+            owner: who,
             text: `the pods of ${who} carry every other selector label but ${key}=${have}`,
             fix: `Make \`${key}\` agree between the selector and the pod template of ${who}.`,
           });
@@ -105,6 +116,7 @@ function sameNamespaceHints(graph: ResolvedGraph, inv: Inventory, ns: string, se
         hints.push({
           kind: 'key',
           key,
+          owner: who,
           text: `did you mean the key ${similar}? The pods of ${who} carry ${similar}=${want}`,
           fix: `Rename the selector key \`${key}\` to \`${similar}\`.`,
         });
@@ -112,12 +124,38 @@ function sameNamespaceHints(graph: ResolvedGraph, inv: Inventory, ns: string, se
         hints.push({
           kind: 'extra-key',
           key,
+          owner: who,
           text: `the pods of ${who} carry every other selector label but no ${key} label`,
           fix: `Remove \`${key}\` from the selector, or add it to the pod template labels of ${who}.`,
         });
     }
   }
   return hints;
+}
+
+/** `web`, `web-svc` and `web-service` name the same app: a Service is usually named after its workload. */
+const SERVICE_SUFFIX = /-(svc|service)$/;
+
+/**
+ * A workload of the namespace named like the Service whose pods the selector misses (and no other hint
+ * explains): the pair was meant to go together, so its real pod labels are the likely fix.
+ */
+function sameNameHint(inv: Inventory, svc: Manifest<'Service'>, near: ReadonlySet<string>): Hint[] {
+  const names = new Set([svc.name, svc.name.replace(SERVICE_SUFFIX, '')]);
+  const owner = inv.ownersIn(svc.namespace).find((p) => p.synthesized && names.has(p.owner.name));
+  if (!owner || near.has(ownerText(owner))) return [];
+  const labels = Object.entries(owner.pod.metadata.labels ?? {}).filter(
+    ([k]) => !Object.hasOwn(CONTROLLER_LABELS, k),
+  );
+  const text = labels.map(([k, v]) => `${k}=${v}`).join(',');
+  const yaml = labels.map(([k, v]) => `${k}: ${v}`).join(', ');
+  return [
+    {
+      kind: 'same-name',
+      text: `${ownerText(owner)}, named like the Service, labels its pods ${text || 'with nothing'}`,
+      fix: `Make spec.selector match the pod template labels of ${ownerText(owner)} (${yaml || 'add labels to its template'}).`,
+    },
+  ];
 }
 
 /** Pods with every selector label in another namespace: a Service selects only in its own namespace. */
@@ -243,8 +281,10 @@ interface Verdict {
 function verdict(graph: ResolvedGraph, inv: Inventory, view: ServiceView, selector: Labels): Verdict {
   const svc = view.service;
   const ns = svc.namespace;
+  const near = sameNamespaceHints(graph, inv, ns, selector);
   const hints = [
-    ...sameNamespaceHints(graph, inv, ns, selector),
+    ...near,
+    ...sameNameHint(inv, svc, new Set(near.flatMap((h) => (h.owner ? [h.owner] : [])))),
     ...otherNamespaceHints(graph, ns, selector),
   ].sort((a, b) => HINT_ORDER.indexOf(a.kind) - HINT_ORDER.indexOf(b.kind));
   const hintText = hints.length > 0 ? `; ${listText(hints.map((h) => h.text))}` : '';

@@ -59,7 +59,10 @@ export class TraceBuilder {
   private verdict: Verdict | null = null;
   private stop: { hop: number; reason: string } | null = null;
 
-  constructor(readonly request: TraceRequestInfo) {}
+  /** Who connects, as the flows resolve it (`--from`, or the default for the target). */
+  from = 'external client';
+
+  constructor(readonly request: Omit<TraceRequestInfo, 'from'>) {}
 
   /** Adds a hop; returns its index. */
   add(hop: Omit<HopDraft, 'details' | 'anchors'> & { details?: string[]; anchors?: readonly Anchor[] }): number {
@@ -126,7 +129,7 @@ export class TraceBuilder {
       };
     }
     return {
-      request: this.request,
+      request: { ...this.request, from: this.from },
       hops,
       backend: this.backend,
       endpoints: this.endpoints,
