@@ -14,7 +14,27 @@ spec:
   ports:
   - name: http
     port: 80
-    targetPort: 8080
+    targetPort: http
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - name: http
+          containerPort: 80
 `;
 
 const broken = `apiVersion: v1
@@ -36,7 +56,7 @@ describe('portchain check', () => {
     const dir = tempTree({ 'svc.yaml': sound });
     const r = await runCli(['check', dir]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('0 errors, 0 warnings, 0 info: 1 object checked in 1 file');
+    expect(r.stdout).toContain('0 errors, 0 warnings, 0 info: 2 objects checked in 1 file');
   });
 
   it('points at file:line:column with the source line and a caret, exit 1', async () => {
@@ -55,7 +75,7 @@ describe('portchain check', () => {
 
   it('prints the JSON contract', async () => {
     const dir = tempTree({ 'svc.yaml': broken });
-    const r = await runCli(['check', dir, '--format', 'json']);
+    const r = await runCli(['check', dir, '--format', 'json', '--rule', 'api-validation']);
     const out = JSON.parse(r.stdout) as {
       findings: Record<string, unknown>[];
       summary: Record<string, unknown>;
@@ -100,7 +120,7 @@ describe('portchain check', () => {
       'b.bin.yaml': '\u0000\u0001binary',
       'c.yaml': broken,
     });
-    const r = await runCli(['check', dir, '--format', 'json']);
+    const r = await runCli(['check', dir, '--format', 'json', '--rule', 'api-validation']);
     const rules = JSON.parse(r.stdout).findings.map((f: { rule: string }) => f.rule);
     expect(rules).toEqual(['yaml-syntax', 'input-unreadable', 'api-validation', 'api-validation']);
     expect(r.code).toBe(1);

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { check } from '../src/check.js';
 import {
   ConfigError,
   type ConfigProblem,
@@ -10,7 +11,6 @@ import {
   type PortchainConfig,
   parseConfig,
 } from '../src/config/config.js';
-import { check } from '../src/check.js';
 import { applyRuleSettings, resolveSettings, SettingsError } from '../src/config/options.js';
 import type { Finding } from '../src/model/finding.js';
 import { allRuleMetas } from '../src/rules/registry.js';

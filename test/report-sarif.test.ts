@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
+import { check } from '../src/check.js';
 import { main } from '../src/cli/main.js';
 import type { Finding, Severity } from '../src/model/finding.js';
 import { artifactLocation, formatSarif, GITHUB_MAX_RESULTS } from '../src/report/sarif.js';
 import { allRuleMetas } from '../src/rules/registry.js';
 import { tempTree } from './helpers/cli.js';
-import { repoRoot } from './helpers/shared.js';
+import { corpusUnits, readSource, repoRoot } from './helpers/shared.js';
 
 /** The official SARIF 2.1.0 schema (draft-04), as shipped by @microsoft/jest-sarif. */
 const schemaPath = createRequire(import.meta.url).resolve(
@@ -167,6 +168,23 @@ describe('--format sarif', () => {
     }
   });
 
+  it('is valid SARIF for every corpus unit with every rule', () => {
+    for (const unit of corpusUnits()) {
+      const { findings } = check(unit.files.map(readSource));
+      const sarif = JSON.parse(
+        formatSarif(findings, {
+          version: '0.1.0',
+          informationUri: 'https://example.invalid/',
+          rules: allRuleMetas,
+          cwd: repoRoot,
+        }),
+      ) as Sarif;
+      expectValid(sarif);
+      expect(sarif.runs[0]!.results).toHaveLength(findings.filter((f) => f.location).length);
+      for (const r of sarif.runs[0]!.results) expect(r.ruleIndex, r.ruleId).toBeDefined();
+    }
+  });
+
   it('gives the level each severity maps to and puts the fix in the message', () => {
     const f = (severity: Severity, fix?: string): Finding => ({
       rule: 'node-port-allocation',
@@ -204,6 +222,14 @@ describe('--format sarif', () => {
     expect(prints(after.sarif)).toEqual(prints(before.sarif));
     expect(after.sarif.runs[0]!.results[0]!.locations[0]!.physicalLocation.region.startLine).toBe(13);
     expect(new Set(prints(before.sarif)).size).toBe(2);
+  });
+
+  it('tells apart the same object defined in two files', async () => {
+    const dir = tempTree({ 'prod.yaml': broken, 'staging.yaml': broken });
+    const { sarif } = await sarifOf([dir], dir);
+    const prints = sarif.runs[0]!.results.map((r) => r.partialFingerprints['portchainFinding/v1']!);
+    expect(prints).toHaveLength(4);
+    expect(new Set(prints.map((p) => p.split(':')[0])).size).toBe(4);
   });
 
   it('points at stdin and at files outside the working directory by URI', async () => {

@@ -250,7 +250,12 @@ export function parseConfig(text: string, file: string, knownRules: readonly str
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    throw new ConfigError([{ file, line: 1, column: 1, field: '', message: (e as Error).message }]);
+  }
   const validate = schemaValidator();
   if (!validate(value)) {
     // The branches of an anyOf each fail; its own error says what is allowed.

@@ -441,6 +441,7 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
     match: ['jaegertracing/all-in-one'],
     ports: [
       tcp(16686, 'query', 'UI and query API'),
+      tcp(16685, 'query-grpc', 'query API over gRPC'),
       tcp(4317, 'otlp-grpc', 'OTLP gRPC'),
       tcp(4318, 'otlp-http', 'OTLP HTTP'),
       tcp(14268, 'collector-http', 'jaeger.thrift over HTTP'),
@@ -452,6 +453,7 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
     ],
     portFlags: [
       { flag: '--query.http-server.host-port', format: 'hostport', appliesTo: 16686 },
+      { flag: '--query.grpc-server.host-port', format: 'hostport', appliesTo: 16685 },
       { flag: '--collector.otlp.grpc.host-port', format: 'hostport', appliesTo: 4317 },
       { flag: '--collector.otlp.http.host-port', format: 'hostport', appliesTo: 4318 },
       { flag: '--collector.http-server.host-port', format: 'hostport', appliesTo: 14268 },
@@ -460,6 +462,7 @@ export const imageKnowledge: readonly ImageKnowledge[] = [
     ],
     portEnv: [
       { name: 'QUERY_HTTP_SERVER_HOST_PORT', format: 'hostport', appliesTo: 16686 },
+      { name: 'QUERY_GRPC_SERVER_HOST_PORT', format: 'hostport', appliesTo: 16685 },
       { name: 'COLLECTOR_OTLP_GRPC_HOST_PORT', format: 'hostport', appliesTo: 4317 },
       { name: 'COLLECTOR_OTLP_HTTP_HOST_PORT', format: 'hostport', appliesTo: 4318 },
       { name: 'COLLECTOR_HTTP_SERVER_HOST_PORT', format: 'hostport', appliesTo: 14268 },

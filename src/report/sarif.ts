@@ -99,11 +99,15 @@ function logicalLocation(o: ObjectRef) {
   return { name: o.name, fullyQualifiedName, kind: 'resource' };
 }
 
-/** Rule + object (kind, namespace, name) + field: survives line moves, file renames and rewording. */
+/**
+ * Rule + object (kind, namespace, name) + field, and the file: survives line moves and rewording, and keeps
+ * apart the same object defined in several files (kustomize overlays, one folder per environment).
+ */
 function fingerprintBase(f: Finding, cwd: string): string {
+  const file = f.location ? artifactLocation(f.location.file, cwd).uri : '';
   const what = f.object
-    ? [f.rule, f.object.kind, f.object.namespace ?? '', f.object.name, f.field ?? '']
-    : [f.rule, f.location ? artifactLocation(f.location.file, cwd).uri : '', f.field ?? '', f.message];
+    ? [f.rule, f.object.kind, f.object.namespace ?? '', f.object.name, f.field ?? '', file]
+    : [f.rule, f.field ?? '', file, f.message];
   return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 32);
 }
 

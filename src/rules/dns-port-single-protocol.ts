@@ -4,6 +4,7 @@ import { findPort } from '../semantics/named-ports.js';
 import type { Rule } from './rule.js';
 import {
   backendsOf,
+  chainServices,
   type DeclaredPort,
   declaredPorts,
   listText,
@@ -54,7 +55,7 @@ spec:
     },
   },
   check(ctx) {
-    for (const view of ctx.graph.services) {
+    for (const view of chainServices(ctx.graph)) {
       const svc = view.service;
       if (svc.object.spec.type === 'ExternalName') continue;
       const ports = svc.object.spec.ports ?? [];

@@ -2,7 +2,7 @@ import type { ServicePort } from '../model/types.js';
 import type { ServiceView } from '../semantics/graph.js';
 import { findPort } from '../semantics/named-ports.js';
 import type { Rule } from './rule.js';
-import { backendsOf, servicePortRef, targetPortField } from './support/service-backends.js';
+import { backendsOf, chainServices, servicePortRef, targetPortField } from './support/service-backends.js';
 
 /**
  * Where a Service port lands, as a comparable key: the number for a numeric targetPort; for a named one, the
@@ -47,7 +47,7 @@ spec:
     },
   },
   check(ctx) {
-    for (const view of ctx.graph.services) {
+    for (const view of chainServices(ctx.graph)) {
       const svc = view.service;
       const ports = svc.object.spec.ports ?? [];
       if (ports.length < 2 || svc.object.spec.type === 'ExternalName') continue;

@@ -3,6 +3,7 @@ import type { Rule } from './rule.js';
 import {
   type Backend,
   backendsOf,
+  chainServices,
   type DeclaredPort,
   declaredPorts,
   listText,
@@ -54,7 +55,7 @@ spec:
     },
   },
   check(ctx) {
-    for (const view of ctx.graph.services) {
+    for (const view of chainServices(ctx.graph)) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
       const backends = backendsOf(view);

@@ -6,7 +6,14 @@ import type { ResolvedGraph, ServiceView } from '../semantics/graph.js';
 import { matchesLabels } from '../semantics/selectors.js';
 import type { PodInstance } from '../semantics/workloads.js';
 import type { Report, Rule } from './rule.js';
-import { backendKeyOf, isTypo, listText, serviceRef } from './support/service-backends.js';
+import {
+  backendKeyOf,
+  backendLabelOf,
+  chainServices,
+  isTypo,
+  listText,
+  serviceRef,
+} from './support/service-backends.js';
 
 /**
  * Labels a controller adds to the pods it creates, never written in a template
@@ -70,7 +77,7 @@ function distinctOwners(pods: readonly PodInstance[]): PodInstance[] {
   return out;
 }
 
-const ownerText = (p: PodInstance) => (p.synthesized ? `${p.owner.kind} ${p.owner.name}` : `Pod ${p.name}`);
+const ownerText = backendLabelOf;
 
 /** Hints from pods of the Service's namespace that miss the selector by one label. */
 function sameNamespaceHints(graph: ResolvedGraph, inv: Inventory, ns: string, selector: Labels): Hint[] {
@@ -390,7 +397,7 @@ spec:
   check(ctx) {
     const graph = ctx.graph;
     const inv = new Inventory(graph);
-    for (const view of graph.services) {
+    for (const view of chainServices(graph)) {
       const svc = view.service;
       if (svc.object.spec.type === 'ExternalName') continue;
       if (!view.hasSelector) {

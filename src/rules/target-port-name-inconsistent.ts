@@ -1,6 +1,12 @@
 import { findPort } from '../semantics/named-ports.js';
 import type { Rule } from './rule.js';
-import { backendsOf, listText, servicePortRef, targetPortField } from './support/service-backends.js';
+import {
+  backendsOf,
+  chainServices,
+  listText,
+  servicePortRef,
+  targetPortField,
+} from './support/service-backends.js';
 
 /** One named targetPort, several numbers: legal (resolved per pod), sometimes intended, worth knowing. */
 export const targetPortNameInconsistent: Rule = {
@@ -26,7 +32,7 @@ spec:
     },
   },
   check(ctx) {
-    for (const view of ctx.graph.services) {
+    for (const view of chainServices(ctx.graph)) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
       const ports = svc.object.spec.ports ?? [];

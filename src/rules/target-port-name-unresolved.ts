@@ -6,6 +6,7 @@ import {
   type Backend,
   backendKeyOf,
   backendsOf,
+  chainServices,
   declaredPorts,
   editDistance,
   listText,
@@ -106,7 +107,7 @@ spec:
     },
   },
   check(ctx) {
-    for (const view of ctx.graph.services) {
+    for (const view of chainServices(ctx.graph)) {
       if (view.unresolved.length === 0) continue;
       const svc = view.service;
       const ports = svc.object.spec.ports ?? [];

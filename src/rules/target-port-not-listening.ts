@@ -80,9 +80,11 @@ function targetText(
 ): string {
   if (typeof sp.targetPort === 'string')
     return `targetPort ${sp.targetPort} -> containerPort ${port} of container ${declarer?.container.name ?? '?'}`;
-  return targetPortWritten(svc, i)
-    ? `targetPort ${port}`
-    : `targetPort ${port} (not set: defaulted from port ${sp.port})`;
+  if (targetPortWritten(svc, i)) return `targetPort ${port}`;
+  // The API server defaults an absent or 0 targetPort to `port`.
+  const raw = (svc.raw.spec as { ports?: { targetPort?: unknown }[] } | undefined)?.ports?.[i]?.targetPort;
+  const how = raw === undefined || raw === null ? 'not set' : `written as ${JSON.stringify(raw)}`;
+  return `targetPort ${port} (${how}: defaulted from port ${sp.port})`;
 }
 
 function fixText(
@@ -99,6 +101,8 @@ function fixText(
     return `Make ${name} listen on all interfaces (0.0.0.0:${port}) instead of ${primary.hit.evidence.host}, or point the Service at a port that serves the pod IP.`;
   }
   const ports = reachablePorts(primary.k, protocol);
+  if (primary.k.inference.ports.length === 0)
+    return `Point the Service at a container that serves ${portText(port, protocol)}: ${name} binds no port.`;
   const only = ports.length === 1 ? ports[0] : undefined;
   const current =
     only !== undefined ? primary.k.inference.ports.find((e) => e.port === only && !isLoopback(e)) : undefined;
@@ -112,9 +116,9 @@ function fixText(
   }
   const set =
     only !== undefined
-      ? `Set targetPort: ${only}${svcDefaulted ? ` (it is not set, so it defaults to port ${sp.port})` : ''}`
+      ? `Set targetPort: ${only}${svcDefaulted ? ` (an absent or 0 targetPort defaults to port ${sp.port})` : ''}`
       : ports.length > 0
-        ? `Set targetPort to one of ${listText(ports.map(String))}`
+        ? `Point targetPort at the port of ${name} meant for this traffic (${listText(ports.map(String))}) or remove this Service port`
         : 'Point the Service at a container that listens';
   return `${set}, or ${move}.`;
 }

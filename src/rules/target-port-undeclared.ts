@@ -4,6 +4,7 @@ import type { Rule } from './rule.js';
 import {
   type Backend,
   backendsOf,
+  chainServices,
   declaredPorts,
   listText,
   servicePortRef,
@@ -77,7 +78,7 @@ spec:
     },
   },
   check(ctx) {
-    for (const view of ctx.graph.services) {
+    for (const view of chainServices(ctx.graph)) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
       const backends = backendsOf(view);

@@ -102,10 +102,12 @@ class Builder {
   /** Pod row -> container links already drawn (one per target and port). */
   private readonly containerEdges = new Set<string>();
   private readonly namespaces: string[] = [];
+  private readonly namespaceSet = new Set<string>();
   private readonly workloads = new Map<string, WorkloadEntry>();
   /** Pod name (namespace/name) -> its workload entry and row. */
   private readonly podRows = new Map<string, { entry: WorkloadEntry; port: TopologyPort }>();
   readonly index = new FindingIndex();
+  private byName: Map<string, Manifest> | undefined;
 
   constructor(private readonly graph: ResolvedGraph) {}
 
@@ -113,13 +115,14 @@ class Builder {
     this.addWorkloads();
     this.addIngresses();
     this.addServices();
-    const groups = this.groups();
-    for (const g of groups) this.index.add({ kind: 'Namespace', name: g.namespace }, '', '', [group(g.id)]);
-    const order = (n: TopologyNode) => this.namespaces.indexOf(n.namespace) * 10 + LANES.indexOf(n.lane);
+    const nsIndex = new Map(this.namespaces.map((ns, i) => [ns, i]));
+    const order = (n: TopologyNode) => (nsIndex.get(n.namespace) ?? 0) * 10 + LANES.indexOf(n.lane);
     const nodes = [...this.nodes.values()]
       .map((n, i) => ({ n, i }))
       .sort((a, b) => order(a.n) - order(b.n) || a.i - b.i)
       .map((x) => x.n);
+    const groups = this.groups(nodes);
+    for (const g of groups) this.index.add({ kind: 'Namespace', name: g.namespace }, '', '', [group(g.id)]);
     const topology: Topology = {
       version: 1,
       lanes: LANES.map((id) => ({ id, title: LANE_TITLES[id] })),
@@ -136,7 +139,10 @@ class Builder {
     if (existing) return existing;
     const node: TopologyNode = { ...n, ports: n.ports ?? [], findings: [] };
     this.nodes.set(node.id, node);
-    if (!this.namespaces.includes(node.namespace)) this.namespaces.push(node.namespace);
+    if (!this.namespaceSet.has(node.namespace)) {
+      this.namespaceSet.add(node.namespace);
+      this.namespaces.push(node.namespace);
+    }
     return node;
   }
 
@@ -150,13 +156,15 @@ class Builder {
     return edge;
   }
 
-  private groups(): TopologyGroup[] {
+  private groups(nodes: readonly TopologyNode[]): TopologyGroup[] {
+    const byNs = new Map<string, string[]>(this.namespaces.map((ns) => [ns, []]));
+    for (const n of nodes) byNs.get(n.namespace)?.push(n.id);
     return this.namespaces.map((ns) => ({
       id: `namespace/${ns}`,
       kind: 'namespace',
       label: ns === '' ? 'cluster-scoped' : `namespace ${ns}`,
       namespace: ns,
-      nodes: [...this.nodes.values()].filter((n) => n.namespace === ns).map((n) => n.id),
+      nodes: byNs.get(ns) ?? [],
       findings: [],
     }));
   }
@@ -206,10 +214,14 @@ class Builder {
   /** The manifest a workload node stands for: the owner, else the workload named by the pods, else the pod. */
   private ownerManifest(pod: PodInstance, key: WorkloadKey): Manifest {
     if (pod.synthesized) return pod.owner;
-    const named = this.graph.manifests.find(
-      (m) => m.kind === key.kind && m.name === key.name && m.namespace === pod.namespace,
-    );
-    return named ?? pod.owner;
+    if (!this.byName) {
+      this.byName = new Map();
+      for (const m of this.graph.manifests) {
+        const k = `${m.kind}\n${m.namespace}\n${m.name}`;
+        if (!this.byName.has(k)) this.byName.set(k, m);
+      }
+    }
+    return this.byName.get(`${key.kind}\n${pod.namespace}\n${key.name}`) ?? pod.owner;
   }
 
   private addContainers(pod: PodInstance, entry: WorkloadEntry): void {
@@ -266,6 +278,7 @@ class Builder {
       namespace: pod.namespace,
       label: `container ${c.name}`,
       detail,
+      workload: entry.node.id,
       object: entry.node.object ?? pod.owner.ref,
       location: pod.owner.source.locate(
         pod.specPath.child(init ? 'initContainers' : 'containers').index(servingIndex(pod.pod.spec, c, init)),

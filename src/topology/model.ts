@@ -76,6 +76,8 @@ export interface TopologyNode {
   readonly findings: string[];
   /** Pods in a workload node. */
   readonly count?: number;
+  /** A container node's workload node. */
+  readonly workload?: string;
 }
 
 export type EdgeKind =
@@ -183,9 +185,14 @@ export function indexTopology(t: Topology): TopologyIndex {
   for (const n of t.nodes) for (const p of n.ports) portNode.set(p.id, n);
   const out = new Map<string, TopologyEdge[]>();
   const inc = new Map<string, TopologyEdge[]>();
+  const push = (m: Map<string, TopologyEdge[]>, k: string, e: TopologyEdge) => {
+    const list = m.get(k);
+    if (list) list.push(e);
+    else m.set(k, [e]);
+  };
   for (const e of t.edges) {
-    out.set(e.source, [...(out.get(e.source) ?? []), e]);
-    inc.set(e.target, [...(inc.get(e.target) ?? []), e]);
+    push(out, e.source, e);
+    push(inc, e.target, e);
   }
   const severityOf = (ids: readonly string[]) => worst(ids.map((id) => finding.get(id)?.severity));
   return {

@@ -331,8 +331,9 @@ export function simplifyTopology(t: Topology, options: SimplifyOptions = {}): To
   }
   out = foldNamespaces(out, fold);
   if (out.nodes.length <= maxNodes) return out;
+  const folded = new Set(fold);
   return foldSoundChains(
     out,
-    bySize.filter((ns) => !fold.includes(ns)),
+    bySize.filter((ns) => !folded.has(ns)),
   );
 }

@@ -47,7 +47,8 @@ export interface FollowInput {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const LOOPBACK = /^(127\.|localhost$|::1$|\[::1\]$)/;
 
-export const portText = (sp: ServicePort) => `${sp.name ? `${sp.name} ` : ''}${sp.port}/${sp.protocol ?? 'TCP'}`;
+export const portText = (sp: ServicePort) =>
+  `${sp.name ? `${sp.name} ` : ''}${sp.port}/${sp.protocol ?? 'TCP'}`;
 
 // ---------------------------------------------------------------------------------------------------------
 // Which endpoints receive traffic
@@ -91,7 +92,10 @@ function select(ctx: TraceContext, input: FollowInput, eps: readonly EndpointInf
   const alive = eps.filter((e) => !ctx.podGone(e.pod));
   for (const e of eps) {
     if (ctx.podGone(e.pod))
-      judged.set(e, { usable: false, why: `${ctx.rejectionText(e.pod?.owner as Manifest)}; the pod never runs` });
+      judged.set(e, {
+        usable: false,
+        why: `${ctx.rejectionText(e.pod?.owner as Manifest)}; the pod never runs`,
+      });
   }
   const ready = alive.filter((e) => e.ready);
   const fallback = input.path === 'ingress' ? [] : alive.filter((e) => e.serving && e.terminating);
@@ -114,7 +118,10 @@ function select(ctx: TraceContext, input: FollowInput, eps: readonly EndpointInf
   if (cluster.length === 0) {
     const selectorless = !input.view.hasSelector && input.view.service.object.spec.type !== 'ExternalName';
     if (input.path === 'ingress') {
-      failure = { verdict: '503', reason: 'no ready endpoint: ingress-nginx answers 503 Service Unavailable' };
+      failure = {
+        verdict: '503',
+        reason: 'no ready endpoint: ingress-nginx answers 503 Service Unavailable',
+      };
     } else if (selectorless && eps.length === 0 && !ctx.graph.hasLivePods) {
       failure = {
         verdict: 'unknown',
@@ -167,12 +174,17 @@ function select(ctx: TraceContext, input: FollowInput, eps: readonly EndpointInf
         verdict: 'dropped',
         reason: `${field} Local and no local endpoint ${where}: kube-proxy DROPs the traffic there ("has no local endpoints"); the client times out`,
       };
-      if (usable.length > 0) notes.push(`traffic entering on ${nodes.filter((n) => !missing.includes(n)).join(', ')} is delivered`);
+      if (usable.length > 0)
+        notes.push(
+          `traffic entering on ${nodes.filter((n) => !missing.includes(n)).join(', ')} is delivered`,
+        );
     } else if (policy === 'external') {
       notes.push(`${field} Local: no SNAT, the pods see the client's address`);
     }
   } else if (input.path === 'external' || input.path === 'load-balancer') {
-    notes.push('externalTrafficPolicy Cluster: any node forwards to any endpoint, SNAT hides the client address');
+    notes.push(
+      'externalTrafficPolicy Cluster: any node forwards to any endpoint, SNAT hides the client address',
+    );
   }
   for (const e of usable) {
     if (!judged.has(e))
@@ -196,14 +208,23 @@ interface Group {
   readonly unresolved: { pod: PodInstance; reason: string }[];
 }
 
-/** Replicas of one workload share one spec: one backend per workload (per controller for a cluster dump). */
+/**
+ * Replicas of one workload share one spec: one backend per workload, per controller for a cluster dump, and
+ * bare Pods with the same containers together.
+ */
 function groupKey(p: PodInstance | null): { key: string; label: string; owner: Manifest | null } {
   if (!p) return { key: '-', label: 'addresses that name no pod of the input', owner: null };
   if (p.synthesized)
-    return { key: `${p.owner.kind}/${p.owner.name}`, label: `${p.owner.kind} ${p.owner.name}`, owner: p.owner };
+    return {
+      key: `${p.owner.kind}/${p.owner.name}`,
+      label: `${p.owner.kind} ${p.owner.name}`,
+      owner: p.owner,
+    };
   const ctl = p.pod.metadata.ownerReferences?.find((r) => r.controller && r.kind && r.name);
   if (ctl) return { key: `${ctl.kind}/${ctl.name}`, label: `${ctl.kind} ${ctl.name}`, owner: p.owner };
-  return { key: `Pod/${p.name}`, label: `Pod ${p.name}`, owner: p.owner };
+  const spec = p.pod.spec;
+  const containers = JSON.stringify([spec.containers, spec.initContainers ?? []]);
+  return { key: `Pod/${containers}`, label: `Pod ${p.name}`, owner: p.owner };
 }
 
 function groups(input: FollowInput, eps: readonly EndpointInfo[]): Group[] {
@@ -219,6 +240,17 @@ function groups(input: FollowInput, eps: readonly EndpointInfo[]): Group[] {
     return entry;
   };
   for (const e of eps) get(e.pod, e.port).endpoints.push(e);
+  // Bare Pods grouped by their containers: name them all (the first one's manifest stands for the group).
+  for (const [key, g] of out) {
+    const names = [...new Set([...g.endpoints.map((e) => e.pod), ...g.unresolved.map((u) => u.pod)])]
+      .filter((p): p is PodInstance => !!p && !p.synthesized && g.label.startsWith('Pod '))
+      .map((p) => p.name);
+    if (names.length > 1)
+      out.set(key, {
+        ...g,
+        label: `${names.length} Pods with the same containers (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`,
+      });
+  }
   if (input.portIndex !== null) {
     for (const u of input.view.unresolved)
       if (u.portIndex === input.portIndex) get(u.pod, null).unresolved.push({ pod: u.pod, reason: u.reason });
@@ -234,7 +266,10 @@ function backendAnchors(owner: Manifest | null, sample: PodInstance | null): Anc
     { manifest: owner, field: FieldPath.root('spec', 'selector') },
     { manifest: owner, field: FieldPath.root('spec', 'replicas') },
     { manifest: owner, field: FieldPath.root('metadata') },
-    { manifest: owner, field: sample.synthesized ? FieldPath.root('spec', 'template', 'metadata') : FieldPath.root('status') },
+    {
+      manifest: owner,
+      field: sample.synthesized ? FieldPath.root('spec', 'template', 'metadata') : FieldPath.root('status'),
+    },
     { manifest: owner, field: sample.specPath },
   ];
 }
@@ -297,7 +332,11 @@ function policyHop(
   const egress = client.pod
     ? isEgressAllowed(
         ctx.policies,
-        { namespace: client.pod.namespace, labels: client.pod.pod.metadata.labels ?? {}, podSpec: client.pod.pod.spec },
+        {
+          namespace: client.pod.namespace,
+          labels: client.pod.pod.metadata.labels ?? {},
+          podSpec: client.pod.pod.spec,
+        },
         ctx.podPeer(pod),
         port,
         protocol,
@@ -306,7 +345,10 @@ function policyHop(
   const verdicts = [ingress, ...(egress ? [egress] : [])];
   const denied = verdicts.filter((v) => !v.allowed);
   const isolating = verdicts.flatMap((v) => v.policies.filter((e) => e.isolates).map((e) => e.policy));
-  const anchors: Anchor[] = isolating.flatMap((m) => [{ manifest: m }, { manifest: m, field: FieldPath.root('spec') }]);
+  const anchors: Anchor[] = isolating.flatMap((m) => [
+    { manifest: m },
+    { manifest: m, field: FieldPath.root('spec') },
+  ]);
   const details = verdicts.flatMap((v) =>
     v.policies
       .filter((e) => e.isolates)
@@ -364,9 +406,13 @@ interface Serving {
 function servingContainers(ctx: TraceContext, pod: PodInstance): Serving[] {
   const spec = pod.pod.spec;
   const out: Serving[] = [];
-  (spec.containers ?? []).forEach((c, i) =>
-    out.push({ container: c, field: pod.specPath.child('containers').index(i), listening: ctx.graph.listening(pod, c) }),
-  );
+  (spec.containers ?? []).forEach((c, i) => {
+    out.push({
+      container: c,
+      field: pod.specPath.child('containers').index(i),
+      listening: ctx.graph.listening(pod, c),
+    });
+  });
   (spec.initContainers ?? []).forEach((c, i) => {
     if (c.restartPolicy === 'Always')
       out.push({
@@ -395,7 +441,8 @@ function configAnchors(ctx: TraceContext, pod: PodInstance, c: Container): Ancho
   }
   const out: Anchor[] = [];
   for (const m of [...ctx.graph.ofKind('ConfigMap'), ...ctx.graph.ofKind('Secret')]) {
-    if (m.namespace === pod.namespace && names.has(`${m.kind}/${m.name}`)) out.push({ manifest: m, any: true });
+    if (m.namespace === pod.namespace && names.has(`${m.kind}/${m.name}`))
+      out.push({ manifest: m, any: true });
   }
   return out;
 }
@@ -406,13 +453,21 @@ function containerAndProcess(
   pod: PodInstance,
   sp: ServicePort,
   port: number,
+  targetPortField: Anchor | null,
 ): HopStatus {
   const protocol = sp.protocol ?? 'TCP';
   const serving = servingContainers(ctx, pod);
   const declared = findPort(pod.pod.spec, sp);
   const declaredIn =
     declared.ok && declared.containerIndex !== undefined
-      ? serving.find((s) => s.field.toString() === pod.specPath.child(declared.init ? 'initContainers' : 'containers').index(declared.containerIndex as number).toString())
+      ? serving.find(
+          (s) =>
+            s.field.toString() ===
+            pod.specPath
+              .child(declared.init ? 'initContainers' : 'containers')
+              .index(declared.containerIndex as number)
+              .toString(),
+        )
       : undefined;
   const order = declaredIn ? [declaredIn, ...serving.filter((s) => s !== declaredIn)] : serving;
   let hit: { s: Serving; e: ListeningEvidence } | undefined;
@@ -463,9 +518,14 @@ function containerAndProcess(
   }
 
   // The process.
+  // The Service's targetPort decides which pod port is reached: a finding there is about this link.
   const processAnchors = (s: Serving): Anchor[] => [
-    ...['image', 'command', 'args', 'env', 'envFrom'].map((f) => ({ manifest: owner, field: s.field.child(f) })),
+    ...['image', 'command', 'args', 'env', 'envFrom'].map((f) => ({
+      manifest: owner,
+      field: s.field.child(f),
+    })),
     ...configAnchors(ctx, pod, s.container),
+    ...(targetPortField ? [targetPortField] : []),
   ];
   if (hit) {
     const loopback = hit.e.host !== undefined && LOOPBACK.test(hit.e.host);
@@ -497,14 +557,16 @@ function containerAndProcess(
     status: complete ? 'broken' : 'unknown',
     depth: 2,
     summary: complete
-      ? `nothing listens on ${port}/${protocol}: ${known
-          .map((s) => `${s.container.name} listens on ${s.listening.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}`)
+      ? `process: nothing listens on ${port}/${protocol}: ${known
+          .map(
+            (s) =>
+              `${s.container.name} listens on ${s.listening.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}`,
+          )
           .join('; ')}`
       : `not known whether a process listens on ${port}/${protocol}${known.length > 0 ? ` (${known.map((s) => `${s.container.name}: ${s.listening.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}`).join('; ')})` : ''}`,
     details: [
       ...listing,
       ...serving.flatMap((s) => s.listening.notes.map((n) => `${s.container.name}: ${n}`)),
-      ...(!complete && known.length === 0 ? ['portchain has no knowledge of these images and finds no port in their command, args or env'] : []),
     ],
     ...(shown
       ? {
@@ -527,7 +589,8 @@ const endpointText = (e: EndpointInfo) =>
 
 /** Appends the backends, endpoints, policies, containers and processes behind a Service port; concludes. */
 export function followEndpoints(ctx: TraceContext, out: TraceBuilder, input: FollowInput): void {
-  const sp = input.portIndex === null ? null : (input.view.service.object.spec.ports?.[input.portIndex] ?? null);
+  const sp =
+    input.portIndex === null ? null : (input.view.service.object.spec.ports?.[input.portIndex] ?? null);
   const eps = ctx.endpoints(input.view, sp);
   out.endpoints = eps.map((e) => ({
     pod: e.podName,
@@ -554,6 +617,10 @@ export function followEndpoints(ctx: TraceContext, out: TraceBuilder, input: Fol
           .map(([k, v]) => `${k}=${v}`)
           .join(',')} matches no pod (or workload) of namespace ${view.service.namespace} in the input`;
     serviceHop?.details.push(why);
+    if (view.hasSelector && !ctx.graph.hasLivePods)
+      serviceHop?.details.push(
+        'as far as the input shows: pods created elsewhere (an operator, another file) would give it endpoints',
+      );
   }
 
   const failures: { hop: number; verdict: 'dropped' | 'refused' | 'unknown'; reason: string }[] = [];
@@ -562,8 +629,10 @@ export function followEndpoints(ctx: TraceContext, out: TraceBuilder, input: Fol
     const status: HopStatus = input.listOnly || usable.length > 0 ? 'ok' : 'broken';
     const ready = g.endpoints.filter((e) => e.ready).length;
     const counts = [
-      `${ready}/${plural(g.endpoints.length, 'endpoint')} ready`,
-      ...(g.unresolved.length > 0 ? [`${plural(g.unresolved.length, 'pod')} without an endpoint for this port`] : []),
+      g.endpoints.length === 0 ? 'no endpoint' : `${ready}/${plural(g.endpoints.length, 'endpoint')} ready`,
+      ...(g.unresolved.length > 0
+        ? [`${plural(g.unresolved.length, 'pod')} without an endpoint for this port`]
+        : []),
     ].join(', ');
     out.add({
       kind: 'backend',
@@ -575,20 +644,41 @@ export function followEndpoints(ctx: TraceContext, out: TraceBuilder, input: Fol
     });
     for (const e of g.endpoints) {
       const j = selection.judged.get(e);
+      // Listed only (headless): DNS answers with the ready addresses.
+      const ok = input.listOnly ? e.ready : !!j?.usable;
+      const why = input.listOnly
+        ? e.ready
+          ? 'ready, in DNS'
+          : 'not ready: DNS leaves it out'
+        : (j?.why ?? (e.ready ? 'ready' : 'not ready'));
       out.add({
         kind: 'endpoint',
-        status: input.listOnly ? 'ok' : j?.usable ? 'ok' : 'broken',
+        status: ok ? 'ok' : 'broken',
         depth: 2,
-        summary: `${endpointText(e)}: ${input.listOnly ? (e.ready ? 'ready' : 'not ready') : (j?.why ?? (e.ready ? 'ready' : 'not ready'))}`,
+        summary: `${endpointText(e)}: ${why}`,
       });
     }
     for (const u of g.unresolved) {
-      const forPort = sp ? `Service port ${portText(sp)} -> targetPort ${sp.targetPort ?? sp.port}` : 'the Service';
+      const forPort = sp
+        ? `Service port ${portText(sp)} -> targetPort ${sp.targetPort ?? sp.port}`
+        : 'the Service';
+      // A targetPort that does not resolve in these pods: findings at it belong here first.
+      const anchors: Anchor[] =
+        input.portIndex === null
+          ? []
+          : [
+              {
+                manifest: input.view.service,
+                field: FieldPath.root('spec', 'ports').index(input.portIndex).child('targetPort'),
+                boost: 1,
+              },
+            ];
       out.add({
         kind: 'endpoint',
         status: 'broken',
         depth: 2,
         summary: `pod ${u.pod.name}: no endpoint for ${forPort}: ${u.reason}`,
+        anchors,
       });
     }
     const sample = usable.find((e) => e.pod)?.pod;
@@ -600,21 +690,39 @@ export function followEndpoints(ctx: TraceContext, out: TraceBuilder, input: Fol
         status: 'unknown',
         depth: 2,
         summary: `${usable.map((e) => e.ip).join(', ')} names no pod of the input: what listens there is not known`,
+        details: ['hand-written endpoints may point outside the cluster; the trace ends at the address'],
       });
-      failures.push({ hop: out.hops.length - 1, verdict: 'unknown', reason: 'the endpoint names no known pod' });
       continue;
     }
     if (ctx.policies.length > 0) {
       const p = policyHop(ctx, out, sample, port, sp.protocol ?? 'TCP', input.client);
       const hop = out.hops.length - 1;
       if (p === 'broken')
-        failures.push({ hop, verdict: 'dropped', reason: `a NetworkPolicy drops the connection to ${g.label}` });
+        failures.push({
+          hop,
+          verdict: 'dropped',
+          reason: `a NetworkPolicy drops the connection to ${g.label}`,
+        });
       else if (p === 'unknown')
-        failures.push({ hop, verdict: 'unknown', reason: `whether a NetworkPolicy admits the client to ${g.label} is not known` });
+        failures.push({
+          hop,
+          verdict: 'unknown',
+          reason: `whether a NetworkPolicy admits the client to ${g.label} is not known`,
+        });
     }
-    const proc = containerAndProcess(ctx, out, sample, sp, port);
+    const targetPort: Anchor | null =
+      input.portIndex === null
+        ? null
+        : {
+            manifest: input.view.service,
+            field: FieldPath.root('spec', 'ports').index(input.portIndex).child('targetPort'),
+          };
+    const proc = containerAndProcess(ctx, out, sample, sp, port, targetPort);
     if (proc === 'broken') {
-      const via = input.path === 'ingress' ? 'ingress-nginx gets a reset and answers 502 Bad Gateway' : 'connection refused';
+      const via =
+        input.path === 'ingress'
+          ? 'ingress-nginx gets a reset and answers 502 Bad Gateway'
+          : 'connection refused';
       failures.push({
         hop: out.hops.length - 1,
         verdict: 'refused',

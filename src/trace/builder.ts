@@ -18,11 +18,12 @@ import type {
 } from './model.js';
 
 /**
- * Which findings a hop owns: those of `manifest` at `field` or below it; with `field` absent, those of the
- * object that name no field; with `any`, every finding of the object (an object the API server rejects).
+ * Which findings a hop owns: those of `manifest` at `field` or below it (`boost` wins a tie between hops that
+ * claim the same field); with `field` absent, those of the object that name no field; with `any`, every
+ * finding of the object (an object the API server rejects).
  */
 export type Anchor =
-  | { readonly manifest: Manifest; readonly field: FieldPath }
+  | { readonly manifest: Manifest; readonly field: FieldPath; readonly boost?: number }
   | { readonly manifest: Manifest; readonly any: true }
   | { readonly manifest: Manifest };
 
@@ -47,8 +48,13 @@ function claim(anchor: Anchor, f: Finding): number {
   if (!('field' in anchor)) return f.field === null ? 2 : 0;
   const prefix = anchor.field.toString();
   if (f.field === null) return 0;
-  if (prefix === '' || f.field === prefix || f.field.startsWith(`${prefix}.`) || f.field.startsWith(`${prefix}[`))
-    return prefix.length + 3;
+  if (
+    prefix === '' ||
+    f.field === prefix ||
+    f.field.startsWith(`${prefix}.`) ||
+    f.field.startsWith(`${prefix}[`)
+  )
+    return prefix.length + 3 + (anchor.boost ?? 0);
   return 0;
 }
 
@@ -65,7 +71,9 @@ export class TraceBuilder {
   constructor(readonly request: Omit<TraceRequestInfo, 'from'>) {}
 
   /** Adds a hop; returns its index. */
-  add(hop: Omit<HopDraft, 'details' | 'anchors'> & { details?: string[]; anchors?: readonly Anchor[] }): number {
+  add(
+    hop: Omit<HopDraft, 'details' | 'anchors'> & { details?: string[]; anchors?: readonly Anchor[] },
+  ): number {
     const at = hop.at;
     const anchors = hop.anchors ?? (at ? [at.field ? { manifest: at.manifest, field: at.field } : at] : []);
     this.hops.push({ ...hop, details: hop.details ?? [], anchors });

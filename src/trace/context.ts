@@ -10,15 +10,20 @@ import type { IngressBackendEnv } from '../semantics/ingress.js';
 import type { PolicyPeer } from '../semantics/network-policy.js';
 import type { PodInstance } from '../semantics/workloads.js';
 import { type EndpointInfo, endpointsOf } from './slices.js';
-import { type TraceSource, TargetError } from './target.js';
+import { TargetError, type TraceSource } from './target.js';
 
 /** Findings that mean "the API server refuses to create this object" (nothing downstream of it exists). */
-const REJECTING_RULES: ReadonlySet<string> = new Set(['api-validation', 'node-port-allocation', 'api-decode']);
+const REJECTING_RULES: ReadonlySet<string> = new Set([
+  'api-validation',
+  'node-port-allocation',
+  'api-decode',
+]);
 
 /** The namespace the ingress controller runs in when none is configured (ingress-nginx's own). */
 export const DEFAULT_INGRESS_NAMESPACE = 'ingress-nginx';
 
-const refKey = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ''}/${name}`;
+const refKey = (kind: string, namespace: string | undefined, name: string) =>
+  `${kind}/${namespace ?? ''}/${name}`;
 
 /** Who opens the connection, as NetworkPolicy and kube-proxy see it. */
 export interface Client {
@@ -146,7 +151,9 @@ export class TraceContext {
         );
       }
       const node = pod.pod.spec.nodeName ?? null;
-      const what = pod.synthesized ? `${pod.owner.kind} ${pod.owner.name}, pod ${pod.name}` : `pod ${pod.name}`;
+      const what = pod.synthesized
+        ? `${pod.owner.kind} ${pod.owner.name}, pod ${pod.name}`
+        : `pod ${pod.name}`;
       return {
         label: `${what} in namespace ${ns}${node ? ` on ${node}` : ''}`,
         inCluster: true,

@@ -48,7 +48,7 @@ export function endpointsOf(
       const match = (slice.ports ?? []).find(
         (p) => (p.name ?? '') === (sp.name ?? '') && (p.protocol ?? 'TCP') === (sp.protocol ?? 'TCP'),
       );
-      if (!match || !match.port) continue;
+      if (!match?.port) continue;
       port = match.port;
     } else if ((slice.ports ?? []).length > 0) continue;
     for (const e of slice.endpoints) {

@@ -75,7 +75,8 @@ function portNumber(text: string, what: string): number {
 function portRef(text: string | undefined, what: string): PortRef {
   if (text === undefined) return null;
   if (/^\d+$/.test(text)) return portNumber(text, what);
-  if (!PORT_NAME.test(text)) throw new TargetError(`${what}: "${text}" is neither a port number nor a port name`);
+  if (!PORT_NAME.test(text))
+    throw new TargetError(`${what}: "${text}" is neither a port number nor a port name`);
   return text;
 }
 
@@ -103,7 +104,8 @@ function parseUrl(raw: string): TraceTarget {
   const rest = m[3] as string;
   // `_` is nginx's catch-all server name: a request that carries no Host a rule could match.
   const host = authority === '_' || authority.startsWith('_:') ? '' : authority;
-  if (authority === '') throw new TargetError(`${raw}: no host (write http://_/PATH for a request to a bare IP)`);
+  if (authority === '')
+    throw new TargetError(`${raw}: no host (write http://_/PATH for a request to a bare IP)`);
   const path = rest === '' || rest.startsWith('?') || rest.startsWith('#') ? `/${rest}` : rest;
   return { kind: 'url', raw, scheme, host, path };
 }
@@ -122,7 +124,13 @@ export function parseTarget(raw: string): TraceTarget {
     return { kind: 'node-port', raw: text, node: node[1] ?? null, port: portNumber(node[2] as string, text) };
   }
   const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(text);
-  if (v6) return { kind: 'ip', raw: text, ip: (v6[1] as string).toLowerCase(), port: portNumber(v6[2] as string, text) };
+  if (v6)
+    return {
+      kind: 'ip',
+      raw: text,
+      ip: (v6[1] as string).toLowerCase(),
+      port: portNumber(v6[2] as string, text),
+    };
   const colon = text.lastIndexOf(':');
   if (colon > 0) {
     const host = text.slice(0, colon);
@@ -132,7 +140,8 @@ export function parseTarget(raw: string): TraceTarget {
     const dns = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.[a-z0-9.-]+)?\.?$/.exec(host.toLowerCase());
     if (dns) {
       const [, name, namespace] = dns as unknown as [string, string, string];
-      if (!LABEL.test(name) || !LABEL.test(namespace)) throw new TargetError(`${text}: not a Service DNS name`);
+      if (!LABEL.test(name) || !LABEL.test(namespace))
+        throw new TargetError(`${text}: not a Service DNS name`);
       return { kind: 'service', raw: text, name, namespace, port: portRef(port, text) };
     }
   }
@@ -145,7 +154,8 @@ export function parseSource(raw: string): TraceSource {
   if (text === 'external') return { kind: 'external', ip: null };
   if (text.startsWith('external/')) {
     const ip = text.slice('external/'.length);
-    if (!isIPv4(ip) && !/^[0-9a-fA-F:]+$/.test(ip)) throw new TargetError(`--from ${text}: "${ip}" is not an IP`);
+    if (!isIPv4(ip) && !/^[0-9a-fA-F:]+$/.test(ip))
+      throw new TargetError(`--from ${text}: "${ip}" is not an IP`);
     return { kind: 'external', ip };
   }
   if (text.startsWith('pod/')) {

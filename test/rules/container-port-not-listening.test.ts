@@ -121,7 +121,9 @@ ${deployment('ghcr.io/advplyr/audiobookshelf:2.19.5', `        env:\n        - n
     {
       name: 'an image pulled through a mirror is only likely nginx: info',
       yaml: deployment('public.ecr.aws/docker/library/nginx:1.27', ports('containerPort: 8080')),
-      findings: [{ severity: 'info', line: 17, message: ['containerPort 8080 is documentation only', '— likely'] }],
+      findings: [
+        { severity: 'info', line: 17, message: ['containerPort 8080 is documentation only', '— likely'] },
+      ],
     },
     {
       name: 'a native sidecar (init container with restartPolicy Always) is checked at its own path',
@@ -135,7 +137,8 @@ ${deployment('ghcr.io/advplyr/audiobookshelf:2.19.5', `        env:\n        - n
         {
           line: 20,
           field: 'spec.template.spec.initContainers[0].ports[0].containerPort',
-          message: 'container exporter (prom/node-exporter:v1.8.2): containerPort 9200 is documentation only: node-exporter keeps listening on 9100',
+          message:
+            'container exporter (prom/node-exporter:v1.8.2): containerPort 9200 is documentation only: node-exporter keeps listening on 9100',
           fix: 'or make node-exporter listen on 9200 (its --web.listen-address flag)',
         },
       ],
@@ -151,7 +154,13 @@ spec:
     image: traefik/whoami:v1.10.3
     ports: [{containerPort: 8080}]
 `,
-      findings: [{ line: 8, message: 'Pod web, container whoami (traefik/whoami:v1.10.3): containerPort 8080 is documentation only' }],
+      findings: [
+        {
+          line: 8,
+          message:
+            'Pod web, container whoami (traefik/whoami:v1.10.3): containerPort 8080 is documentation only',
+        },
+      ],
     },
   ],
 });

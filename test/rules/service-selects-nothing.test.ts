@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { serviceSelectsNothing } from '../../src/rules/service-selects-nothing.js';
+import { editDistance, isTypo } from '../../src/rules/support/service-backends.js';
 import { ruleTable } from '../helpers/rule-tester.js';
 import { corpusFindings } from './support/service-rules-corpus.js';
 
@@ -143,6 +145,19 @@ spec:
       ],
     },
     {
+      name: 'no typo, but a workload named like the Service: its pod labels are the likely fix',
+      yaml: web + svc('    app: website'),
+      findings: [
+        {
+          severity: 'warning',
+          line: 23,
+          field: 'spec.selector',
+          message: 'Deployment web, named like the Service, labels its pods app=web,tier=front',
+          fix: 'Make spec.selector match the pod template labels of Deployment web (app: web, tier: front).',
+        },
+      ],
+    },
+    {
       name: 'the labels exist in another namespace',
       yaml: web + svc('    app: web', 'default'),
       findings: [
@@ -160,7 +175,7 @@ spec:
     },
     {
       name: 'no near miss, but this file defines the workloads of the namespace',
-      yaml: web + svc('    app: payments'),
+      yaml: web + svc('    app: payments').replace('name: web', 'name: payments'),
       findings: [
         {
           severity: 'warning',
@@ -197,7 +212,7 @@ apiVersion: monitoring.coreos.com/v1
 kind: Alertmanager
 metadata: {name: main, namespace: shop}
 spec: {replicas: 3}
-${svc('    app: alertmanager')}`,
+${svc('    app: alertmanager').replace('name: web', 'name: alertmanager-main')}`,
       findings: [
         {
           severity: 'info',
@@ -260,6 +275,7 @@ metadata:
   name: web-1
   namespace: shop
   labels: {app: web}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5d8f, controller: true}]
 spec:
   containers: [{name: web, image: nginx}]
 status:
@@ -277,9 +293,12 @@ spec:
       findings: [
         {
           severity: 'error',
-          line: 18,
-          message:
+          line: 19,
+          field: 'spec.selector[app]',
+          message: [
             'no pod of the cluster dump carries these labels, so the Service has no endpoints and kube-proxy rejects every connection to it',
+            'did you mean app=web? It labels the pods of ReplicaSet web-5d8f',
+          ],
         },
       ],
     },
@@ -310,5 +329,45 @@ describe('service-selects-nothing on the corpus', () => {
     expect(found.map((f) => `${f.where} ${f.severity} ${f.object}`)).toEqual([
       'manifests__alertmanager-service.yaml:20 info monitoring/alertmanager-main',
     ]);
+  });
+});
+
+describe('editDistance (the near-miss measure)', () => {
+  /** Optimal string alignment distance, the plain dynamic program. */
+  function osa(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) =>
+      Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+    );
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) {
+        const row = d[i] as number[];
+        const up = d[i - 1] as number[];
+        row[j] = Math.min(
+          (up[j] as number) + 1,
+          (row[j - 1] as number) + 1,
+          (up[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+        );
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+          row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      }
+    return (d[a.length] as number[])[b.length] as number;
+  }
+
+  it('agrees with the plain dynamic program, capped at limit + 1', () => {
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c', '-'), maxLength: 9 });
+    fc.assert(
+      fc.property(word, word, fc.integer({ min: 0, max: 3 }), (a, b, limit) => {
+        expect(editDistance(a, b, limit)).toBe(Math.min(osa(a, b), limit + 1));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('counts typos as one edit (two for long values)', () => {
+    expect(isTypo('fronend', 'frontend')).toBe(true);
+    expect(isTypo('wbe', 'web')).toBe(true);
+    expect(isTypo('web', 'api')).toBe(false);
+    expect(isTypo('checkoutsvc', 'checkout-svc1')).toBe(true);
+    expect(isTypo('web', 'web')).toBe(false);
   });
 });

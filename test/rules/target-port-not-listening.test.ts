@@ -40,7 +40,8 @@ ruleTable(targetPortNotListening, {
   valid: [
     {
       name: 'nginx listens on 80 and the Service targets 80',
-      yaml: deployment('nginx:1.27', ports('containerPort: 80')) + service('  - port: 80\n    targetPort: 80\n'),
+      yaml:
+        deployment('nginx:1.27', ports('containerPort: 80')) + service('  - port: 80\n    targetPort: 80\n'),
     },
     {
       name: 'targetPort omitted: defaults to port 80, where nginx listens',
@@ -54,7 +55,9 @@ ruleTable(targetPortNotListening, {
     },
     {
       name: 'unknown image: where it listens is not known, nothing is said',
-      yaml: deployment('example/app:1.0', ports('containerPort: 8080')) + service('  - port: 80\n    targetPort: 9999\n'),
+      yaml:
+        deployment('example/app:1.0', ports('containerPort: 8080')) +
+        service('  - port: 80\n    targetPort: 9999\n'),
     },
     {
       name: 'a ConfigMap mounted over nginx conf.d: the config decides the port, which portchain does not read',
@@ -83,20 +86,28 @@ ${deployment('ghcr.io/advplyr/audiobookshelf:2.19.5', '        env:\n        - n
     {
       name: 'an undeclared numeric targetPort beside a sidecar whose ports are unknown: it may be the sidecar',
       yaml:
-        deployment('redis:7.2', '', '      - name: exporter\n        image: oliver006/redis_exporter:v1.62.0\n') +
-        service('  - port: 9121\n'),
+        deployment(
+          'redis:7.2',
+          '',
+          '      - name: exporter\n        image: oliver006/redis_exporter:v1.62.0\n',
+        ) + service('  - port: 9121\n'),
     },
     {
       name: 'Grafana declares an optional port portchain does not list (profiling 6060) beside 3000: not contradicted',
       yaml:
         deployment(
           'grafana/grafana:12.1.1',
-          ports('name: grafana\n          containerPort: 3000', 'name: profiling\n          containerPort: 6060'),
+          ports(
+            'name: grafana\n          containerPort: 3000',
+            'name: profiling\n          containerPort: 6060',
+          ),
         ) + service('  - port: 6060\n    targetPort: profiling\n'),
     },
     {
       name: 'a named targetPort no container declares is target-port-name-unresolved business',
-      yaml: deployment('nginx:1.27', ports('containerPort: 80')) + service('  - port: 80\n    targetPort: http\n'),
+      yaml:
+        deployment('nginx:1.27', ports('containerPort: 80')) +
+        service('  - port: 80\n    targetPort: http\n'),
     },
     {
       name: 'a Service without selector has no pods to compare',
@@ -133,7 +144,9 @@ spec:
     },
     {
       name: 'targetPort omitted, so it defaults to port 80, while nginx-unprivileged listens on 8080',
-      yaml: deployment('nginxinc/nginx-unprivileged:1.27-alpine', ports('containerPort: 8080')) + service('  - port: 80\n'),
+      yaml:
+        deployment('nginxinc/nginx-unprivileged:1.27-alpine', ports('containerPort: 8080')) +
+        service('  - port: 80\n'),
       findings: [
         {
           severity: 'error',
@@ -143,14 +156,21 @@ spec:
             'Service default/web:80 -> targetPort 80 (not set: defaulted from port 80) -> Deployment web: nothing listens on 80',
             'listens on 8080',
           ],
-          fix: 'Set targetPort: 8080 (it is not set, so it defaults to port 80)',
+          fix: 'Set targetPort: 8080 (an absent or 0 targetPort defaults to port 80)',
         },
       ],
     },
     {
       name: 'targetPort: 0 is defaulted to port too',
-      yaml: deployment('nginxinc/nginx-unprivileged:1.27-alpine') + service('  - port: 80\n    targetPort: 0\n'),
-      findings: [{ line: 24, message: 'targetPort 80 (not set: defaulted from port 80)', fix: 'Set targetPort: 8080' }],
+      yaml:
+        deployment('nginxinc/nginx-unprivileged:1.27-alpine') + service('  - port: 80\n    targetPort: 0\n'),
+      findings: [
+        {
+          line: 24,
+          message: 'targetPort 80 (written as 0: defaulted from port 80)',
+          fix: 'Set targetPort: 8080',
+        },
+      ],
     },
     {
       name: 'PORT=3000 from ConfigMap app-config while the Service targets 3005',
@@ -182,7 +202,8 @@ ${deployment('ghcr.io/advplyr/audiobookshelf:2.19.5', `        env:\n        - n
       findings: [
         {
           line: 27,
-          message: 'targetPort http -> containerPort 8080 of container app -> Deployment web: nothing listens on 8080',
+          message:
+            'targetPort http -> containerPort 8080 of container app -> Deployment web: nothing listens on 8080',
           fix: 'Set containerPort: 80 on port http of container app (the Service follows the name)',
         },
       ],
@@ -216,8 +237,10 @@ ${deployment('ghcr.io/advplyr/audiobookshelf:2.19.5', `        env:\n        - n
     {
       name: 'a process bound to 127.0.0.1 cannot be reached through the Service',
       yaml:
-        deployment('quay.io/prometheus/node-exporter:v1.8.2', '        args: ["--web.listen-address=127.0.0.1:9100"]\n') +
-        service('  - port: 9100\n'),
+        deployment(
+          'quay.io/prometheus/node-exporter:v1.8.2',
+          '        args: ["--web.listen-address=127.0.0.1:9100"]\n',
+        ) + service('  - port: 9100\n'),
       findings: [
         {
           severity: 'error',
@@ -233,11 +256,16 @@ ${deployment('ghcr.io/advplyr/audiobookshelf:2.19.5', `        env:\n        - n
     },
     {
       name: 'UDP: CoreDNS answers 53/UDP, not 5353/UDP',
-      yaml: deployment('coredns/coredns:1.11.3') + service('  - port: 53\n    targetPort: 5353\n    protocol: UDP\n'),
+      yaml:
+        deployment('coredns/coredns:1.11.3') +
+        service('  - port: 53\n    targetPort: 5353\n    protocol: UDP\n'),
       findings: [
         {
           line: 24,
-          message: ['Service default/web:53/UDP -> targetPort 5353 -> Deployment web: nothing listens on 5353/UDP', 'listens on 53/UDP and 53'],
+          message: [
+            'Service default/web:53/UDP -> targetPort 5353 -> Deployment web: nothing listens on 5353/UDP',
+            'listens on 53/UDP and 53',
+          ],
           fix: 'Set targetPort: 53',
         },
       ],
@@ -247,7 +275,10 @@ ${deployment('ghcr.io/advplyr/audiobookshelf:2.19.5', `        env:\n        - n
       yaml:
         deployment(
           'grafana/grafana:12.1.1',
-          ports('name: grafana\n          containerPort: 3000', 'name: profiling\n          containerPort: 6060'),
+          ports(
+            'name: grafana\n          containerPort: 3000',
+            'name: profiling\n          containerPort: 6060',
+          ),
         ) + service('  - port: 80\n    targetPort: 4000\n'),
       findings: [
         {
@@ -264,7 +295,13 @@ ${deployment('ghcr.io/advplyr/audiobookshelf:2.19.5', `        env:\n        - n
       name: 'two workloads behind one Service: only the one whose process misses the port is named',
       yaml: `${deployment('nginx:1.27', '', '', 'web-v1')}---
 ${deployment('nginxinc/nginx-unprivileged:1.27-alpine', '', '', 'web-v2')}${service('  - port: 80\n')}`,
-      findings: [{ line: 38, message: 'targetPort 80 (not set: defaulted from port 80) -> Deployment web-v2: nothing listens on 80' }],
+      findings: [
+        {
+          line: 38,
+          message:
+            'targetPort 80 (not set: defaulted from port 80) -> Deployment web-v2: nothing listens on 80',
+        },
+      ],
     },
   ],
 });
@@ -275,4 +312,3 @@ describe('target-port-not-listening on the corpus', () => {
     expect(found).toEqual(['warning default/jaeger-collector kubernetes__opentelemetry-demo.yaml:17339']);
   });
 });
-

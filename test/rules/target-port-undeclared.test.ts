@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { targetPortUndeclared } from '../../src/rules/target-port-undeclared.js';
-import { ruleTable } from '../helpers/rule-tester.js';
+import { ruleTable, runRule } from '../helpers/rule-tester.js';
 import { corpusFindings } from './support/service-rules-corpus.js';
 
 /** A Deployment labelled app=<app>: lines 1-14, then the container's `ports:` block and `extra`. */
@@ -161,5 +161,14 @@ describe('target-port-undeclared on the corpus', () => {
       'warning default/jaeger-collector 14267 kubernetes__opentelemetry-demo.yaml:17339',
       'warning default/jaeger-collector 14268 kubernetes__opentelemetry-demo.yaml:17342',
     ]);
+  });
+});
+
+describe('target-port-undeclared and undecodable Services', () => {
+  it('follows no chain from a Service the API server refuses to decode (api-decode reports it)', () => {
+    const yaml = `${deployment('web', 'web', declares8080)}${service('  - port: 80\n    targetPort: 9999\n    nodePort: "x"\n')}`;
+    const { findings, loading } = runRule(targetPortUndeclared, yaml);
+    expect(loading.map((f) => f.rule)).toContain('api-decode');
+    expect(findings).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
 import { FieldPath } from '../../model/field-path.js';
 import type { Manifest } from '../../model/load.js';
 import type { Container, PodSpec, ServicePort } from '../../model/types.js';
-import type { ServiceView } from '../../semantics/graph.js';
+import type { ResolvedGraph, ServiceView } from '../../semantics/graph.js';
 import type { PodInstance } from '../../semantics/workloads.js';
 
 /** One distinct pod template a Service selects: a workload's replicas share one spec, so they are one backend. */
@@ -35,6 +35,21 @@ function groupOf(p: PodInstance): { key: string; label: string } {
   return { key: `Pod/${p.namespace}/${p.name}`, label: `Pod ${p.name}` };
 }
 
+const chainCache = new WeakMap<ResolvedGraph, readonly ServiceView[]>();
+
+/**
+ * The Services whose chain is worth following: a Service that could not be decoded is refused by the API
+ * server (api-decode reports it), so nothing downstream of it exists.
+ */
+export function chainServices(graph: ResolvedGraph): readonly ServiceView[] {
+  let list = chainCache.get(graph);
+  if (!list) {
+    list = graph.services.filter((v) => !v.service.decodeFailed);
+    chainCache.set(graph, list);
+  }
+  return list;
+}
+
 const backendCache = new WeakMap<ServiceView, readonly Backend[]>();
 
 /** The distinct backends of a Service, in input order; computed once per view and shared by the rules. */
@@ -56,6 +71,11 @@ export function backendsOf(view: ServiceView): readonly Backend[] {
 /** The backend key of one pod (to group ServiceView.unresolved and similar per-pod lists). */
 export function backendKeyOf(p: PodInstance): string {
   return groupOf(p).key;
+}
+
+/** How messages name the backend of one pod: "Deployment web", "ReplicaSet web-5d8f", "Pod web-0". */
+export function backendLabelOf(p: PodInstance): string {
+  return groupOf(p).label;
 }
 
 export interface DeclaredPort {
@@ -124,13 +144,13 @@ export function listText(items: readonly string[], max = 3): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-let prevRow = new Int32Array(64);
-let curRow = new Int32Array(64);
+let rows = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
 
 /**
- * Levenshtein distance, giving up (returning limit + 1) once it exceeds `limit`: enough to spot a typo
- * without paying for long unrelated strings. The common prefix and suffix are skipped and the two rows are
- * reused, since the selector rules compare a label value with every workload of a namespace.
+ * Edit distance with adjacent transpositions (optimal string alignment: `wbe` is one edit from `web`), giving
+ * up (returning limit + 1) once it exceeds `limit`: enough to spot a typo without paying for long unrelated
+ * strings. The common prefix and suffix are skipped and the rows reused, since the selector rules compare a
+ * label value with every workload of a namespace.
  */
 export function editDistance(a: string, b: string, limit = 2): number {
   if (a === b) return 0;
@@ -146,27 +166,28 @@ export function editDistance(a: string, b: string, limit = 2): number {
   const la = endA - start;
   const lb = endB - start;
   if (la === 0 || lb === 0) return Math.min(Math.max(la, lb), limit + 1);
-  if (prevRow.length <= lb) {
-    prevRow = new Int32Array(lb + 1);
-    curRow = new Int32Array(lb + 1);
-  }
-  let prev = prevRow;
-  let cur = curRow;
+  if ((rows[0] as Int32Array).length <= lb) rows = [0, 1, 2].map(() => new Int32Array(lb + 1));
+  let [before, prev, cur] = rows as [Int32Array, Int32Array, Int32Array];
   for (let j = 0; j <= lb; j++) prev[j] = j;
   for (let i = 1; i <= la; i++) {
     cur[0] = i;
     let best = i;
     const ca = a.charCodeAt(start + i - 1);
     for (let j = 1; j <= lb; j++) {
-      const cost = ca === b.charCodeAt(start + j - 1) ? 0 : 1;
-      const v = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      const cb = b.charCodeAt(start + j - 1);
+      let v = Math.min(
+        (prev[j] as number) + 1,
+        (cur[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (ca === cb ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && ca === b.charCodeAt(start + j - 2) && a.charCodeAt(start + i - 2) === cb)
+        v = Math.min(v, (before[j - 2] as number) + 1);
       cur[j] = v;
       if (v < best) best = v;
     }
-    if (best > limit) return limit + 1;
-    const t = prev;
-    prev = cur;
-    cur = t;
+    // OSA can still drop below the row minimum by one transposition, so give up only past limit + 1.
+    if (best > limit + 1) return limit + 1;
+    [before, prev, cur] = [prev, cur, before];
   }
   return Math.min(prev[lb] as number, limit + 1);
 }

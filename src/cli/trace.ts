@@ -1,0 +1,199 @@
+/**
+ * `portchain trace TARGET [paths...]`: reads the manifests, runs `check()` (the resolved graph and the findings
+ * of the registered rules), follows one request with the trace engine and prints it.
+ * Exit codes: 0 delivered; 1 any other verdict; 2 a TARGET or option that cannot be read, a config error, or
+ * nothing readable.
+ */
+import { relative, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { check } from '../check.js';
+import {
+  ConfigError,
+  findConfigFile,
+  formatConfigProblem,
+  type LoadedConfig,
+  loadConfigFile,
+} from '../config/config.js';
+import { applyRuleSettings, resolveSettings, SettingsError } from '../config/options.js';
+import { formatTraceJson } from '../report/trace-json.js';
+import { formatTraceText } from '../report/trace-text.js';
+import { allRuleMetas } from '../rules/registry.js';
+import { readSources } from '../sources/files.js';
+import {
+  parseProtocol,
+  parseSource,
+  parseTarget,
+  SOURCE_FORMS,
+  TARGET_FORMS,
+  TargetError,
+  type TraceSource,
+  type TraceTarget,
+} from '../trace/target.js';
+import { traceRequest } from '../trace/trace.js';
+import type { Io } from './main.js';
+
+const EXIT_OK = 0;
+const EXIT_NOT_DELIVERED = 1;
+const EXIT_USAGE = 2;
+
+interface TraceFlags {
+  format: string;
+  namespace?: string;
+  protocol: string;
+  from?: string;
+  ingressClass?: string;
+  ingressNamespace?: string;
+  nodePortRange?: string;
+  config?: string | false;
+  color?: boolean;
+}
+
+const FORMS_TEXT = `TARGET forms:\n${TARGET_FORMS.map((f) => `  ${f}`).join('\n')}\n\n--from forms:\n${SOURCE_FORMS.map((f) => `  ${f}`).join('\n')}`;
+
+function useColor(io: Io, flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
+  return io.isTTY;
+}
+
+/** --config FILE, else the nearest .portchain.yaml at or above the working directory, unless --no-config. */
+function loadConfig(o: TraceFlags, cwd: string, ruleIds: readonly string[]): LoadedConfig | undefined {
+  if (o.config === false) return undefined;
+  if (typeof o.config === 'string') return loadConfigFile(resolve(cwd, o.config), o.config, ruleIds);
+  const found = findConfigFile(cwd);
+  if (!found) return undefined;
+  const shown = relative(cwd, found);
+  return loadConfigFile(found, shown === '' ? found : shown, ruleIds);
+}
+
+interface Parsed {
+  readonly target: TraceTarget;
+  readonly from: TraceSource | null;
+  readonly protocol: ReturnType<typeof parseProtocol>;
+}
+
+function parseArgs(target: string, o: TraceFlags): Parsed {
+  return {
+    target: parseTarget(target),
+    from: o.from === undefined ? null : parseSource(o.from),
+    protocol: parseProtocol(o.protocol),
+  };
+}
+
+export function traceCommand(io: Io, setExit: (code: number) => void): Command {
+  const cwd = io.cwd ?? process.cwd();
+  const usage = (message: string, withForms: boolean) => {
+    io.stderr(`portchain trace: ${message}\n`);
+    if (withForms) io.stderr(`\n${FORMS_TEXT}\n`);
+    setExit(EXIT_USAGE);
+  };
+  return new Command('trace')
+    .description(
+      'follow one request hop by hop, from the client to the port the process binds, and say whether it arrives',
+    )
+    .argument(
+      '<target>',
+      'where the request goes: a URL, svc/NAME[.NS]:PORT, IP:PORT, node:PORT or lb/NAME[.NS]:PORT',
+    )
+    .argument('[paths...]', 'files, folders (searched for .yaml, .yml, .json) or - for stdin', [])
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-n, --namespace <ns>', 'namespace for objects and targets that name none'))
+    .addOption(new Option('--protocol <protocol>', 'tcp, udp or sctp').default('tcp'))
+    .addOption(
+      new Option(
+        '--from <source>',
+        "who connects: external[/IP], pod/NAME[.NS] or namespace/NAME (default: external for URLs, nodePorts and load balancers; a pod of the Service's namespace for Service addresses)",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--ingress-class <name>',
+        'trace through the Ingresses of this class only (default: every Ingress)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--ingress-namespace <ns>',
+        'where the ingress controller runs, for NetworkPolicies (default: ingress-nginx)',
+      ),
+    )
+    .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"))
+    .addOption(
+      new Option(
+        '--config <file>',
+        'the config file (default: the nearest .portchain.yaml, up to the repository root)',
+      ),
+    )
+    .addOption(new Option('--no-config', 'ignore .portchain.yaml files'))
+    .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
+    .addHelpText(
+      'after',
+      `\n${FORMS_TEXT}\n\nExit codes: 0 delivered; 1 refused, dropped, 404, 503, not routed or unknown; 2 usage error or nothing readable.\n\nExamples:\n  portchain trace http://books.example.com/ examples/port-from-configmap/0-sound.yaml\n  portchain trace svc/web.named-port:80 examples/named-port/\n  portchain trace node:31111 --from external examples/node-port-and-load-balancer/\n  helm template ./chart | portchain trace svc/api:http -n prod -`,
+    )
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError()
+    .exitOverride()
+    .action(async (target: string, paths: string[], o: TraceFlags) => {
+      let parsed: Parsed;
+      try {
+        parsed = parseArgs(target, o);
+      } catch (e) {
+        if (e instanceof TargetError) return usage(e.message, true);
+        throw e;
+      }
+      let settings: ReturnType<typeof resolveSettings>;
+      try {
+        const ruleIds = allRuleMetas.map((m) => m.id);
+        const config = loadConfig(o, cwd, ruleIds)?.config ?? {};
+        settings = resolveSettings(
+          config,
+          {
+            ...(o.namespace ? { namespace: o.namespace } : {}),
+            ...(o.nodePortRange ? { nodePortRange: o.nodePortRange } : {}),
+          },
+          ruleIds,
+        );
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);
+          setExit(EXIT_USAGE);
+          return;
+        }
+        if (e instanceof SettingsError) return usage(e.message, false);
+        throw e;
+      }
+      const read = await readSources(paths.length > 0 ? paths : ['.'], io.stdin);
+      for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
+      if (read.sources.length === 0) {
+        io.stderr('portchain: nothing could be read\n');
+        setExit(EXIT_USAGE);
+        return;
+      }
+      const options = {
+        ...settings.check,
+        ...(o.ingressNamespace ? { ingressNamespace: o.ingressNamespace } : {}),
+      };
+      const result = check(read.sources, options, read);
+      const findings = applyRuleSettings(result.findings, options);
+      let traced: ReturnType<typeof traceRequest>;
+      try {
+        traced = traceRequest(result.graph, findings, {
+          target: parsed.target,
+          protocol: parsed.protocol,
+          from: parsed.from,
+          ingressClass: o.ingressClass ?? null,
+          defaultNamespace: options.defaultNamespace ?? 'default',
+        });
+      } catch (e) {
+        if (e instanceof TargetError) return usage(e.message, false);
+        throw e;
+      }
+      io.stdout(
+        o.format === 'json'
+          ? formatTraceJson(traced)
+          : formatTraceText(traced, { color: useColor(io, o.color) }),
+      );
+      setExit(traced.verdict === 'delivered' ? EXIT_OK : EXIT_NOT_DELIVERED);
+    });
+}
