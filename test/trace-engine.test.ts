@@ -380,7 +380,11 @@ spec: {selector: {app: web}, ${svc}}
     expect(trace(yaml, 'node/node-a:30080', nodes).verdict).toBe('delivered');
     expect(trace(yaml, 'node/node-b:30080', nodes).verdict).toBe('dropped');
     // Pod-originated traffic to a nodePort is short-circuited to every endpoint.
-    expect(trace(yaml, 'node/node-b:30080', { ...nodes, from: 'pod/client-b' }).verdict).toBe('delivered');
+    const fromPod = trace(yaml, 'node/node-b:30080', { ...nodes, from: 'pod/client-b' });
+    expect(fromPod.verdict).toBe('delivered');
+    expect(hop(fromPod, 'service-port')?.details).toContain(
+      'externalTrafficPolicy Local does not apply to traffic from a pod: kube-proxy sends it to any endpoint',
+    );
     expect(() => trace(yaml, 'node/node-c:30080', nodes)).toThrow(/no node node-c/);
   });
 

@@ -29,6 +29,7 @@ import { ToolError } from '../sources/exec.js';
 import { type ReadResult, readSources } from '../sources/files.js';
 import { helmSourceLines, renderHelm } from '../sources/helm.js';
 import { renderKustomize } from '../sources/kustomize.js';
+import { traceCommand } from './trace.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -344,6 +345,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(EXIT_OK);
     });
 
+  program.addCommand(traceCommand(io, setExit));
   return program;
 }
 

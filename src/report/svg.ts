@@ -65,30 +65,33 @@ const COLORS: Record<Severity | 'ok', string> = {
 };
 
 const STYLE = `
-.pc-ns>rect{fill:#fafafa;stroke:#bdbdbd}
+.pc-ns rect{fill:#fafafa;stroke:#bdbdbd}
 .pc-ns-title{font-weight:bold;font-size:13px}
 .pc-lane{fill:#757575;font-size:11px;text-transform:uppercase;letter-spacing:.05em}
-.pc-node>rect.pc-box{stroke:#9e9e9e;stroke-width:1}
-.pc-k-ingress>rect.pc-box{fill:#e8f0fe}.pc-k-service>rect.pc-box{fill:#e6f4ea}
-.pc-k-workload>rect.pc-box{fill:#fef7e0}.pc-k-container>rect.pc-box{fill:#f3e8fd}
-.pc-k-external>rect.pc-box{fill:#f1f3f4}.pc-k-summary>rect.pc-box{fill:#eeeeee}
-.pc-k-missing>rect.pc-box{fill:#fff;stroke-dasharray:4 3}
+.pc-node rect.pc-box{stroke:#9e9e9e;stroke-width:1}
+.pc-k-ingress rect.pc-box{fill:#e8f0fe}.pc-k-service rect.pc-box{fill:#e6f4ea}
+.pc-k-workload rect.pc-box{fill:#fef7e0}.pc-k-container rect.pc-box{fill:#f3e8fd}
+.pc-k-external rect.pc-box{fill:#f1f3f4}.pc-k-summary rect.pc-box{fill:#eeeeee}
+.pc-k-missing rect.pc-box{fill:#fff;stroke-dasharray:4 3}
 .pc-title{font-weight:bold}.pc-detail{fill:#5f6368}
 .pc-row-line{stroke:#e0e0e0}
-.pc-node.pc-error>rect.pc-box{stroke:${COLORS.error};stroke-width:2.5;stroke-dasharray:6 3}
-.pc-node.pc-warning>rect.pc-box{stroke:${COLORS.warning};stroke-width:2;stroke-dasharray:6 3}
+.pc-node.pc-error rect.pc-box{stroke:${COLORS.error};stroke-width:2.5;stroke-dasharray:6 3}
+.pc-node.pc-warning rect.pc-box{stroke:${COLORS.warning};stroke-width:2;stroke-dasharray:6 3}
 .pc-mark-error{fill:${COLORS.error};font-weight:bold}.pc-mark-warning{fill:${COLORS.warning};font-weight:bold}
 .pc-mark-info{fill:${COLORS.info}}
-.pc-edge>path{fill:none;stroke:${COLORS.ok};stroke-width:1.3}
-.pc-edge.pc-error>path{stroke:${COLORS.error};stroke-width:2.2;stroke-dasharray:7 4}
-.pc-edge.pc-warning>path{stroke:${COLORS.warning};stroke-width:2;stroke-dasharray:7 4}
-.pc-elabel>rect{fill:#fff;fill-opacity:.9}
-.pc-elabel>text{font-size:${METRICS.labelFontSize}px;fill:#37474f}
-.pc-edge.pc-error .pc-elabel>text{fill:${COLORS.error};font-weight:bold}
-.pc-edge.pc-warning .pc-elabel>text{fill:${COLORS.warning};font-weight:bold}
+.pc-edge path{fill:none;stroke:${COLORS.ok};stroke-width:1.3}
+.pc-edge.pc-error path{stroke:${COLORS.error};stroke-width:2.2;stroke-dasharray:7 4}
+.pc-edge.pc-warning path{stroke:${COLORS.warning};stroke-width:2;stroke-dasharray:7 4}
+.pc-elabel rect{fill:#fff;fill-opacity:.9}
+.pc-elabel text{font-size:${METRICS.labelFontSize}px;fill:#37474f}
+.pc-edge.pc-error .pc-elabel text{fill:${COLORS.error};font-weight:bold}
+.pc-edge.pc-warning .pc-elabel text{fill:${COLORS.warning};font-weight:bold}
 .pc-legend{font-size:11px}
-:target>rect.pc-box,:target>rect.pc-hl{stroke:#000;stroke-width:4}
-:target>path{stroke-width:4}
+.pc-hl{fill:none}
+.pc-node:target rect.pc-box{stroke:#202124;stroke-width:4;stroke-dasharray:none}
+.pc-row:target rect.pc-hl{fill:#fff59d;fill-opacity:.7}
+.pc-edge:target path{stroke-width:5}
+.pc-ns:target rect.pc-hl{stroke:#202124;stroke-width:3}
 `;
 
 const FONT =

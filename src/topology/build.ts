@@ -29,8 +29,8 @@ const selectorText = (labels: Labels): string =>
 
 const protocolOf = (p: { protocol?: string }): string => p.protocol || 'TCP';
 
-/** `http 8080/TCP -> 3005 · nodePort 31111` */
-function servicePortLabel(p: ServicePort, nodePort: number | undefined): string {
+/** `http 8080/TCP -> 3005 · nodePort 31111` (`nodePort auto` when the API server would pick one). */
+function servicePortLabel(p: ServicePort, nodePort: number | 'auto' | undefined): string {
   const name = p.name ? `${p.name} ` : '';
   const node = nodePort ? ` · nodePort ${nodePort}` : '';
   return `${name}${p.port}/${protocolOf(p)} -> ${p.targetPort ?? p.port}${node}`;
@@ -410,7 +410,7 @@ class Builder {
       const ports: TopologyPort[] = (spec.ports ?? []).map((p, k) => ({
         id: `${id}#ports[${k}]`,
         kind: 'service-port',
-        label: servicePortLabel(p, p.nodePort ?? nodePorts.find((a) => a.portIndex === k)?.nodePort),
+        label: servicePortLabel(p, p.nodePort ?? (nodePorts.some((a) => a.portIndex === k) ? 'auto' : undefined)),
         port: p.port,
         ...(p.name ? { name: p.name } : {}),
         protocol: protocolOf(p),

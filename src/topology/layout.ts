@@ -156,9 +156,9 @@ function elkGraph(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]
       const element = pid.slice(0, -(out ? OUT.length : IN.length));
       return {
         id: pid,
-        width: 1,
-        height: 1,
-        x: out ? width - 1 : 0,
+        width: 0,
+        height: 0,
+        x: out ? width : 0,
         y: anchorY(n, element === n.id ? undefined : element),
         layoutOptions: { 'elk.port.side': out ? 'EAST' : 'WEST' },
       };

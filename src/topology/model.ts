@@ -168,6 +168,7 @@ export const isBroken = (s: Severity | undefined): boolean => s === 'error' || s
 export interface TopologyIndex {
   readonly node: ReadonlyMap<string, TopologyNode>;
   readonly finding: ReadonlyMap<string, TopologyFinding>;
+  readonly edge: ReadonlyMap<string, TopologyEdge>;
   /** Port id -> its node. */
   readonly portNode: ReadonlyMap<string, TopologyNode>;
   severityOf(findingIds: readonly string[]): Severity | undefined;
@@ -198,6 +199,7 @@ export function indexTopology(t: Topology): TopologyIndex {
   return {
     node,
     finding,
+    edge: new Map(t.edges.map((e) => [e.id, e])),
     portNode,
     severityOf,
     nodeSeverity: (n) => worst([severityOf(n.findings), ...n.ports.map((p) => severityOf(p.findings))]),

@@ -101,7 +101,8 @@ export function foldWorkloads(t: Topology, ids: ReadonlySet<string>): Topology {
     }
     return {
       ...n,
-      label: `${n.label} ×${pods.length}`,
+      label: pods.length > 1 ? `${n.label} ×${pods.length}` : n.label,
+      detail: n.detail.filter((d) => !/^\d+ pods?$/.test(d)),
       ports: [row, ...n.ports.filter((p) => p.kind !== 'pod')],
     };
   });

@@ -176,14 +176,16 @@ function select(ctx: TraceContext, input: FollowInput, eps: readonly EndpointInf
       };
       if (usable.length > 0)
         notes.push(
-          `traffic entering on ${nodes.filter((n) => !missing.includes(n)).join(', ')} is delivered`,
+          `traffic entering on ${nodes.filter((n) => !missing.includes(n)).join(', ')} reaches a local endpoint`,
         );
     } else if (policy === 'external') {
       notes.push(`${field} Local: no SNAT, the pods see the client's address`);
     }
   } else if (input.path === 'external' || input.path === 'load-balancer') {
     notes.push(
-      'externalTrafficPolicy Cluster: any node forwards to any endpoint, SNAT hides the client address',
+      input.view.service.object.spec.externalTrafficPolicy === 'Local'
+        ? 'externalTrafficPolicy Local does not apply to traffic from a pod: kube-proxy sends it to any endpoint'
+        : 'externalTrafficPolicy Cluster: any node forwards to any endpoint, SNAT hides the client address',
     );
   }
   for (const e of usable) {

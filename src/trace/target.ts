@@ -45,20 +45,33 @@ export type TraceSource =
 /** A TARGET or --from value that cannot be read; the CLI prints it with the accepted forms (exit 2). */
 export class TargetError extends Error {}
 
-export const TARGET_FORMS = [
-  'http://HOST/PATH, https://HOST/PATH   a request through the Ingresses (http://_/PATH: a bare-IP request, no Host)',
-  'svc/NAME[.NAMESPACE][:PORT]           a Service port (PORT: number or port name; optional for a one-port Service)',
-  'NAME.NAMESPACE.svc[.cluster.local]:PORT   the same, by its cluster DNS name',
-  'IP:PORT                               a clusterIP, externalIP or load balancer IP written in the manifests',
-  'node:PORT, node/NODE:PORT             a nodePort, on any node or on one node',
-  'lb/NAME[.NAMESPACE][:PORT]            the load balancer of a LoadBalancer Service, on a Service port',
-];
+const aligned = (rows: readonly (readonly [string, string])[]): string[] => {
+  const width = Math.max(...rows.map(([form]) => form.length));
+  return rows.map(([form, text]) => `${form.padEnd(width)}  ${text}`);
+};
 
-export const SOURCE_FORMS = [
-  'external[/IP]          a client outside the cluster (IP: to match ipBlock rules)',
-  'pod/NAME[.NAMESPACE]   a pod, or the pods of a workload, in the input',
-  'namespace/NAME         a pod with no particular labels in that namespace',
-];
+/** The accepted TARGET forms, one line each (usage errors and --help print them). */
+export const TARGET_FORMS = aligned([
+  [
+    'http://HOST/PATH, https://HOST/PATH',
+    'a request through the Ingresses (http://_/PATH: a bare-IP request, no Host)',
+  ],
+  [
+    'svc/NAME[.NAMESPACE][:PORT]',
+    'a Service port (PORT: number or port name; optional for a one-port Service)',
+  ],
+  ['NAME.NAMESPACE.svc[.cluster.local]:PORT', 'the same, by its cluster DNS name'],
+  ['IP:PORT', 'a clusterIP, externalIP or load balancer IP written in the manifests'],
+  ['node:PORT, node/NODE:PORT', 'a nodePort, on any node or on one node'],
+  ['lb/NAME[.NAMESPACE][:PORT]', 'the load balancer of a LoadBalancer Service, on a Service port'],
+]);
+
+/** The accepted --from forms. */
+export const SOURCE_FORMS = aligned([
+  ['external[/IP]', 'a client outside the cluster (IP: to match ipBlock rules)'],
+  ['pod/NAME[.NAMESPACE]', 'a pod, or the pods of a workload, in the input'],
+  ['namespace/NAME', 'a pod with no particular labels in that namespace'],
+]);
 
 /** RFC 1123 label / DNS-1035 label: what Service and namespace names are made of. */
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
