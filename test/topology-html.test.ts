@@ -7,7 +7,27 @@ import { formatHtml } from '../src/report/html.js';
 import { formatSvg } from '../src/report/svg.js';
 import { shopFindings, shopTopology, shopYaml, XSS } from './topology-fixtures.js';
 
-function page(html: string): Document {
+/** The little of the DOM these tests read (tsconfig has no DOM lib; jsdom provides the objects). */
+interface El {
+  readonly id: string;
+  readonly className: string;
+  readonly textContent: string | null;
+  getAttribute(name: string): string | null;
+  getAttributeNames(): string[];
+  querySelector(selector: string): El | null;
+  querySelectorAll(selector: string): Iterable<El> & { readonly length: number };
+  closest(selector: string): El | null;
+}
+interface Doc extends El {
+  readonly documentElement: El;
+  getElementById(id: string): El | null;
+  getElementsByTagName(name: string): { readonly length: number };
+}
+const { DOMParser } = globalThis as unknown as {
+  DOMParser: new () => { parseFromString(text: string, type: string): Doc };
+};
+
+function page(html: string): Doc {
   return new DOMParser().parseFromString(html, 'text/html');
 }
 
@@ -102,12 +122,17 @@ describe('formatHtml', () => {
       sources(shopYaml()),
     );
     const li = page(html).querySelector('li.finding');
-    expect(li?.querySelector('.nodraw')?.textContent).toBe('not in the diagram (nothing drawn stands for its object)');
+    expect(li?.querySelector('.nodraw')?.textContent).toBe(
+      'not in the diagram (nothing drawn stands for its object)',
+    );
     expect(li?.textContent).toContain(`bad ${XSS}`);
   });
 
   it('reports the examples: every drawn element with an error is marked, the SVG is well-formed XML', async () => {
-    const files = ['examples/port-from-configmap/0-sound.yaml', 'examples/port-from-configmap/1-broken-ingress-port.yaml'];
+    const files = [
+      'examples/port-from-configmap/0-sound.yaml',
+      'examples/port-from-configmap/1-broken-ingress-port.yaml',
+    ];
     const srcs = files.map((f) => ({ name: f, text: readFileSync(f, 'utf8') }));
     const r = check(srcs);
     const html = await formatHtml(r, new Map(srcs.map((s) => [s.name, s.text])));

@@ -22,7 +22,12 @@ const finding = (o: Partial<Finding> & Pick<Finding, 'object' | 'field'>): Findi
 });
 
 const svc = (name: string, ns = 'shop') => ({ apiVersion: 'v1', kind: 'Service', namespace: ns, name });
-const deploy = (name: string, ns = 'shop') => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name });
+const deploy = (name: string, ns = 'shop') => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  namespace: ns,
+  name,
+});
 
 const APP = `
 apiVersion: apps/v1
@@ -136,7 +141,9 @@ describe('buildTopology: nodes, lanes, rows', () => {
 
   it('draws what an Ingress backend names: a missing Service, or a Service port that does not exist', () => {
     const t = topo(APP);
-    expect(t.edges.filter((e) => e.kind === 'route').map((e) => [e.label, e.target, e.targetPort ?? null])).toEqual([
+    expect(
+      t.edges.filter((e) => e.kind === 'route').map((e) => [e.label, e.target, e.targetPort ?? null]),
+    ).toEqual([
       ['http(80)/TCP', 'service/shop/web', 'service/shop/web#ports[0]'],
       [':80', 'missing/service/shop/api', null],
       [':8080 (no such Service port)', 'service/shop/web', null],
@@ -206,7 +213,12 @@ describe('buildTopology: findings land on the element their object and field nam
       finding({ object: svc('web'), field: 'metadata.name' }),
     ]);
     expect(placed(t, 'f0').map((x) => [x.kind, x.id])).toEqual([
-      ['edge', expect.stringMatching(/^endpoint:service\/shop\/web#ports\[1\]->workload\/shop\/Deployment\/web#pod\//)],
+      [
+        'edge',
+        expect.stringMatching(
+          /^endpoint:service\/shop\/web#ports\[1\]->workload\/shop\/Deployment\/web#pod\//,
+        ),
+      ],
       ['edge', expect.stringMatching(/^endpoint:service\/shop\/web#ports\[1\]->/)],
     ]);
     expect(placed(t, 'f1')).toEqual([{ kind: 'port', id: 'service/shop/web#ports[0]' }]);
@@ -228,13 +240,16 @@ describe('buildTopology: findings land on the element their object and field nam
     expect(placed(t, 'f0')).toEqual([
       { kind: 'edge', id: 'route:ingress/shop/shop#rules[0].paths[1]->missing/service/shop/api' },
     ]);
-    expect(placed(t, 'f1')).toEqual([{ kind: 'port', id: 'container/shop/Deployment/web/exporter#ports[0]' }]);
+    expect(placed(t, 'f1')).toEqual([
+      { kind: 'port', id: 'container/shop/Deployment/web/exporter#ports[0]' },
+    ]);
     expect(placed(t, 'f2')).toEqual([{ kind: 'node', id: 'container/shop/Deployment/web/nginx' }]);
     expect(placed(t, 'f3')).toEqual([{ kind: 'node', id: 'workload/shop/Deployment/web' }]);
   });
 
   it('a ConfigMap finding marks the containers that read it; a Namespace finding its group', () => {
-    const t = topo(`
+    const t = topo(
+      `
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: cfg, namespace: shop}
@@ -248,10 +263,15 @@ spec:
   - name: app
     image: example/app:1
     env: [{name: PORT, valueFrom: {configMapKeyRef: {name: cfg, key: PORT}}}]
-`, () => [
-      finding({ object: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'cfg' }, field: 'data[PORT]' }),
-      finding({ object: { apiVersion: 'v1', kind: 'Namespace', name: 'shop' }, field: null }),
-    ]);
+`,
+      () => [
+        finding({
+          object: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'cfg' },
+          field: 'data[PORT]',
+        }),
+        finding({ object: { apiVersion: 'v1', kind: 'Namespace', name: 'shop' }, field: null }),
+      ],
+    );
     expect(placed(t, 'f0')).toEqual([{ kind: 'node', id: 'container/shop/Pod/app/app' }]);
     expect(placed(t, 'f1')).toEqual([{ kind: 'group', id: 'namespace/shop' }]);
   });
@@ -259,7 +279,12 @@ spec:
   it('leaves findings about objects it does not draw unplaced, never dropped', () => {
     const t = topo(APP, () => [
       finding({
-        object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'shop', name: 'deny' },
+        object: {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          namespace: 'shop',
+          name: 'deny',
+        },
         field: 'spec',
       }),
       finding({ object: null, field: null, rule: 'yaml-syntax' }),
@@ -271,12 +296,16 @@ spec:
   });
 
   it('places every chain finding the real rules report on the examples', () => {
-    const files = ['examples/port-from-configmap/1-broken-ingress-port.yaml', 'examples/three-apps-port-80/2-broken-selector.yaml'];
+    const files = [
+      'examples/port-from-configmap/1-broken-ingress-port.yaml',
+      'examples/three-apps-port-80/2-broken-selector.yaml',
+    ];
     const r = check(files.map((f) => ({ name: f, text: readFileSync(f, 'utf8') })));
     const t = buildTopology(r.graph, r.findings);
     expect(t.findings.length).toBe(r.findings.length);
     for (const f of t.findings) {
-      if (['Ingress', 'Service', 'Deployment'].includes(f.object?.kind ?? '')) expect(f.targets).not.toEqual([]);
+      if (['Ingress', 'Service', 'Deployment'].includes(f.object?.kind ?? ''))
+        expect(f.targets).not.toEqual([]);
     }
   });
 

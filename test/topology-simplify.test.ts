@@ -110,6 +110,10 @@ describe('simplifyTopology', () => {
     expect(s.nodes.map((n) => n.id)).toContain('summary/namespace/a');
     expect(s.findings[0]?.targets).toEqual([{ kind: 'node', id: 'summary/namespace/a' }]);
     expect(s.nodes.find((n) => n.id === 'summary/namespace/a')?.findings).toEqual(['f0']);
-    expect(s.nodes.filter((n) => n.namespace === 'b').map((n) => n.kind)).toEqual(['service', 'workload', 'container']);
+    expect(s.nodes.filter((n) => n.namespace === 'b').map((n) => n.kind)).toEqual([
+      'service',
+      'workload',
+      'container',
+    ]);
   });
 });

@@ -8,7 +8,7 @@ import { relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { check } from '../check.js';
 import { findConfigFile, type LoadedConfig, loadConfigFile } from '../config/config.js';
-import { applyRuleSettings, resolveSettings, SettingsError, type Settings } from '../config/options.js';
+import { applyRuleSettings, resolveSettings, type Settings, SettingsError } from '../config/options.js';
 import type { SourceText } from '../model/load.js';
 import { formatDot } from '../report/dot.js';
 import { formatMermaid } from '../report/mermaid.js';
@@ -59,7 +59,8 @@ function loadConfig(o: GraphFlags, cwd: string, ruleIds: readonly string[]): Loa
 }
 
 function settingsFor(o: GraphFlags, cwd: string): Settings {
-  if ((o.values?.length || o.release) && !o.helm) throw new SettingsError('--values and --release need --helm CHART');
+  if ((o.values?.length || o.release) && !o.helm)
+    throw new SettingsError('--values and --release need --helm CHART');
   const ruleIds = allRuleMetas.map((m) => m.id);
   const config = loadConfig(o, cwd, ruleIds)?.config ?? {};
   return resolveSettings(
@@ -122,7 +123,9 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
   // addCommand() does not pass the parent's settings on, so the command sets main.ts's own: output to io,
   // errors thrown (CommanderError) instead of process.exit.
   return new Command('graph')
-    .description('draw the topology: Ingress -> Service -> Pods -> containers, ports on every link, broken links marked')
+    .description(
+      'draw the topology: Ingress -> Service -> Pods -> containers, ports on every link, broken links marked',
+    )
     .showHelpAfterError()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
@@ -141,10 +144,15 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('-n, --namespace <ns>', 'namespace for objects that name none'))
     .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"))
     .addOption(
-      new Option('--config <file>', 'the config file (default: the nearest .portchain.yaml, up to the repository root)'),
+      new Option(
+        '--config <file>',
+        'the config file (default: the nearest .portchain.yaml, up to the repository root)',
+      ),
     )
     .addOption(new Option('--no-config', 'ignore .portchain.yaml files'))
-    .addOption(new Option('--helm <chart>', 'also draw what `helm template CHART` renders (helm must be on PATH)'))
+    .addOption(
+      new Option('--helm <chart>', 'also draw what `helm template CHART` renders (helm must be on PATH)'),
+    )
     .addOption(new Option('--values <file>', 'a values file for --helm (repeatable)').argParser(collect))
     .addOption(new Option('--release <name>', 'the release name for --helm'))
     .addOption(

@@ -28,8 +28,13 @@ const FILL: Record<TopologyNode['kind'], string> = {
 
 /** A DOT double-quoted string's content: backslashes and quotes escaped, line breaks and controls as spaces. */
 export function escapeDot(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  return s.replace(/[\u0000-\u001F\u007F\u2028\u2029]/g, ' ').replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  return (
+    s
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+      .replace(/[\u0000-\u001F\u007F\u2028\u2029]/g, ' ')
+      .replace(/\\/g, '\\\\')
+      .replace(/"/g, '\\"')
+  );
 }
 
 const q = (s: string) => `"${escapeDot(s)}"`;
@@ -71,13 +76,19 @@ export function formatDot(t: Topology): string {
     '  edge [fontname="Helvetica", fontsize=9, color="#5f6368"];',
   ];
   t.groups.forEach((g, gi) => {
-    out.push(`  subgraph cluster_g${gi} {`, `    label=${q(g.label)}; labeljust=l; style=rounded; color="#bdbdbd";`);
+    out.push(
+      `  subgraph cluster_g${gi} {`,
+      `    label=${q(g.label)}; labeljust=l; style=rounded; color="#bdbdbd";`,
+    );
     const members = g.nodes.map((nid) => ix.node.get(nid)).filter((n): n is TopologyNode => !!n);
     for (const lane of LANES) {
       const inLane = members.filter((n) => n.lane === lane);
       if (inLane.length === 0) continue;
       const title = t.lanes.find((l) => l.id === lane)?.title ?? lane;
-      out.push(`    subgraph cluster_g${gi}_${lane} {`, `      label=${q(title)}; style=dashed; color="#e0e0e0";`);
+      out.push(
+        `    subgraph cluster_g${gi}_${lane} {`,
+        `      label=${q(title)}; style=dashed; color="#e0e0e0";`,
+      );
       for (const n of inLane) out.push(`      ${nodeStatement(ix, n, id.get(n.id) as string)}`);
       out.push('    }');
     }

@@ -78,7 +78,10 @@ export function formatMermaid(t: Topology): string {
   });
 
   // One Mermaid edge per node pair and label: links from several pods of a workload are counted, not repeated.
-  const edges = new Map<string, { from: string; to: string; label: string; count: number; findings: string[] }>();
+  const edges = new Map<
+    string,
+    { from: string; to: string; label: string; count: number; findings: string[] }
+  >();
   for (const e of t.edges) {
     const from = id.get(e.source);
     const to = id.get(e.target);

@@ -4,7 +4,14 @@
  * only signal. Every user-supplied string goes through escapeXml.
  */
 import type { Severity } from '../model/finding.js';
-import { type EdgePath, fit, layoutTopology, METRICS, type NodeBox, type TopologyLayout } from '../topology/layout.js';
+import {
+  type EdgePath,
+  layoutTopology,
+  METRICS,
+  type NodeBox,
+  type TopologyLayout,
+  truncate,
+} from '../topology/layout.js';
 import {
   indexTopology,
   isBroken,
@@ -145,12 +152,12 @@ function drawNode(ctx: Ctx, b: NodeBox): string {
     `<rect class="pc-box" x="${r1(b.x)}" y="${r1(b.y)}" width="${r1(b.width)}" height="${r1(b.height)}" rx="4"/>`,
   );
   let ty = b.y + METRICS.padY;
-  const title = `<text class="pc-title" x="${r1(x)}" y="${r1(baseline(ty, METRICS.lineHeight))}">${escapeXml(fit(n.label))}</text>`;
+  const title = `<text class="pc-title" x="${r1(x)}" y="${r1(baseline(ty, METRICS.lineHeight))}">${escapeXml(truncate(n.label))}</text>`;
   parts.push(title, markText(b.x + b.width - 4, baseline(ty, METRICS.lineHeight), own));
   for (const d of n.detail) {
     ty += METRICS.lineHeight;
     parts.push(
-      `<text class="pc-detail" x="${r1(x)}" y="${r1(baseline(ty, METRICS.lineHeight))}">${escapeXml(fit(d))}</text>`,
+      `<text class="pc-detail" x="${r1(x)}" y="${r1(baseline(ty, METRICS.lineHeight))}">${escapeXml(truncate(d))}</text>`,
     );
   }
   const head = `${tooltip(ix, [n.label, ...n.detail], n.findings)}${parts.join('')}`;
@@ -158,7 +165,7 @@ function drawNode(ctx: Ctx, b: NodeBox): string {
     const p = row.port;
     const rs = ix.severityOf(p.findings);
     const line = `<line class="pc-row-line" x1="${r1(b.x)}" x2="${r1(b.x + b.width)}" y1="${r1(row.y)}" y2="${r1(row.y)}"/>`;
-    const text = `<text x="${r1(x)}" y="${r1(baseline(row.y, METRICS.rowHeight))}">${escapeXml(fit(p.label))}</text>`;
+    const text = `<text x="${r1(x)}" y="${r1(baseline(row.y, METRICS.rowHeight))}">${escapeXml(truncate(p.label))}</text>`;
     const hl = `<rect class="pc-hl" x="${r1(b.x)}" y="${r1(row.y)}" width="${r1(b.width)}" height="${METRICS.rowHeight}" fill="none" stroke="none"/>`;
     const body = `${tooltip(ix, [p.label, ...(p.detail ? [p.detail] : [])], p.findings)}${hl}${line}${text}${markText(b.x + b.width - 4, baseline(row.y, METRICS.rowHeight), rs)}`;
     return `<g class="pc-row${sevClass(rs)}"${idAttr(ctx, p.id)}>${linked(ctx, p.findings, body)}</g>`;
@@ -198,7 +205,7 @@ function drawEdge(ctx: Ctx, p: EdgePath): string {
     `<path d="${pathData(p.points)}" marker-end="${marker}"/>`,
   ];
   if (p.label) {
-    const text = fit(mark ? `${mark} ${p.label.text}` : p.label.text, 42);
+    const text = truncate(mark ? `${mark} ${p.label.text}` : p.label.text, 42);
     const w = [...text].length * METRICS.labelCharWidth + 6;
     parts.push(
       `<g class="pc-elabel"><rect x="${r1(p.label.x)}" y="${r1(p.label.y)}" width="${r1(w)}" height="${METRICS.labelHeight}" rx="2"/>` +
@@ -240,7 +247,9 @@ function legend(t: Topology, y: number): string {
       s.chains > 0 ? `${s.chains} sound chain(s) folded` : '',
     ].filter(Boolean);
     if (parts.length > 0)
-      out.push(`<text x="0" y="${y + 34}" fill="#5f6368">${escapeXml(`Grouped: ${parts.join('; ')}.`)}</text>`);
+      out.push(
+        `<text x="0" y="${y + 34}" fill="#5f6368">${escapeXml(`Grouped: ${parts.join('; ')}.`)}</text>`,
+      );
   }
   return `<g class="pc-legend">${out.join('')}</g>`;
 }
@@ -261,14 +270,17 @@ export function renderSvg(t: Topology, layout: TopologyLayout, options: SvgOptio
     `<defs>${arrow('ok', COLORS.ok)}${arrow('error', COLORS.error)}${arrow('warning', COLORS.warning)}</defs>`,
   );
   out.push(`<g transform="translate(${margin} ${margin})">`);
-  if (layout.nodes.length === 0) out.push('<text x="0" y="16">Nothing to draw: no Ingress, Service or Pod.</text>');
+  if (layout.nodes.length === 0)
+    out.push('<text x="0" y="16">Nothing to draw: no Ingress, Service or Pod.</text>');
   for (const ns of layout.namespaces) {
     const sev = ctx.ix.severityOf(ns.group.findings);
     const lanes = ns.lanes
       .map((l) => `<text class="pc-lane" x="${r1(l.x)}" y="${r1(ns.y + 40)}">${escapeXml(l.title)}</text>`)
       .join('');
     const title = `${tooltip(ctx.ix, [ns.group.label], ns.group.findings)}<rect class="pc-hl" x="${r1(ns.x)}" y="${r1(ns.y)}" width="${r1(ns.width)}" height="${r1(ns.height)}" rx="6"/><text class="pc-ns-title" x="${r1(ns.x + METRICS.namespacePad)}" y="${r1(ns.y + 20)}">${escapeXml(ns.group.label)}${sev ? ` ${severityMark(sev)}` : ''}</text>`;
-    out.push(`<g class="pc-ns"${idAttr(ctx, ns.group.id)}>${linked(ctx, ns.group.findings, title)}${lanes}</g>`);
+    out.push(
+      `<g class="pc-ns"${idAttr(ctx, ns.group.id)}>${linked(ctx, ns.group.findings, title)}${lanes}</g>`,
+    );
   }
   for (const b of layout.nodes) out.push(drawNode(ctx, b));
   for (const p of layout.edges) out.push(drawEdge(ctx, p));

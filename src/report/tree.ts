@@ -62,7 +62,9 @@ class TreeBuilder {
     return findings
       .map((id) => this.ix.finding.get(id))
       .filter((f) => !!f)
-      .map((f) => this.paint(f.severity, `${severityMark(f.severity)} ${f.severity} [${f.rule}] ${f.message}`));
+      .map((f) =>
+        this.paint(f.severity, `${severityMark(f.severity)} ${f.severity} [${f.rule}] ${f.message}`),
+      );
   }
 
   private nodeText(n: TopologyNode): string {
@@ -80,7 +82,8 @@ class TreeBuilder {
     const children: Item[] = n.ports.map((p) => this.port(p, out));
     for (const e of out) if (!e.sourcePort) children.push(this.edge(e));
     if (n.kind === 'workload') {
-      for (const c of this.containers.get(n.id) ?? []) if (!this.visited.has(c.id)) children.push(this.node(c));
+      for (const c of this.containers.get(n.id) ?? [])
+        if (!this.visited.has(c.id)) children.push(this.node(c));
     }
     return { text: this.nodeText(n), notes: this.notes(n.findings), children };
   }
@@ -100,7 +103,10 @@ class TreeBuilder {
     const arrow = `${this.marked(e.findings, label)} → `;
     const notes = this.notes(e.findings);
     if (!target) return { text: `${arrow}${e.target}`, notes, children: [] };
-    const inner = this.node(target, target.ports.find((p) => p.id === e.targetPort));
+    const inner = this.node(
+      target,
+      target.ports.find((p) => p.id === e.targetPort),
+    );
     return { text: `${arrow}${inner.text}`, notes: [...notes, ...inner.notes], children: inner.children };
   }
 

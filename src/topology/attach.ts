@@ -30,7 +30,12 @@ export class FindingIndex {
   private readonly seen = new Set<string>();
 
   /** Registers that a finding on `object` at `prefix` (or below it) is drawn at `targets`. */
-  add(object: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>, file: string, prefix: string, targets: FindingTarget[]) {
+  add(
+    object: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>,
+    file: string,
+    prefix: string,
+    targets: FindingTarget[],
+  ) {
     const key = objectKey(object);
     const dedupe = `${key}\n${file}\n${prefix}\n${targets.map((t) => `${t.kind}:${t.id}`).join(',')}`;
     if (targets.length === 0 || this.seen.has(dedupe)) return;

@@ -13,8 +13,8 @@ import type { PodInstance } from '../semantics/workloads.js';
 import { attachFindings, FindingIndex } from './attach.js';
 import {
   type FindingTarget,
-  LANES,
   LANE_TITLES,
+  LANES,
   type Topology,
   type TopologyEdge,
   type TopologyGroup,
@@ -39,8 +39,7 @@ function servicePortLabel(p: ServicePort, nodePort: number | 'auto' | undefined)
 /** The Service -> pod link in the chain's words: `:80 -> http(8080)/TCP`, `:80 -> 8080/TCP`, `:80 -> web(?)/TCP`. */
 export function endpointLabel(p: ServicePort, r: PortResolution): string {
   const target = p.targetPort ?? p.port;
-  const shown =
-    typeof target === 'number' ? String(target) : r.ok ? `${target}(${r.port})` : `${target}(?)`;
+  const shown = typeof target === 'number' ? String(target) : r.ok ? `${target}(${r.port})` : `${target}(?)`;
   return `:${p.port} -> ${shown}/${protocolOf(p)}`;
 }
 
@@ -227,13 +226,18 @@ class Builder {
   private addContainers(pod: PodInstance, entry: WorkloadEntry): void {
     const owner = pod.owner;
     for (const { container, init, index } of servingContainers(pod.pod.spec)) {
-      const field = pod.specPath.child(init ? 'initContainers' : 'containers').index(index).toString();
+      const field = pod.specPath
+        .child(init ? 'initContainers' : 'containers')
+        .index(index)
+        .toString();
       let node = entry.containers.get(container.name);
       if (!node) {
         node = this.containerNode(pod, entry, container, init);
         entry.containers.set(container.name, node);
         for (const ref of configRefs(container)) {
-          this.index.add({ kind: ref.kind, namespace: pod.namespace, name: ref.name }, '', '', [nodeT(node.id)]);
+          this.index.add({ kind: ref.kind, namespace: pod.namespace, name: ref.name }, '', '', [
+            nodeT(node.id),
+          ]);
         }
       }
       const cid = node.id;
@@ -309,7 +313,9 @@ class Builder {
       if (className) this.index.add({ kind: 'IngressClass', name: className }, '', '', [nodeT(id)]);
       (ing.object.spec?.rules ?? []).forEach((rule, ri) => {
         (rule.http?.paths ?? []).forEach((p, pi) => {
-          const route = table.routes.find((r) => r.ingress === ing && r.ruleIndex === ri && r.pathIndex === pi);
+          const route = table.routes.find(
+            (r) => r.ingress === ing && r.ruleIndex === ri && r.pathIndex === pi,
+          );
           const host = rule.host || '*';
           const port: TopologyPort = {
             id: `${id}#rules[${ri}].paths[${pi}]`,
@@ -383,7 +389,9 @@ class Builder {
     if (k === undefined || !sp) {
       return this.addEdge({ ...from, target: svcId, label: `${want} (no such Service port)` });
     }
-    const label = ref.port?.name ? `${ref.port.name}(${sp.port})/${protocolOf(sp)}` : `:${sp.port}/${protocolOf(sp)}`;
+    const label = ref.port?.name
+      ? `${ref.port.name}(${sp.port})/${protocolOf(sp)}`
+      : `:${sp.port}/${protocolOf(sp)}`;
     return this.addEdge({
       ...from,
       target: svcId,
@@ -410,7 +418,10 @@ class Builder {
       const ports: TopologyPort[] = (spec.ports ?? []).map((p, k) => ({
         id: `${id}#ports[${k}]`,
         kind: 'service-port',
-        label: servicePortLabel(p, p.nodePort ?? (nodePorts.some((a) => a.portIndex === k) ? 'auto' : undefined)),
+        label: servicePortLabel(
+          p,
+          p.nodePort ?? (nodePorts.some((a) => a.portIndex === k) ? 'auto' : undefined),
+        ),
         port: p.port,
         ...(p.name ? { name: p.name } : {}),
         protocol: protocolOf(p),
@@ -498,14 +509,16 @@ class Builder {
         if (r.ok) this.containerLink(pod, row, r, protocolOf(p));
       });
     }
-    for (const [k, targets] of byPort) this.index.add(svc.ref, svc.source.file, `spec.ports[${k}].targetPort`, targets);
+    for (const [k, targets] of byPort)
+      this.index.add(svc.ref, svc.source.file, `spec.ports[${k}].targetPort`, targets);
   }
 
   /** A selectorless Service: whatever hand-written Endpoints or EndpointSlices say. */
   private selectorlessLink(view: ServiceView, node: TopologyNode): void {
     const svc = view.service;
     const addresses = view.slices.flatMap((s) => s.endpoints.flatMap((e) => e.addresses));
-    const shown = addresses.slice(0, 3).join(', ') + (addresses.length > 3 ? ` +${addresses.length - 3}` : '');
+    const shown =
+      addresses.slice(0, 3).join(', ') + (addresses.length > 3 ? ` +${addresses.length - 3}` : '');
     const target = this.addNode(
       addresses.length > 0
         ? {
@@ -545,7 +558,9 @@ class Builder {
     if (!target) {
       for (const s of serving) {
         const node = row.entry.containers.get(s.container.name);
-        const l = node?.ports.find((p) => p.kind === 'listening' && p.port === r.port && p.protocol === protocol);
+        const l = node?.ports.find(
+          (p) => p.kind === 'listening' && p.port === r.port && p.protocol === protocol,
+        );
         if (node && l) {
           target = { node, port: l.id };
           break;

@@ -45,7 +45,7 @@ export const METRICS = {
   namespaceGap: 20,
 } as const;
 
-export function fit(text: string, max: number = METRICS.maxChars): string {
+export function truncate(text: string, max: number = METRICS.maxChars): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
@@ -103,7 +103,7 @@ function headerHeight(n: TopologyNode): number {
 }
 
 function nodeSize(n: TopologyNode): { width: number; height: number } {
-  const texts = [n.label, ...n.detail, ...n.ports.map((p) => p.label)].map((s) => fit(s));
+  const texts = [n.label, ...n.detail, ...n.ports.map((p) => p.label)].map((s) => truncate(s));
   const widest = Math.max(...texts.map((s) => textWidth(s)));
   const width = Math.max(METRICS.minNodeWidth, Math.ceil(widest + METRICS.padX * 2 + METRICS.markWidth));
   const rows = n.ports.length;
@@ -182,7 +182,7 @@ function elkGraph(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]
       ? [
           {
             text: e.label,
-            width: textWidth(fit(edgeText(e), 40), METRICS.labelCharWidth) + 6,
+            width: textWidth(truncate(edgeText(e), 40), METRICS.labelCharWidth) + 6,
             height: METRICS.labelHeight,
           },
         ]

@@ -253,7 +253,8 @@ function components(t: Topology): Map<string, TopologyNode[][]> {
     parent.set(x, r);
     return r;
   };
-  for (const e of t.edges) if (parent.has(e.source) && parent.has(e.target)) parent.set(find(e.source), find(e.target));
+  for (const e of t.edges)
+    if (parent.has(e.source) && parent.has(e.target)) parent.set(find(e.source), find(e.target));
   const out = new Map<string, TopologyNode[][]>();
   for (const [ns, nodes] of byNamespace(t.nodes)) {
     const byRoot = new Map<string, TopologyNode[]>();
