@@ -81,7 +81,7 @@ describe('formatHtml', () => {
       }
     }
     expect(items[0]?.querySelector('.where')?.textContent).toMatch(
-      /^in the diagram: Service web → Deployment web \(:9100 -> 9100\/TCP\) Service web → Deployment web/,
+      /^in the diagram \(namespace shop\): Service web → Deployment web \(:9100 -> 9100\/TCP\) Service web → Deployment web/,
     );
     expect(items[0]?.querySelector('pre')?.textContent).toBe(`    1 | \n      | ^`);
     expect(doc.querySelector('.summary')?.textContent).toBe(

@@ -4,6 +4,7 @@
  * ```mermaid block). @mermaid-js/parser has no flowchart grammar, so this uses `mermaid.parse` and
  * `getDiagramFromText`; they sanitise labels with DOMPurify, which needs a DOM: the jsdom environment.
  */
+import { readFileSync } from 'node:fs';
 import mermaid from 'mermaid';
 import { describe, expect, it } from 'vitest';
 import { escapeMermaid, formatMermaid } from '../src/report/mermaid.js';
@@ -84,6 +85,13 @@ describe('formatMermaid', () => {
   it('parses once simplified, and on an empty input', async () => {
     await flowDb(formatMermaid(simplifyTopology(shopTopology(), { mode: 'namespaces' })));
     await flowDb(formatMermaid({ version: 1, lanes: [], groups: [], nodes: [], edges: [], findings: [] }));
+  });
+
+  it('the diagram in docs/graph.md is Mermaid', async () => {
+    const doc = readFileSync('docs/graph.md', 'utf8');
+    const block = /```mermaid\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const db = await flowDb(block);
+    expect(db.getSubGraphs().map((s) => s.title)).toContain('namespace port-from-configmap');
   });
 
   it('rejects what is not Mermaid (the parser really checks)', async () => {

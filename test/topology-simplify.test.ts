@@ -3,7 +3,7 @@ import { check } from '../src/check.js';
 import type { Finding } from '../src/model/finding.js';
 import { buildTopology } from '../src/topology/build.js';
 import type { Topology } from '../src/topology/model.js';
-import { GROUPING, simplifyTopology } from '../src/topology/simplify.js';
+import { foldSoundChains, GROUPING, simplifyTopology } from '../src/topology/simplify.js';
 
 /** One namespace: Deployment `web` with `replicas` pods behind Service `web` (ports 80 -> 8080). */
 function app(ns: string, replicas = 1, name = 'web'): string {
@@ -74,17 +74,17 @@ describe('simplifyTopology', () => {
     const yaml = Array.from({ length: 6 }, (_, i) => app(`ns${i}`)).join('');
     const t = topo(yaml, [broken('ns2')]);
     expect(t.nodes).toHaveLength(18);
-    const s = simplifyTopology(t, { maxNodes: 10 });
+    const s = simplifyTopology(t, { maxNodes: 14 });
+    // Two sound namespaces of 3 nodes fold to one node each (14 left); the others did not need to.
+    expect(s.simplified?.namespaces).toEqual(['ns0', 'ns1']);
     const kept = s.nodes.filter((n) => n.kind !== 'summary').map((n) => n.namespace);
-    // 18 nodes: four sound namespaces of 3 nodes fold to one node each (10 left); ns5 did not need to.
-    expect(new Set(kept)).toEqual(new Set(['ns2', 'ns5']));
-    expect(s.simplified?.namespaces).toHaveLength(4);
-    const folded = s.nodes.filter((n) => n.kind === 'summary');
-    expect(folded[0]).toMatchObject({
+    expect(new Set(kept)).toEqual(new Set(['ns2', 'ns3', 'ns4', 'ns5']));
+    expect(s.nodes.filter((n) => n.kind === 'summary')[0]).toMatchObject({
       label: 'namespace ns0',
       detail: ['1 Service, 1 workload, 1 pod', 'no error or warning (folded)'],
     });
-    expect(s.nodes.length).toBeLessThanOrEqual(10);
+    expect(s.nodes).toHaveLength(14);
+    expect(simplifyTopology(t, { maxNodes: 1 }).groups.map((g) => g.namespace)).toContain('ns2');
     // The broken edge and its finding are untouched.
     const f = s.findings[0];
     expect(f?.targets[0]?.kind).toBe('edge');
@@ -114,6 +114,33 @@ describe('simplifyTopology', () => {
       'service',
       'workload',
       'container',
+    ]);
+  });
+});
+
+describe('simplifyTopology on many namespaces', () => {
+  it('folds many sound namespaces into one node of their own group, broken namespaces stay drawn', () => {
+    const yaml = Array.from({ length: 30 }, (_, i) => app(`ns${i}`)).join('');
+    const s = simplifyTopology(topo(yaml, [broken('ns7')]), { maxNodes: 20 });
+    const last = s.groups[s.groups.length - 1];
+    expect(last?.label).toMatch(/^\d+ namespaces with no error or warning$/);
+    expect(last?.nodes).toEqual(['summary/namespaces']);
+    expect(s.groups.map((g) => g.namespace)).toContain('ns7');
+    expect(s.nodes.length).toBeLessThanOrEqual(20);
+    expect(s.nodes.find((n) => n.id === 'summary/namespaces')?.detail[1]).toBe(
+      'no error or warning (folded): ns0, ns1, ns2, …',
+    );
+  });
+
+  it('keeps a container no link reaches with its broken workload, not among the sound chains', () => {
+    const yaml = app('big', 1, 'a') + app('big', 1, 'b').replace('targetPort: http', 'targetPort: htp');
+    const t = topo(yaml, [broken('big', 'b')]);
+    const s = foldSoundChains(t, ['big']);
+    expect(s.nodes.map((n) => n.label)).toEqual([
+      '1 sound chain',
+      'Service b',
+      'Deployment b',
+      'container app',
     ]);
   });
 });

@@ -4,102 +4,26 @@
  * Exit codes: 0 drawn (whatever the findings: `check` is the gate); 2 usage or config error, a renderer
  * missing, or nothing could be read.
  */
-import { relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { check } from '../check.js';
-import { findConfigFile, type LoadedConfig, loadConfigFile } from '../config/config.js';
-import { applyRuleSettings, resolveSettings, type Settings, SettingsError } from '../config/options.js';
-import type { SourceText } from '../model/load.js';
+import { applyRuleSettings } from '../config/options.js';
 import { formatDot } from '../report/dot.js';
 import { formatMermaid } from '../report/mermaid.js';
 import { formatSvg } from '../report/svg.js';
 import { formatTree } from '../report/tree.js';
-import { allRuleMetas } from '../rules/registry.js';
-import { type ReadResult, readSources } from '../sources/files.js';
-import { renderHelm } from '../sources/helm.js';
-import { renderKustomize } from '../sources/kustomize.js';
 import { buildTopology } from '../topology/build.js';
 import { formatTopologyJson, type Topology } from '../topology/model.js';
 import { GROUP_MODES, type GroupMode, simplifyTopology } from '../topology/simplify.js';
+import { collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import type { Io } from './main.js';
 
 export const GRAPH_FORMATS = ['tree', 'mermaid', 'dot', 'svg', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
-interface GraphFlags {
+interface GraphFlags extends InputFlags {
   format: GraphFormat;
   group: GroupMode;
-  namespace?: string;
-  nodePortRange?: string;
-  config?: string | false;
-  helm?: string;
-  values?: string[];
-  release?: string;
-  kustomize?: string[];
   color?: boolean;
-}
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
-
-function useColor(io: Io, flag: boolean | undefined): boolean {
-  if (flag === false) return false;
-  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
-  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
-  return io.isTTY;
-}
-
-/** --config FILE, else the nearest .portchain.yaml at or above the working directory, unless --no-config. */
-function loadConfig(o: GraphFlags, cwd: string, ruleIds: readonly string[]): LoadedConfig | undefined {
-  if (o.config === false) return undefined;
-  if (typeof o.config === 'string') return loadConfigFile(resolve(cwd, o.config), o.config, ruleIds);
-  const found = findConfigFile(cwd);
-  if (!found) return undefined;
-  const shown = relative(cwd, found);
-  return loadConfigFile(found, shown === '' ? found : shown, ruleIds);
-}
-
-function settingsFor(o: GraphFlags, cwd: string): Settings {
-  if ((o.values?.length || o.release) && !o.helm)
-    throw new SettingsError('--values and --release need --helm CHART');
-  const ruleIds = allRuleMetas.map((m) => m.id);
-  const config = loadConfig(o, cwd, ruleIds)?.config ?? {};
-  return resolveSettings(
-    config,
-    {
-      ...(o.namespace ? { namespace: o.namespace } : {}),
-      ...(o.nodePortRange ? { nodePortRange: o.nodePortRange } : {}),
-    },
-    ruleIds,
-  );
-}
-
-/** Paths (or `.` when nothing at all is named), then what helm and kustomize render. */
-async function readInputs(paths: string[], o: GraphFlags, io: Io, settings: Settings): Promise<ReadResult> {
-  const rendered: SourceText[] = [];
-  if (o.helm) {
-    const ns = settings.check.defaultNamespace;
-    rendered.push(
-      await renderHelm(
-        {
-          chart: o.helm,
-          ...(o.values ? { values: o.values } : {}),
-          ...(o.release ? { release: o.release } : {}),
-          ...(ns ? { namespace: ns } : {}),
-        },
-        io.env,
-      ),
-    );
-  }
-  for (const dir of o.kustomize ?? []) rendered.push(await renderKustomize(dir, io.env));
-  const read =
-    paths.length > 0 || rendered.length === 0
-      ? await readSources(paths.length > 0 ? paths : ['.'], io.stdin)
-      : { sources: [], findings: [], order: [] };
-  return {
-    sources: [...read.sources, ...rendered],
-    findings: read.findings,
-    order: [...read.order, ...rendered.map((s) => s.name)],
-  };
 }
 
 /** Renders a topology in one of the graph formats. */

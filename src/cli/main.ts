@@ -5,30 +5,23 @@
  * kubectl) missing or failing, or nothing could be read.
  */
 import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { type CheckSummary, check, summarize } from '../check.js';
-import {
-  ConfigError,
-  type FailOn,
-  findConfigFile,
-  formatConfigProblem,
-  type LoadedConfig,
-  loadConfigFile,
-} from '../config/config.js';
-import { applyRuleSettings, resolveSettings, type Settings, SettingsError } from '../config/options.js';
+import { ConfigError, type FailOn, formatConfigProblem } from '../config/config.js';
+import { applyRuleSettings, type Settings, SettingsError } from '../config/options.js';
 import { type Finding, severityRank } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { formatEndpointSlicesText } from '../report/endpoints.js';
+import { formatHtml } from '../report/html.js';
 import { formatJson } from '../report/json.js';
 import { formatJunit } from '../report/junit.js';
 import { formatSarif } from '../report/sarif.js';
 import { formatText } from '../report/text.js';
 import { allRuleMetas } from '../rules/registry.js';
 import { ToolError } from '../sources/exec.js';
-import { type ReadResult, readSources } from '../sources/files.js';
-import { helmSourceLines, renderHelm } from '../sources/helm.js';
-import { renderKustomize } from '../sources/kustomize.js';
+import { helmSourceLines } from '../sources/helm.js';
+import { graphCommand } from './graph.js';
+import { collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import { traceCommand } from './trace.js';
 
 export const EXIT_OK = 0;
@@ -75,31 +68,14 @@ function informationUri(): string {
   return https?.startsWith('https://') ? https : 'https://www.npmjs.com/package/portchain';
 }
 
-const RULE_IDS = allRuleMetas.map((m) => m.id);
-
 function exceeds(findings: readonly Finding[], failOn: FailOn): boolean {
   if (failOn === 'never') return false;
   return findings.some((f) => severityRank[f.severity] >= severityRank[failOn]);
 }
 
-function useColor(io: Io, flag: boolean | undefined): boolean {
-  if (flag === false) return false;
-  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
-  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
-  return io.isTTY;
-}
-
-interface CommonOptions {
+interface CommonOptions extends InputFlags {
   format: string;
-  namespace?: string;
   color?: boolean;
-  nodePortRange?: string;
-  /** A path, `false` for --no-config, undefined to search. */
-  config?: string | false;
-  helm?: string;
-  values?: string[];
-  release?: string;
-  kustomize?: string[];
 }
 
 interface CheckFlags extends CommonOptions {
@@ -108,67 +84,12 @@ interface CheckFlags extends CommonOptions {
   disable?: string[];
 }
 
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
-
-/** --config FILE, else the nearest .portchain.yaml at or above the working directory, unless --no-config. */
-function loadConfig(o: CommonOptions, cwd: string): LoadedConfig | undefined {
-  if (o.config === false) return undefined;
-  if (typeof o.config === 'string') return loadConfigFile(resolve(cwd, o.config), o.config, RULE_IDS);
-  const found = findConfigFile(cwd);
-  if (!found) return undefined;
-  const shown = relative(cwd, found);
-  return loadConfigFile(found, shown === '' ? found : shown, RULE_IDS);
-}
-
-function settingsFor(o: CheckFlags, cwd: string): Settings {
-  if ((o.values?.length || o.release) && !o.helm)
-    throw new UsageError('--values and --release need --helm CHART');
-  const config = loadConfig(o, cwd)?.config ?? {};
-  return resolveSettings(
-    config,
-    {
-      ...(o.namespace ? { namespace: o.namespace } : {}),
-      ...(o.nodePortRange ? { nodePortRange: o.nodePortRange } : {}),
-      ...(o.failOn ? { failOn: o.failOn } : {}),
-      ...(o.rule ? { rules: o.rule } : {}),
-      ...(o.disable ? { disable: o.disable } : {}),
-    },
-    RULE_IDS,
-  );
-}
-
-/** Paths (or `.` when nothing at all is named), then what helm and kustomize render. */
-async function readInputs(
-  paths: string[],
-  o: CommonOptions,
-  io: Io,
-  settings: Settings,
-): Promise<ReadResult> {
-  const rendered: SourceText[] = [];
-  if (o.helm) {
-    const ns = settings.check.defaultNamespace;
-    rendered.push(
-      await renderHelm(
-        {
-          chart: o.helm,
-          ...(o.values ? { values: o.values } : {}),
-          ...(o.release ? { release: o.release } : {}),
-          ...(ns ? { namespace: ns } : {}),
-        },
-        io.env,
-      ),
-    );
-  }
-  for (const dir of o.kustomize ?? []) rendered.push(await renderKustomize(dir, io.env));
-  const read =
-    paths.length > 0 || rendered.length === 0
-      ? await readSources(paths.length > 0 ? paths : ['.'], io.stdin)
-      : { sources: [], findings: [], order: [] };
-  return {
-    sources: [...read.sources, ...rendered],
-    findings: read.findings,
-    order: [...read.order, ...rendered.map((s) => s.name)],
-  };
+function checkSettings(o: CheckFlags, cwd: string): Settings {
+  return settingsFor(o, cwd, {
+    ...(o.failOn ? { failOn: o.failOn } : {}),
+    ...(o.rule ? { rules: o.rule } : {}),
+    ...(o.disable ? { disable: o.disable } : {}),
+  });
 }
 
 /** Per finding, the Helm template its line was rendered from (`# Source:` comments), when known. */
@@ -259,7 +180,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('report every broken or risky link of the port chain')
       .addOption(
         new Option('-f, --format <format>', 'output format')
-          .choices(['text', 'json', 'sarif', 'junit'])
+          .choices(['text', 'json', 'sarif', 'junit', 'html'])
           .default('text'),
       )
       .addOption(
@@ -282,14 +203,21 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '\nRendered charts and kustomizations:\n  helm template ./chart | portchain check -\n  portchain check --helm ./chart --values prod.yaml\n  portchain check -k ./overlays/prod',
     )
     .action(async (paths: string[], o: CheckFlags) => {
-      const settings = settingsFor(o, cwd);
+      const settings = checkSettings(o, cwd);
       const read = await readInputs(paths, o, io, settings);
       const result = check(read.sources, settings.check, read);
       const findings = applyRuleSettings(result.findings, settings.check);
       const { errors: _e, warnings: _w, infos: _i, ...counts } = result.summary;
       const summary = summarize(findings, counts);
       const objects = result.graph.manifests.map((m) => ({ file: m.source.file, ref: m.ref }));
-      io.stdout(render(o.format, findings, summary, { io, o, cwd, sources: read.sources, objects }));
+      if (o.format === 'html') {
+        io.stdout(
+          await formatHtml(
+            { ...result, findings, summary },
+            new Map(read.sources.map((s) => [s.name, s.text])),
+          ),
+        );
+      } else io.stdout(render(o.format, findings, summary, { io, o, cwd, sources: read.sources, objects }));
       if (read.sources.length === 0) {
         io.stderr('portchain: nothing could be read\n');
         setExit(EXIT_USAGE);
@@ -346,6 +274,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program.addCommand(traceCommand(io, setExit));
+  program.addCommand(graphCommand(io, setExit));
   return program;
 }
 

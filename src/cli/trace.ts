@@ -4,20 +4,12 @@
  * Exit codes: 0 delivered; 1 any other verdict; 2 a TARGET or option that cannot be read, a config error, or
  * nothing readable.
  */
-import { relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { check } from '../check.js';
-import {
-  ConfigError,
-  findConfigFile,
-  formatConfigProblem,
-  type LoadedConfig,
-  loadConfigFile,
-} from '../config/config.js';
-import { applyRuleSettings, resolveSettings, SettingsError } from '../config/options.js';
+import { ConfigError, formatConfigProblem } from '../config/config.js';
+import { applyRuleSettings, type Settings, SettingsError } from '../config/options.js';
 import { formatTraceJson } from '../report/trace-json.js';
 import { formatTraceText } from '../report/trace-text.js';
-import { allRuleMetas } from '../rules/registry.js';
 import { readSources } from '../sources/files.js';
 import {
   parseProtocol,
@@ -30,6 +22,7 @@ import {
   type TraceTarget,
 } from '../trace/target.js';
 import { traceRequest } from '../trace/trace.js';
+import { settingsFor, useColor } from './inputs.js';
 import type { Io } from './main.js';
 
 const EXIT_OK = 0;
@@ -49,23 +42,6 @@ interface TraceFlags {
 }
 
 const FORMS_TEXT = `TARGET forms:\n${TARGET_FORMS.map((f) => `  ${f}`).join('\n')}\n\n--from forms:\n${SOURCE_FORMS.map((f) => `  ${f}`).join('\n')}`;
-
-function useColor(io: Io, flag: boolean | undefined): boolean {
-  if (flag === false) return false;
-  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
-  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
-  return io.isTTY;
-}
-
-/** --config FILE, else the nearest .portchain.yaml at or above the working directory, unless --no-config. */
-function loadConfig(o: TraceFlags, cwd: string, ruleIds: readonly string[]): LoadedConfig | undefined {
-  if (o.config === false) return undefined;
-  if (typeof o.config === 'string') return loadConfigFile(resolve(cwd, o.config), o.config, ruleIds);
-  const found = findConfigFile(cwd);
-  if (!found) return undefined;
-  const shown = relative(cwd, found);
-  return loadConfigFile(found, shown === '' ? found : shown, ruleIds);
-}
 
 interface Parsed {
   readonly target: TraceTarget;
@@ -142,18 +118,9 @@ export function traceCommand(io: Io, setExit: (code: number) => void): Command {
         if (e instanceof TargetError) return usage(e.message, true);
         throw e;
       }
-      let settings: ReturnType<typeof resolveSettings>;
+      let settings: Settings;
       try {
-        const ruleIds = allRuleMetas.map((m) => m.id);
-        const config = loadConfig(o, cwd, ruleIds)?.config ?? {};
-        settings = resolveSettings(
-          config,
-          {
-            ...(o.namespace ? { namespace: o.namespace } : {}),
-            ...(o.nodePortRange ? { nodePortRange: o.nodePortRange } : {}),
-          },
-          ruleIds,
-        );
+        settings = settingsFor(o, cwd);
       } catch (e) {
         if (e instanceof ConfigError) {
           for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);

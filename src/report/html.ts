@@ -70,6 +70,18 @@ function describeTarget(t: Topology, ix: TopologyIndex, target: FindingTarget): 
   return `${from} → ${to} (${e.label})`;
 }
 
+/** The namespace a drawn element sits in; names repeat across namespaces. */
+function namespaceOf(ix: TopologyIndex, target: FindingTarget | undefined): string | undefined {
+  if (!target || target.kind === 'group') return undefined;
+  const node =
+    target.kind === 'node'
+      ? ix.node.get(target.id)
+      : target.kind === 'port'
+        ? ix.portNode.get(target.id)
+        : ix.node.get(ix.edge.get(target.id)?.source ?? '');
+  return node?.namespace || undefined;
+}
+
 function findingItem(
   t: Topology,
   ix: TopologyIndex,
@@ -96,9 +108,11 @@ function findingItem(
       return dom ? `<a href="#${escapeXml(dom)}">${escapeXml(describeTarget(t, ix, target))}</a>` : '';
     })
     .filter(Boolean);
+  const ns = namespaceOf(ix, f.targets[0]);
+  const inNs = ns ? ` (namespace ${escapeXml(ns)})` : '';
   parts.push(
     links.length > 0
-      ? `<div class="where">in the diagram: ${links.join(' ')}</div>`
+      ? `<div class="where">in the diagram${inNs}: ${links.join(' ')}</div>`
       : '<div class="nodraw">not in the diagram (nothing drawn stands for its object)</div>',
   );
   return `<li id="${escapeXml(findingAnchor(f))}" class="finding ${escapeXml(f.severity)}">${parts.join('\n')}</li>`;

@@ -221,7 +221,8 @@ function drawEdge(ctx: Ctx, p: EdgePath): string {
 }
 
 function arrow(id: string, color: string): string {
-  return `<marker id="pc-arrow-${id}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${color}"/></marker>`;
+  // userSpaceOnUse: the arrowhead keeps its size when a highlighted edge gets thicker.
+  return `<marker id="pc-arrow-${id}" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${color}"/></marker>`;
 }
 
 const LEGEND_HEIGHT = 44;

@@ -26,7 +26,11 @@ function lineOf(text: string | undefined, line: number): string | undefined {
   return text.slice(start, end === -1 ? undefined : end).replace(/\r$/, '');
 }
 
-export function formatText(findings: readonly Finding[], summary: CheckSummary, options: TextOptions): string {
+export function formatText(
+  findings: readonly Finding[],
+  summary: CheckSummary,
+  options: TextOptions,
+): string {
   const c = pc.createColors(options.color);
   const sev: Record<Severity, (s: string) => string> = {
     error: (s) => c.bold(c.red(s)),
@@ -43,7 +47,9 @@ export function formatText(findings: readonly Finding[], summary: CheckSummary, 
       const gutter = String(loc.line).padStart(5);
       const shown = src.length > 200 ? `${src.slice(0, 200)}…` : src;
       out.push(`${c.dim(`${gutter} |`)} ${shown}`);
-      out.push(`${c.dim(`${' '.repeat(5)} |`)} ${' '.repeat(Math.max(0, loc.column - 1))}${sev[f.severity]('^')}`);
+      out.push(
+        `${c.dim(`${' '.repeat(5)} |`)} ${' '.repeat(Math.max(0, loc.column - 1))}${sev[f.severity]('^')}`,
+      );
     }
     if (f.fix) out.push(`${c.dim('  fix:')} ${f.fix}`);
     out.push('');
@@ -55,7 +61,8 @@ export function formatText(findings: readonly Finding[], summary: CheckSummary, 
   ].join(', ');
   const scope = `${plural(summary.objects, 'object')} checked in ${plural(summary.files, 'file')}`;
   const skipped = Object.values(summary.skippedKinds).reduce((a, b) => a + b, 0);
-  const skippedText = skipped > 0 ? ` (${skipped} other ${skipped === 1 ? 'object' : 'objects'} skipped)` : '';
+  const skippedText =
+    skipped > 0 ? ` (${skipped} other ${skipped === 1 ? 'object' : 'objects'} skipped)` : '';
   const mark = summary.errors > 0 ? c.red('✖') : summary.warnings > 0 ? c.yellow('!') : c.green('✔');
   out.push(`${mark} ${counts}: ${scope}${skippedText}`);
   return `${out.join('\n')}\n`;

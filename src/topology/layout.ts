@@ -111,6 +111,8 @@ function nodeSize(n: TopologyNode): { width: number; height: number } {
 }
 
 const IN = '\u0000in';
+/** Ids of layout-only edges; no model id starts with a NUL. */
+const HIDDEN = '\u0000layout:';
 const OUT = '\u0000out';
 
 /** The y of an element's anchor inside its node: a row's middle, or the title's. */
@@ -145,9 +147,19 @@ function elkGraph(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]
     set.add(port);
     used.set(node, set);
   };
+  // Layout-only links (never drawn): a container no link reaches still stands beside its workload.
+  const reached = new Set(edges.map((e) => e.target));
+  const present = new Set(nodes.map((n) => n.id));
+  const hidden = nodes
+    .filter((n) => n.workload && present.has(n.workload) && !reached.has(n.id))
+    .map((n) => ({ source: n.workload as string, target: n.id }));
   for (const e of edges) {
     use(e.source, `${e.sourcePort ?? e.source}${OUT}`);
     use(e.target, `${e.targetPort ?? e.target}${IN}`);
+  }
+  for (const h of hidden) {
+    use(h.source, `${h.source}${OUT}`);
+    use(h.target, `${h.target}${IN}`);
   }
   const children: ElkNode[] = nodes.map((n) => {
     const { width, height } = nodeSize(n);
@@ -188,6 +200,13 @@ function elkGraph(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]
         ]
       : [],
   }));
+  for (const h of hidden) {
+    elkEdges.push({
+      id: `${HIDDEN}${h.target}`,
+      sources: [`${h.source}${OUT}`],
+      targets: [`${h.target}${IN}`],
+    });
+  }
   return { id, layoutOptions: LAYOUT_OPTIONS, children, edges: elkEdges };
 }
 
@@ -206,6 +225,32 @@ function pointsOf(e: ElkExtendedEdge, dx: number, dy: number): Point[] {
     }
   }
   return out;
+}
+
+/** Whether two boxes come closer than the node spacing. */
+const overlaps = (a: NodeBox, b: NodeBox, gap = 12) =>
+  a.x < b.x + b.width + gap &&
+  b.x < a.x + a.width + gap &&
+  a.y < b.y + b.height + gap &&
+  b.y < a.y + a.height + gap;
+
+/**
+ * A node no drawn link touches (a container no Service port reaches) may sit a layer apart from its lane: the
+ * labels of linked chains take a layer of their own. Move it to the column most of its lane stands in, when
+ * that overlaps nothing; its links are layout-only, so no route changes.
+ */
+function alignUnlinked(boxes: NodeBox[], linked: ReadonlySet<string>): void {
+  boxes.forEach((b, i) => {
+    if (linked.has(b.node.id)) return;
+    const counts = new Map<number, number>();
+    for (const p of boxes)
+      if (p.node.lane === b.node.lane && linked.has(p.node.id)) counts.set(p.x, (counts.get(p.x) ?? 0) + 1);
+    const best = [...counts].sort((x, y) => y[1] - x[1] || y[0] - x[0])[0]?.[0];
+    if (best === undefined || best === b.x) return;
+    const moved = { ...b, x: best };
+    if (boxes.some((o, j) => j !== i && overlaps(moved, o))) return;
+    boxes[i] = moved;
+  });
 }
 
 /** Lays out every namespace and stacks them; resolves once ELK is done. */
@@ -232,22 +277,28 @@ export async function layoutTopology(t: Topology): Promise<TopologyLayout> {
     const ox = METRICS.namespacePad;
     const oy = y + METRICS.namespaceHeader;
     const laneX = new Map<Lane, number>();
+    const boxes: NodeBox[] = [];
     for (const c of laid.children ?? []) {
       const n = ix.node.get(c.id) as TopologyNode;
-      const x = (c.x ?? 0) + ox;
       const top = (c.y ?? 0) + oy;
       const h = headerHeight(n);
-      nodes.push({
+      boxes.push({
         node: n,
-        x,
+        x: (c.x ?? 0) + ox,
         y: top,
         width: c.width ?? 0,
         height: c.height ?? 0,
         headerHeight: h,
         rows: n.ports.map((port, i) => ({ port, y: top + h + i * METRICS.rowHeight })),
       });
-      laneX.set(n.lane, Math.min(laneX.get(n.lane) ?? Number.POSITIVE_INFINITY, x));
     }
+    const linked = new Set((edgesByNs.get(group.namespace) ?? []).flatMap((e) => [e.source, e.target]));
+    alignUnlinked(boxes, linked);
+    for (const b of boxes) {
+      nodes.push(b);
+      laneX.set(b.node.lane, Math.min(laneX.get(b.node.lane) ?? Number.POSITIVE_INFINITY, b.x));
+    }
+    const right = Math.max(0, ...boxes.map((b) => b.x + b.width - ox));
     for (const e of laid.edges ?? []) {
       const edge = edgeById.get(e.id);
       if (!edge) continue;
@@ -260,7 +311,7 @@ export async function layoutTopology(t: Topology): Promise<TopologyLayout> {
           : {}),
       });
     }
-    const w = (laid.width ?? 0) + METRICS.namespacePad * 2;
+    const w = Math.max(laid.width ?? 0, right) + METRICS.namespacePad * 2;
     const h = METRICS.namespaceHeader + (laid.height ?? 0) + METRICS.namespacePad;
     namespaces.push({
       group,

@@ -10,7 +10,8 @@
  *
  * `auto` thresholds (GROUPING): fold a workload's pods above `podsPerWorkload` pods, every workload's when the
  * input has more than `maxPods` pods; then, while more than `maxNodes` nodes remain, fold sound namespaces
- * (largest first, always leaving one drawn), then sound chains. Info findings on folded elements move to the
+ * (largest first, always leaving one drawn; when more than maxNodes / 4 of them fold, they share one node),
+ * then sound chains. Info findings on folded elements move to the
  * summary node; errors and warnings are never folded away.
  */
 import {
@@ -164,8 +165,10 @@ function foldInto(t: Topology, folds: readonly Fold[]): Topology {
     const found = summaries.get(n.id);
     return found && n.kind === 'summary' ? { ...n, findings: found } : n;
   });
+  const byNs = new Map<string, Fold[]>();
+  for (const f of folds) byNs.set(f.summary.namespace, [...(byNs.get(f.summary.namespace) ?? []), f]);
   const groups = t.groups.map((g) => {
-    const mine = folds.filter((f) => f.summary.namespace === g.namespace);
+    const mine = byNs.get(g.namespace) ?? [];
     if (mine.length === 0) return g;
     return { ...g, nodes: [...g.nodes.filter((id) => !foldOf.has(id)), ...mine.map((f) => f.summary.id)] };
   });
@@ -220,7 +223,7 @@ function namespaceFold(nodes: readonly TopologyNode[], namespace: string): Fold 
 }
 
 /** Fold 2: each listed namespace with no error or warning becomes one node. */
-export function foldNamespaces(t: Topology, namespaces: readonly string[]): Topology {
+export function foldNamespaces(t: Topology, namespaces: readonly string[], together = false): Topology {
   const broken = brokenNodes(t);
   const byNs = byNamespace(t.nodes);
   const folds: Fold[] = [];
@@ -231,7 +234,51 @@ export function foldNamespaces(t: Topology, namespaces: readonly string[]): Topo
     folds.push(namespaceFold(nodes, ns));
     done.push(ns);
   }
-  return noteFold(foldInto(t, folds), (s) => ({ ...s, namespaces: [...s.namespaces, ...done] }));
+  const out = together && done.length > 1 ? foldTogether(t, done, byNs) : foldInto(t, folds);
+  return noteFold(out, (s) => ({ ...s, namespaces: [...s.namespaces, ...done] }));
+}
+
+/** Not a namespace name Kubernetes allows: the group of namespaces folded together. */
+export const FOLDED_NAMESPACES = '*';
+
+/** Many sound namespaces become one node, in a group of their own at the end. */
+function foldTogether(
+  t: Topology,
+  namespaces: readonly string[],
+  byNs: Map<string, TopologyNode[]>,
+): Topology {
+  const set = new Set(namespaces);
+  const nodes = namespaces.flatMap((ns) => byNs.get(ns) ?? []);
+  const shown = namespaces.slice(0, 3).join(', ') + (namespaces.length > 3 ? ', …' : '');
+  const summary: Fold['summary'] = {
+    id: 'summary/namespaces',
+    kind: 'summary',
+    lane: 'service',
+    namespace: FOLDED_NAMESPACES,
+    label: `${namespaces.length} namespaces`,
+    detail: [describe(nodes), `no error or warning (folded): ${shown}`],
+  };
+  const folded = foldInto(t, [{ members: new Set(nodes.map((n) => n.id)), summary }]);
+  const map = new Map<string, FindingTarget>();
+  const findings: string[] = [];
+  for (const g of t.groups) {
+    if (!set.has(g.namespace)) continue;
+    map.set(`group:${g.id}`, { kind: 'node', id: summary.id });
+    findings.push(...g.findings);
+  }
+  const group = {
+    id: 'namespace/*',
+    kind: 'namespace' as const,
+    label: `${namespaces.length} namespaces with no error or warning`,
+    namespace: FOLDED_NAMESPACES,
+    nodes: [summary.id],
+    findings: [],
+  };
+  const withFindings = folded.nodes.map((n) =>
+    n.id === summary.id ? { ...n, findings: union(n.findings, findings) } : n,
+  );
+  const groups = [...folded.groups.filter((g) => !set.has(g.namespace)), group];
+  return retarget({ ...folded, nodes: withFindings, groups }, map);
 }
 
 function byNamespace(nodes: readonly TopologyNode[]): Map<string, TopologyNode[]> {
@@ -244,7 +291,7 @@ function byNamespace(nodes: readonly TopologyNode[]): Map<string, TopologyNode[]
   return out;
 }
 
-/** Connected components (edges taken both ways) per namespace, in node order. */
+/** Connected components (edges taken both ways, containers with their workload) per namespace. */
 function components(t: Topology): Map<string, TopologyNode[][]> {
   const parent = new Map(t.nodes.map((n) => [n.id, n.id]));
   const find = (x: string): string => {
@@ -253,8 +300,12 @@ function components(t: Topology): Map<string, TopologyNode[][]> {
     parent.set(x, r);
     return r;
   };
-  for (const e of t.edges)
-    if (parent.has(e.source) && parent.has(e.target)) parent.set(find(e.source), find(e.target));
+  const join = (a: string, b: string) => {
+    if (parent.has(a) && parent.has(b)) parent.set(find(a), find(b));
+  };
+  for (const e of t.edges) join(e.source, e.target);
+  // A container belongs with its workload even when no link reaches it.
+  for (const n of t.nodes) if (n.workload) join(n.id, n.workload);
   const out = new Map<string, TopologyNode[][]>();
   for (const [ns, nodes] of byNamespace(t.nodes)) {
     const byRoot = new Map<string, TopologyNode[]>();
@@ -331,7 +382,8 @@ export function simplifyTopology(t: Topology, options: SimplifyOptions = {}): To
     fold.push(ns);
     count -= (size.get(ns) ?? 1) - 1;
   }
-  out = foldNamespaces(out, fold);
+  // One node per folded namespace, unless that alone would crowd the drawing: then one node for them all.
+  out = foldNamespaces(out, fold, fold.length > maxNodes / 4);
   if (out.nodes.length <= maxNodes) return out;
   const folded = new Set(fold);
   return foldSoundChains(

@@ -1,0 +1,98 @@
+/**
+ * What every command that reads manifests shares: colour choice, the configuration file, flag settings and
+ * the inputs (paths, stdin, `helm template`, `kubectl kustomize`).
+ */
+import { relative, resolve } from 'node:path';
+import { findConfigFile, type LoadedConfig, loadConfigFile } from '../config/config.js';
+import { type CliSettings, resolveSettings, type Settings, SettingsError } from '../config/options.js';
+import type { SourceText } from '../model/load.js';
+import { allRuleMetas } from '../rules/registry.js';
+import { type ReadResult, readSources } from '../sources/files.js';
+import { renderHelm } from '../sources/helm.js';
+import { renderKustomize } from '../sources/kustomize.js';
+import type { Io } from './main.js';
+
+export const RULE_IDS: readonly string[] = allRuleMetas.map((m) => m.id);
+
+/** The input flags common to check, endpoints, graph and trace. */
+export interface InputFlags {
+  namespace?: string;
+  nodePortRange?: string;
+  /** A path, `false` for --no-config, undefined to search. */
+  config?: string | false;
+  helm?: string;
+  values?: string[];
+  release?: string;
+  kustomize?: string[];
+}
+
+/** commander's accumulator for repeatable options. */
+export const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** --no-color, NO_COLOR and FORCE_COLOR, else colour on a terminal only. */
+export function useColor(io: Io, flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
+  return io.isTTY;
+}
+
+/** --config FILE, else the nearest .portchain.yaml at or above the working directory, unless --no-config. */
+export function loadConfig(o: { config?: string | false }, cwd: string): LoadedConfig | undefined {
+  if (o.config === false) return undefined;
+  if (typeof o.config === 'string') return loadConfigFile(resolve(cwd, o.config), o.config, RULE_IDS);
+  const found = findConfigFile(cwd);
+  if (!found) return undefined;
+  const shown = relative(cwd, found);
+  return loadConfigFile(found, shown === '' ? found : shown, RULE_IDS);
+}
+
+/** The configuration file overridden by the flags. */
+export function settingsFor(o: InputFlags, cwd: string, extra: CliSettings = {}): Settings {
+  if ((o.values?.length || o.release) && !o.helm)
+    throw new SettingsError('--values and --release need --helm CHART');
+  const config = loadConfig(o, cwd)?.config ?? {};
+  return resolveSettings(
+    config,
+    {
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+      ...(o.nodePortRange ? { nodePortRange: o.nodePortRange } : {}),
+      ...extra,
+    },
+    RULE_IDS,
+  );
+}
+
+/** Paths (or `.` when nothing at all is named), then what helm and kustomize render. */
+export async function readInputs(
+  paths: string[],
+  o: InputFlags,
+  io: Io,
+  settings: Settings,
+): Promise<ReadResult> {
+  const rendered: SourceText[] = [];
+  if (o.helm) {
+    const ns = settings.check.defaultNamespace;
+    rendered.push(
+      await renderHelm(
+        {
+          chart: o.helm,
+          ...(o.values ? { values: o.values } : {}),
+          ...(o.release ? { release: o.release } : {}),
+          ...(ns ? { namespace: ns } : {}),
+        },
+        io.env,
+      ),
+    );
+  }
+  for (const dir of o.kustomize ?? []) rendered.push(await renderKustomize(dir, io.env));
+  const read =
+    paths.length > 0 || rendered.length === 0
+      ? await readSources(paths.length > 0 ? paths : ['.'], io.stdin)
+      : { sources: [], findings: [], order: [] };
+  return {
+    sources: [...read.sources, ...rendered],
+    findings: read.findings,
+    order: [...read.order, ...rendered.map((s) => s.name)],
+  };
+}
