@@ -14,7 +14,7 @@ import { formatTree } from '../report/tree.js';
 import { buildTopology } from '../topology/build.js';
 import { formatTopologyJson, type Topology } from '../topology/model.js';
 import { GROUP_MODES, type GroupMode, simplifyTopology } from '../topology/simplify.js';
-import { collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
+import { addInputOptions, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import type { Io } from './main.js';
 
 export const GRAPH_FORMATS = ['tree', 'mermaid', 'dot', 'svg', 'json'] as const;
@@ -46,7 +46,7 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
   const cwd = io.cwd ?? process.cwd();
   // addCommand() does not pass the parent's settings on, so the command sets main.ts's own: output to io,
   // errors thrown (CommanderError) instead of process.exit.
-  return new Command('graph')
+  const cmd = new Command('graph')
     .description(
       'draw the topology: Ingress -> Service -> Pods -> containers, ports on every link, broken links marked',
     )
@@ -64,27 +64,8 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
       )
         .choices([...GROUP_MODES])
         .default('auto'),
-    )
-    .addOption(new Option('-n, --namespace <ns>', 'namespace for objects that name none'))
-    .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"))
-    .addOption(
-      new Option(
-        '--config <file>',
-        'the config file (default: the nearest .portchain.yaml, up to the repository root)',
-      ),
-    )
-    .addOption(new Option('--no-config', 'ignore .portchain.yaml files'))
-    .addOption(
-      new Option('--helm <chart>', 'also draw what `helm template CHART` renders (helm must be on PATH)'),
-    )
-    .addOption(new Option('--values <file>', 'a values file for --helm (repeatable)').argParser(collect))
-    .addOption(new Option('--release <name>', 'the release name for --helm'))
-    .addOption(
-      new Option(
-        '-k, --kustomize <dir>',
-        'also draw what `kubectl kustomize DIR` renders (kubectl or kustomize must be on PATH; repeatable)',
-      ).argParser(collect),
-    )
+    );
+  return addInputOptions(cmd, 'draw')
     .option('--no-color', 'never colour the tree (NO_COLOR is honoured too)')
     .addHelpText(
       'after',

@@ -3,6 +3,7 @@
  * the inputs (paths, stdin, `helm template`, `kubectl kustomize`).
  */
 import { relative, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
 import { findConfigFile, type LoadedConfig, loadConfigFile } from '../config/config.js';
 import { type CliSettings, resolveSettings, type Settings, SettingsError } from '../config/options.js';
 import type { SourceText } from '../model/load.js';
@@ -95,4 +96,38 @@ export async function readInputs(
     findings: read.findings,
     order: [...read.order, ...rendered.map((s) => s.name)],
   };
+}
+
+/** --config/--no-config, the options every manifest-reading command takes. */
+export function addConfigOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        '--config <file>',
+        'the config file (default: the nearest .portchain.yaml, up to the repository root)',
+      ),
+    )
+    .addOption(new Option('--no-config', 'ignore .portchain.yaml files'));
+}
+
+/** The namespace, node-port range, config and renderer (helm, kustomize) options; `verb` is what is done. */
+export function addInputOptions(cmd: Command, verb: string): Command {
+  cmd
+    .addOption(new Option('-n, --namespace <ns>', 'namespace for objects that name none'))
+    .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"));
+  return addConfigOptions(cmd)
+    .addOption(
+      new Option(
+        '--helm <chart>',
+        `also ${verb} what \`helm template CHART\` renders (helm must be on PATH)`,
+      ),
+    )
+    .addOption(new Option('--values <file>', 'a values file for --helm (repeatable)').argParser(collect))
+    .addOption(new Option('--release <name>', 'the release name for --helm'))
+    .addOption(
+      new Option(
+        '-k, --kustomize <dir>',
+        `also ${verb} what \`kubectl kustomize DIR\` renders (kubectl or kustomize must be on PATH; repeatable)`,
+      ).argParser(collect),
+    );
 }

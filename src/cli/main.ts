@@ -21,7 +21,7 @@ import { allRuleMetas } from '../rules/registry.js';
 import { ToolError } from '../sources/exec.js';
 import { helmSourceLines } from '../sources/helm.js';
 import { graphCommand } from './graph.js';
-import { collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
+import { addInputOptions, collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import { traceCommand } from './trace.js';
 
 export const EXIT_OK = 0;
@@ -150,29 +150,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .exitOverride();
 
   const common = (cmd: Command) =>
-    cmd
-      .argument('[paths...]', 'files, folders (searched for .yaml, .yml, .json) or - for stdin', [])
-      .addOption(new Option('-n, --namespace <ns>', 'namespace for objects that name none'))
-      .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"))
-      .addOption(
-        new Option(
-          '--config <file>',
-          'the config file (default: the nearest .portchain.yaml, up to the repository root)',
-        ),
-      )
-      .addOption(new Option('--no-config', 'ignore .portchain.yaml files'))
-      .addOption(
-        new Option('--helm <chart>', 'also check what `helm template CHART` renders (helm must be on PATH)'),
-      )
-      .addOption(new Option('--values <file>', 'a values file for --helm (repeatable)').argParser(collect))
-      .addOption(new Option('--release <name>', 'the release name for --helm'))
-      .addOption(
-        new Option(
-          '-k, --kustomize <dir>',
-          'also check what `kubectl kustomize DIR` renders (kubectl or kustomize must be on PATH; repeatable)',
-        ).argParser(collect),
-      )
-      .option('--no-color', 'never colour the output (NO_COLOR is honoured too)');
+    addInputOptions(
+      cmd.argument('[paths...]', 'files, folders (searched for .yaml, .yml, .json) or - for stdin', []),
+      'check',
+    ).option('--no-color', 'never colour the output (NO_COLOR is honoured too)');
 
   common(
     program

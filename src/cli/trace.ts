@@ -22,7 +22,7 @@ import {
   type TraceTarget,
 } from '../trace/target.js';
 import { traceRequest } from '../trace/trace.js';
-import { settingsFor, useColor } from './inputs.js';
+import { addConfigOptions, settingsFor, useColor } from './inputs.js';
 import type { Io } from './main.js';
 
 const EXIT_OK = 0;
@@ -64,7 +64,7 @@ export function traceCommand(io: Io, setExit: (code: number) => void): Command {
     if (withForms) io.stderr(`\n${FORMS_TEXT}\n`);
     setExit(EXIT_USAGE);
   };
-  return new Command('trace')
+  const cmd = new Command('trace')
     .description(
       'follow one request hop by hop, from the client to the port the process binds, and say whether it arrives',
     )
@@ -94,14 +94,8 @@ export function traceCommand(io: Io, setExit: (code: number) => void): Command {
         'where the ingress controller runs, for NetworkPolicies (default: ingress-nginx)',
       ),
     )
-    .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"))
-    .addOption(
-      new Option(
-        '--config <file>',
-        'the config file (default: the nearest .portchain.yaml, up to the repository root)',
-      ),
-    )
-    .addOption(new Option('--no-config', 'ignore .portchain.yaml files'))
+    .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"));
+  return addConfigOptions(cmd)
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
     .addHelpText(
       'after',
