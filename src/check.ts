@@ -6,7 +6,7 @@ import { type Finding, severityRank } from './model/finding.js';
 import { loadAll, type SourceText } from './model/load.js';
 import { registeredRules } from './rules/registry.js';
 import type { Rule } from './rules/rule.js';
-import { type RunOptions, runRules } from './rules/run.js';
+import { applyRuleSettings, type RunOptions, runRules } from './rules/run.js';
 import { type GraphOptions, type ResolvedGraph, resolveGraph } from './semantics/graph.js';
 
 export interface CheckOptions extends RunOptions, GraphOptions {
@@ -78,8 +78,12 @@ export function check(
     options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {},
   );
   const graph = resolveGraph(loaded.manifests, options);
+  // Reading findings never pass through runRules: the rule settings (off, severities) apply to them here.
   const findings = sortFindings(
-    [...read.findings, ...loaded.findings, ...runRules(graph, options.rules ?? registeredRules, options)],
+    [
+      ...applyRuleSettings([...read.findings, ...loaded.findings], options),
+      ...runRules(graph, options.rules ?? registeredRules, options),
+    ],
     read.order.length > 0 ? read.order : sources.map((s) => s.name),
   );
   return {

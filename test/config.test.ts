@@ -11,9 +11,10 @@ import {
   type PortchainConfig,
   parseConfig,
 } from '../src/config/config.js';
-import { applyRuleSettings, resolveSettings, SettingsError } from '../src/config/options.js';
+import { resolveSettings, SettingsError } from '../src/config/options.js';
 import type { Finding } from '../src/model/finding.js';
 import { allRuleMetas } from '../src/rules/registry.js';
+import { applyRuleSettings } from '../src/rules/run.js';
 import { tempTree } from './helpers/cli.js';
 import { repoRoot } from './helpers/shared.js';
 

@@ -6,7 +6,6 @@
  */
 import { Command, Option } from 'commander';
 import { check } from '../check.js';
-import { applyRuleSettings } from '../config/options.js';
 import { formatDot } from '../report/dot.js';
 import { formatMermaid } from '../report/mermaid.js';
 import { formatSvg } from '../report/svg.js';
@@ -81,8 +80,7 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
         return;
       }
       const result = check(read.sources, settings.check, read);
-      const findings = applyRuleSettings(result.findings, settings.check);
-      const topology = simplifyTopology(buildTopology(result.graph, findings), { mode: o.group });
+      const topology = simplifyTopology(buildTopology(result.graph, result.findings), { mode: o.group });
       io.stdout(await renderGraph(topology, o.format, useColor(io, o.color)));
       setExit(0);
     });

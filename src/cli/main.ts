@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { type CheckSummary, check, summarize } from '../check.js';
+import { type CheckSummary, check } from '../check.js';
 import { ConfigError, type FailOn, formatConfigProblem } from '../config/config.js';
-import { applyRuleSettings, type Settings, SettingsError } from '../config/options.js';
+import { type Settings, SettingsError } from '../config/options.js';
 import { type Finding, severityRank } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { formatEndpointSlicesText } from '../report/endpoints.js';
@@ -187,17 +187,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const settings = checkSettings(o, cwd);
       const read = await readInputs(paths, o, io, settings);
       const result = check(read.sources, settings.check, read);
-      const findings = applyRuleSettings(result.findings, settings.check);
-      const { errors: _e, warnings: _w, infos: _i, ...counts } = result.summary;
-      const summary = summarize(findings, counts);
+      const { findings, summary } = result;
       const objects = result.graph.manifests.map((m) => ({ file: m.source.file, ref: m.ref }));
       if (o.format === 'html') {
-        io.stdout(
-          await formatHtml(
-            { ...result, findings, summary },
-            new Map(read.sources.map((s) => [s.name, s.text])),
-          ),
-        );
+        io.stdout(await formatHtml(result, new Map(read.sources.map((s) => [s.name, s.text]))));
       } else io.stdout(render(o.format, findings, summary, { io, o, cwd, sources: read.sources, objects }));
       if (read.sources.length === 0) {
         io.stderr('portchain: nothing could be read\n');

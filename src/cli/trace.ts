@@ -7,7 +7,7 @@
 import { Command, Option } from 'commander';
 import { check } from '../check.js';
 import { ConfigError, formatConfigProblem } from '../config/config.js';
-import { applyRuleSettings, type Settings, SettingsError } from '../config/options.js';
+import { type Settings, SettingsError } from '../config/options.js';
 import { formatTraceJson } from '../report/trace-json.js';
 import { formatTraceText } from '../report/trace-text.js';
 import { readSources } from '../sources/files.js';
@@ -136,7 +136,7 @@ export function traceCommand(io: Io, setExit: (code: number) => void): Command {
         ...(o.ingressNamespace ? { ingressNamespace: o.ingressNamespace } : {}),
       };
       const result = check(read.sources, options, read);
-      const findings = applyRuleSettings(result.findings, options);
+      const findings = result.findings;
       let traced: ReturnType<typeof traceRequest>;
       try {
         traced = traceRequest(result.graph, findings, {

@@ -3,7 +3,7 @@
  * each setting that neither names keeps the pipeline's default.
  */
 import type { CheckOptions } from '../check.js';
-import type { Finding, Severity } from '../model/finding.js';
+import type { Severity } from '../model/finding.js';
 import type { RunOptions } from '../rules/run.js';
 import { parseNodePortRange } from '../semantics/node-ports.js';
 import { type FailOn, type PortchainConfig, unknownRuleMessage } from './config.js';
@@ -92,20 +92,4 @@ export function resolveSettings(
       ...(config.images ? { extraImages: config.images } : {}),
     },
   };
-}
-
-/**
- * Applies `disabled` and `severities` to every finding, including those made while reading input
- * (yaml-syntax, api-decode...), which `runRules` never sees. `only` is not applied to them: input that
- * could not be checked is always reported unless its id is turned off by name. Idempotent for findings
- * `runRules` already adjusted.
- */
-export function applyRuleSettings(findings: readonly Finding[], options: RunOptions): Finding[] {
-  const out: Finding[] = [];
-  for (const f of findings) {
-    if (options.disabled?.has(f.rule)) continue;
-    const severity = options.severities?.[f.rule];
-    out.push(severity && severity !== f.severity ? { ...f, severity } : f);
-  }
-  return out;
 }

@@ -53,3 +53,19 @@ export function runRules(graph: ResolvedGraph, rules: readonly Rule[], options: 
   }
   return findings;
 }
+
+/**
+ * Applies `disabled` and `severities` to every finding, including those made while reading input
+ * (yaml-syntax, api-decode...), which `runRules` never sees. `only` is not applied to them: input that
+ * could not be checked is always reported unless its id is turned off by name. Idempotent for findings
+ * `runRules` already adjusted.
+ */
+export function applyRuleSettings(findings: readonly Finding[], options: RunOptions): Finding[] {
+  const out: Finding[] = [];
+  for (const f of findings) {
+    if (options.disabled?.has(f.rule)) continue;
+    const severity = options.severities?.[f.rule];
+    out.push(severity && severity !== f.severity ? { ...f, severity } : f);
+  }
+  return out;
+}
