@@ -1,0 +1,483 @@
+/**
+ * The Ingress controller of `portchain up`: an HTTP reverse proxy on loopback that routes each request the way
+ * ingress-nginx does. Matching is semantics/ingress.ts's matchIngressRequest (the code `trace` uses); the
+ * endpoints come from the caller (the resolved graph's EndpointSlices), and the controller connects to them
+ * itself, as ingress-nginx does (its Lua balancer picks a pod IP:port; no clusterIP, no kube-proxy).
+ *
+ * Answers copied from ingress-nginx: no rule and no defaultBackend → its default backend's 404; a backend
+ * whose Service or port does not resolve, or has no ready endpoint → 503; every upstream refusing → 502
+ * (proxy_next_upstream "error timeout", proxy-next-upstream-tries 3); a timeout before the response header
+ * → 504. Upstream connections are kept alive (upstream-keepalive-connections) and the X-Forwarded-* headers
+ * are set as the nginx.tmpl location block sets them (use-forwarded-headers=false: the client's own
+ * X-Forwarded-* are not trusted).
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { IngressBackend } from '../model/types.js';
+import { type IngressRouteTable, matchIngressRequest } from '../semantics/ingress.js';
+
+export interface IngressTarget {
+  readonly ip: string;
+  readonly port: number;
+}
+
+export type IngressEndpoints =
+  | { readonly status: 'ok'; readonly targets: readonly IngressTarget[]; readonly service: string }
+  | { readonly status: 'unresolved'; readonly detail: string };
+
+/** What the controller reads from the cluster model; called on every request, so it may change live. */
+export interface IngressBackends {
+  /** The served routes (already filtered by class), e.g. `graph.ingress`. */
+  routes(): IngressRouteTable;
+  /** The ready endpoints (pod IP:targetPort) behind `backend`, a Service backend of an Ingress in that namespace. */
+  endpoints(ingressNamespace: string, backend: IngressBackend): IngressEndpoints;
+}
+
+export interface IngressControllerOptions {
+  /** A 127.0.0.0/8 address. */
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Idle time allowed while sending to or reading from an upstream (proxy-send/read-timeout, 60 s). */
+  readonly upstreamTimeoutMs?: number;
+  /** Time allowed to connect to one upstream before trying the next (proxy-connect-timeout, 5 s). */
+  readonly connectTimeoutMs?: number;
+  /** Upstreams tried per request, the first included (proxy-next-upstream-tries, 3; 0 = all targets). */
+  readonly nextUpstreamTries?: number;
+}
+
+export interface IngressControllerStats {
+  /** Requests received, whatever their answer. */
+  readonly requests: number;
+}
+
+export interface IngressController {
+  readonly address: { readonly host: string; readonly port: number };
+  /** Stops accepting, closes client connections and the kept-alive upstream sockets. */
+  close(): Promise<void>;
+  stats(): IngressControllerStats;
+}
+
+const LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_NEXT_UPSTREAM_TRIES = 3;
+
+/** nginx's built-in error page (ngx_http_special_response.c), as ingress-nginx serves it. */
+function nginxErrorPage(status: number, reason: string): string {
+  return `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+}
+
+const ERROR_REASONS: Readonly<Record<number, string>> = {
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+};
+
+/** 404 is the answer of ingress-nginx's default backend; the others are nginx's own error pages. */
+function errorBody(status: number): { body: string; type: string } {
+  return status === 404
+    ? { body: 'default backend - 404', type: 'text/plain; charset=utf-8' }
+    : { body: nginxErrorPage(status, ERROR_REASONS[status] ?? 'Error'), type: 'text/html' };
+}
+
+/** A whole error response written on a raw socket (an Upgrade request that is not proxied). */
+function rawError(status: number): string {
+  const { body, type } = errorBody(status);
+  return `HTTP/1.1 ${status} ${ERROR_REASONS[status] ?? 'Error'}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** The status line and headers of an upstream response, for a raw socket. */
+function rawHead(res: http.IncomingMessage, headers?: http.OutgoingHttpHeaders): string {
+  const lines = [`HTTP/1.1 ${res.statusCode ?? 502} ${res.statusMessage ?? ''}`];
+  if (headers) {
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
+    }
+  } else {
+    for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+      lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded; nginx also drops them. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  // nginx answers `Expect: 100-continue` itself and does not pass it on.
+  'expect',
+]);
+
+function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = new Set(
+    String(headers.connection ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter((t) => t !== ''),
+  );
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+const clientAddress = (socket: Socket): string => (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+
+/**
+ * Host and path of a request. An absolute-form target (`GET http://h/p`) names the host itself and wins over
+ * the Host header (RFC 9112 §3.2.2, as nginx does); its path is what is forwarded.
+ */
+function requestTarget(req: http.IncomingMessage): { host: string; path: string } {
+  const url = req.url ?? '/';
+  const header = req.headers.host ?? '';
+  if (url.startsWith('/')) return { host: header, path: url };
+  try {
+    const u = new URL(url);
+    return { host: u.host || header, path: `${u.pathname}${u.search}` };
+  } catch {
+    return { host: header, path: '/' };
+  }
+}
+
+/** Methods nginx passes to the next upstream after the request was sent (proxy_next_upstream non_idempotent off). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Whether the request carries a body (RFC 9112 §6.3: Transfer-Encoding or a non-zero Content-Length). */
+function hasBody(req: http.IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && Number(length) !== 0;
+}
+
+/**
+ * The headers sent upstream: the client's end-to-end headers, Host kept as received ($best_http_host), and
+ * the ones ingress-nginx's location block sets.
+ */
+function upstreamHeaders(req: http.IncomingMessage, serverPort: number): http.OutgoingHttpHeaders {
+  const headers = endToEnd(req.headers);
+  const client = clientAddress(req.socket);
+  const host = req.headers.host ?? '';
+  const prior = req.headers['x-forwarded-for'];
+  headers['x-request-id'] = req.headers['x-request-id'] ?? randomBytes(16).toString('hex');
+  headers['x-real-ip'] = client;
+  // compute-full-forwarded-for=false: X-Forwarded-For is the client address alone; the received value is
+  // kept in X-Original-Forwarded-For.
+  headers['x-forwarded-for'] = client;
+  if (prior !== undefined) headers['x-original-forwarded-for'] = prior;
+  if (host !== '') headers['x-forwarded-host'] = host;
+  headers['x-forwarded-port'] = String(serverPort);
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-scheme'] = 'http';
+  headers['x-scheme'] = 'http';
+  return headers;
+}
+
+type Routed =
+  | { readonly status: 404 | 500 | 503 }
+  | { readonly status: 'proxy'; readonly key: string; readonly targets: readonly IngressTarget[] };
+
+class UpstreamTimeout extends Error {
+  constructor(readonly phase: 'connect' | 'io') {
+    super(phase === 'connect' ? 'upstream connect timed out' : 'upstream timed out');
+  }
+}
+
+export async function startIngressController(
+  backends: IngressBackends,
+  options: IngressControllerOptions,
+): Promise<IngressController> {
+  if (!LOOPBACK.test(options.host))
+    throw new Error(`the ingress controller binds 127.0.0.0/8 only, not ${options.host}`);
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const nextUpstreamTries = options.nextUpstreamTries ?? DEFAULT_NEXT_UPSTREAM_TRIES;
+  // upstream-keepalive-connections: idle upstream connections are kept and reused.
+  const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 320, scheduling: 'lifo' });
+  /** Round-robin position per upstream (ingress-nginx: one balancer per namespace-service-port). */
+  const cursors = new Map<string, number>();
+  /** Client and upstream sockets of upgraded connections, which the server no longer tracks. */
+  const upgraded = new Set<Duplex>();
+  let requests = 0;
+  let serverPort = options.port;
+
+  const sendError = (res: http.ServerResponse, status: number): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const { body, type } = errorBody(status);
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  /** Round-robin start position, one cursor per upstream (ingress-nginx: a balancer per service port). */
+  const nextStart = (key: string, count: number): number => {
+    const start = (cursors.get(key) ?? 0) % count;
+    cursors.set(key, start + 1);
+    return start;
+  };
+  const triesFor = (count: number): number =>
+    nextUpstreamTries > 0 ? Math.min(nextUpstreamTries, count) : count;
+
+  /** Where a request goes: an error status of the controller itself, or the endpoints to proxy to. */
+  const route = (req: http.IncomingMessage): Routed => {
+    try {
+      return routeUnsafe(req);
+    } catch {
+      // The model behind `backends` failed: answer rather than take the controller down.
+      return { status: 500 };
+    }
+  };
+  const routeUnsafe = (req: http.IncomingMessage): Routed => {
+    const match = matchIngressRequest(backends.routes(), requestTarget(req));
+    const backend = match.backend;
+    const ingress = match.ingress;
+    // As ingressResponseStatus: nothing matched → the controller's default backend; a resource backend is
+    // skipped by ingress-nginx and lands there too.
+    if (backend === null || ingress === null || match.via === 'controllerDefaultBackend' || !backend.service)
+      return { status: 404 };
+    const found = backends.endpoints(ingress.namespace, backend);
+    if (found.status !== 'ok' || found.targets.length === 0) return { status: 503 };
+    const port = backend.service.port;
+    const key = `${ingress.namespace}/${found.service}:${port?.name ?? port?.number ?? ''}`;
+    return { status: 'proxy', key, targets: found.targets };
+  };
+
+  const proxy = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    key: string,
+    targets: readonly IngressTarget[],
+  ): void => {
+    const start = nextStart(key, targets.length);
+    const tries = triesFor(targets.length);
+    const headers = upstreamHeaders(req, serverPort);
+    const { path } = requestTarget(req);
+    const withBody = hasBody(req);
+    const idempotent = IDEMPOTENT.has(req.method ?? 'GET');
+    let clientGone = false;
+    let current: http.ClientRequest | null = null;
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        current?.destroy();
+      }
+    });
+    req.on('error', () => current?.destroy());
+
+    const attempt = (n: number): void => {
+      const target = targets[(start + n) % targets.length] as IngressTarget;
+      const upstream = http.request({
+        host: target.ip,
+        port: target.port,
+        method: req.method,
+        path,
+        headers,
+        agent,
+        setHost: false,
+      });
+      current = upstream;
+      let connected = false;
+      let responded = false;
+      const connectTimer = setTimeout(
+        () => upstream.destroy(new UpstreamTimeout('connect')),
+        connectTimeoutMs,
+      );
+      upstream.on('close', () => clearTimeout(connectTimer));
+      const onConnected = () => {
+        connected = true;
+        clearTimeout(connectTimer);
+        // The body is streamed only once the upstream accepted the connection, so that a refused connect
+        // can still go to the next upstream with the body untouched.
+        if (withBody) {
+          req.pipe(upstream);
+        }
+      };
+      upstream.on('socket', (socket) => {
+        if (socket.connecting) socket.once('connect', onConnected);
+        else onConnected();
+      });
+      if (!withBody) upstream.end();
+      upstream.setTimeout(upstreamTimeoutMs, () => upstream.destroy(new UpstreamTimeout('io')));
+      upstream.on('response', (upstreamRes) => {
+        responded = true;
+        res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers));
+        upstreamRes.pipe(res);
+        upstreamRes.on('error', () => res.destroy());
+        upstreamRes.on('aborted', () => res.destroy());
+      });
+      upstream.on('error', (err) => {
+        clearTimeout(connectTimer);
+        if (clientGone) return;
+        if (responded) {
+          res.destroy();
+          return;
+        }
+        // proxy_next_upstream error timeout: a failed or timed-out connect moves on to the next upstream;
+        // so does an error before the response header once the request was sent, for an idempotent method
+        // (nginx leaves POST, PATCH, LOCK alone) or a kept-alive connection the upstream had just closed. A
+        // streamed body cannot be sent twice.
+        const retry = !connected || (!withBody && (idempotent || upstream.reusedSocket === true));
+        if (retry && n + 1 < tries) {
+          attempt(n + 1);
+          return;
+        }
+        sendError(res, err instanceof UpstreamTimeout ? 504 : 502);
+      });
+    };
+    attempt(0);
+  };
+
+  /**
+   * An Upgrade request (WebSocket): ingress-nginx passes Upgrade/Connection on and, once the upstream answers
+   * 101, relays bytes both ways on a connection of its own (never a kept-alive one).
+   */
+  const upgrade = (req: http.IncomingMessage, client: Duplex, head: Buffer): void => {
+    upgraded.add(client);
+    client.on('close', () => upgraded.delete(client));
+    client.on('error', () => client.destroy());
+    const routed = route(req);
+    if (routed.status !== 'proxy') {
+      client.end(rawError(routed.status));
+      return;
+    }
+    const { key, targets } = routed;
+    const start = nextStart(key, targets.length);
+    const tries = triesFor(targets.length);
+    const headers = upstreamHeaders(req, serverPort);
+    headers.connection = 'upgrade';
+    headers.upgrade = req.headers.upgrade ?? '';
+    const { path } = requestTarget(req);
+
+    const attempt = (n: number): void => {
+      const target = targets[(start + n) % targets.length] as IngressTarget;
+      const upstream = http.request({
+        host: target.ip,
+        port: target.port,
+        method: req.method,
+        path,
+        headers,
+        agent: false,
+        setHost: false,
+      });
+      let connected = false;
+      const connectTimer = setTimeout(
+        () => upstream.destroy(new UpstreamTimeout('connect')),
+        connectTimeoutMs,
+      );
+      upstream.on('close', () => clearTimeout(connectTimer));
+      upstream.on('socket', (socket) =>
+        socket.once('connect', () => {
+          connected = true;
+          clearTimeout(connectTimer);
+        }),
+      );
+      upstream.setTimeout(upstreamTimeoutMs, () => upstream.destroy(new UpstreamTimeout('io')));
+      client.once('close', () => upstream.destroy());
+      upstream.end();
+      upstream.on('upgrade', (upstreamRes, socket, upstreamHead) => {
+        upstream.setTimeout(0);
+        upgraded.add(socket);
+        client.write(rawHead(upstreamRes));
+        if (upstreamHead.length > 0) client.write(upstreamHead);
+        if (head.length > 0) socket.write(head);
+        // proxy_read_timeout also bounds an idle WebSocket.
+        socket.setTimeout(upstreamTimeoutMs, () => socket.destroy());
+        socket.on('error', () => socket.destroy());
+        socket.on('close', () => {
+          upgraded.delete(socket);
+          client.destroy();
+        });
+        client.on('close', () => socket.destroy());
+        // nginx finalizes an upgraded connection when either side closes: no half-open relay is left behind.
+        client.on('end', () => client.end());
+        socket.pipe(client);
+        client.pipe(socket);
+      });
+      // The upstream declined the upgrade: its answer is relayed and the connection closed.
+      upstream.on('response', (upstreamRes) => {
+        const chunks: Buffer[] = [];
+        upstreamRes.on('data', (c: Buffer) => chunks.push(c));
+        upstreamRes.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const headers = endToEnd(upstreamRes.headers);
+          delete headers['content-length'];
+          client.write(
+            rawHead(upstreamRes, { ...headers, 'content-length': String(body.length), connection: 'close' }),
+          );
+          client.end(body);
+        });
+        upstreamRes.on('error', () => client.destroy());
+      });
+      upstream.on('error', (err) => {
+        clearTimeout(connectTimer);
+        if (client.destroyed) return;
+        if (!connected && n + 1 < tries) {
+          attempt(n + 1);
+          return;
+        }
+        client.end(rawError(err instanceof UpstreamTimeout ? 504 : 502));
+      });
+    };
+    attempt(0);
+  };
+
+  const server = http.createServer((req, res) => {
+    requests++;
+    const routed = route(req);
+    if (routed.status !== 'proxy') {
+      req.resume();
+      sendError(res, routed.status);
+      return;
+    }
+    proxy(req, res, routed.key, routed.targets);
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    requests++;
+    upgrade(req, socket, head);
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  serverPort = bound.port;
+
+  let closing: Promise<void> | null = null;
+  return {
+    address: { host: bound.address, port: bound.port },
+    stats: () => ({ requests }),
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
+        agent.destroy();
+      });
+      return closing;
+    },
+  };
+}
