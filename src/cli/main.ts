@@ -23,6 +23,7 @@ import { helmSourceLines } from '../sources/helm.js';
 import { graphCommand } from './graph.js';
 import { addInputOptions, collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import { traceCommand } from './trace.js';
+import { upCommand } from './up.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -249,6 +250,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   program.addCommand(traceCommand(io, setExit));
   program.addCommand(graphCommand(io, setExit));
+  program.addCommand(upCommand(io, setExit));
   return program;
 }
 

@@ -1,0 +1,296 @@
+/**
+ * The cluster plan of `portchain up`: a pure reconcile from the resolved graph (and the findings) to what the
+ * local data plane runs. Pods get loopback IPs (127.1.x.y, input order), Services clusterIPs (127.96.x.y, as the
+ * API server's ClusterIP allocator would), LoadBalancers an address (127.97.x.y, as a cloud controller writes
+ * status.loadBalancer.ingress), the one node is 127.0.0.1 with the allocated nodePorts. Endpoints come from the
+ * graph's EndpointSlices and listening ports from `graph.listening`; nothing here re-derives them. Objects the
+ * API server rejects do not exist, as in the trace engine.
+ */
+import type { Finding } from '../model/finding.js';
+import type { Manifest } from '../model/load.js';
+import type { ResolvedGraph } from '../semantics/graph.js';
+import type { PodInstance } from '../semantics/workloads.js';
+import { endpointsOf } from '../trace/slices.js';
+
+/** Findings meaning "the API server refuses to create this object" (as src/trace/context.ts). */
+const REJECTING_RULES: ReadonlySet<string> = new Set([
+  'api-validation',
+  'node-port-allocation',
+  'api-decode',
+]);
+
+export const NODE_IP = '127.0.0.1';
+const POD_BASE = ((127 << 24) | (1 << 16)) >>> 0;
+const CLUSTER_IP_BASE = ((127 << 24) | (96 << 16)) >>> 0;
+const LB_BASE = ((127 << 24) | (97 << 16)) >>> 0;
+
+function ipv4(v: number): string {
+  const n = v >>> 0;
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+function parseIpv4(ip: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!m) return null;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return null;
+  return (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0;
+}
+const inSlash16 = (ip: string, base: number) => {
+  const v = parseIpv4(ip);
+  return v !== null && v >>> 16 === base >>> 16;
+};
+
+export interface PlanBind {
+  readonly port: number;
+  /** The port really bound: `port`, or `port + lowPortOffset` for ports below 1024 when an offset is set. */
+  readonly listenPort: number;
+  readonly protocol: string;
+  /** The pod loopback IP the simulated process binds. */
+  readonly host: string;
+}
+
+export interface PlanContainer {
+  readonly name: string;
+  readonly image: string;
+  /** The image knowledge id (`nginx`, `node-exporter`...), null when the image is not known. */
+  readonly imageId: string | null;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Where the process listens (graph.listening), on the pod's loopback IP. */
+  readonly binds: readonly PlanBind[];
+  /** Ports the process binds on localhost only: unreachable from outside the pod, so not bound here. */
+  readonly localOnly: readonly number[];
+}
+
+export interface PlanPod {
+  readonly namespace: string;
+  readonly name: string;
+  /** The loopback address standing for the pod IP. */
+  readonly ip: string;
+  /** The pod IP in the graph (the EndpointSlices' address). */
+  readonly clusterPodIP: string | null;
+  readonly containers: readonly PlanContainer[];
+}
+
+export interface PlanEndpoint {
+  readonly pod: string | null;
+  readonly ip: string;
+  readonly port: number;
+  /** The port the proxy dials (see PlanBind.listenPort). */
+  readonly dialPort: number;
+  readonly ready: boolean;
+}
+
+export interface PlanServicePort {
+  readonly name: string;
+  readonly protocol: string;
+  readonly port: number;
+  /** The port the clusterIP and LB listeners bind (see PlanBind.listenPort). */
+  readonly listenPort: number;
+  readonly nodePort: number | null;
+  readonly endpoints: readonly PlanEndpoint[];
+}
+
+export interface PlanService {
+  readonly namespace: string;
+  readonly name: string;
+  readonly type: string;
+  /** Null for headless and ExternalName Services (kube-proxy ignores them). */
+  readonly clusterIP: string | null;
+  readonly loadBalancerIP: string | null;
+  /** ExternalName Services: the DNS alias (no clusterIP, no endpoints, nothing listens). */
+  readonly externalName: string | null;
+  readonly sessionAffinity: 'None' | 'ClientIP';
+  /** sessionAffinityConfig.clientIP.timeoutSeconds (default 10800, 3 hours). */
+  readonly affinityTimeoutSeconds: number;
+  readonly ports: readonly PlanServicePort[];
+}
+
+export interface PlanOptions {
+  /**
+   * Ports below 1024 are bound at `port + lowPortOffset` (default 0: as written). Binding them needs root or
+   * CAP_NET_BIND_SERVICE; the offset keeps every link of the chain consistent without.
+   */
+  readonly lowPortOffset?: number;
+}
+
+export interface ClusterPlan {
+  readonly lowPortOffset: number;
+  readonly node: string;
+  readonly pods: readonly PlanPod[];
+  readonly services: readonly PlanService[];
+  /** What the plan changed or left out, one sentence each (replaced clusterIPs, rejected objects...). */
+  readonly notes: readonly string[];
+}
+
+const refKey = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns ?? ''}/${name}`;
+
+function rejectedSet(findings: readonly Finding[]): Set<string> {
+  const out = new Set<string>();
+  for (const f of findings)
+    if (f.object && f.severity === 'error' && REJECTING_RULES.has(f.rule))
+      out.add(refKey(f.object.kind, f.object.namespace, f.object.name));
+  return out;
+}
+
+const LOCALHOST = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function planPod(graph: ResolvedGraph, p: PodInstance, ip: string, shift: (n: number) => number): PlanPod {
+  const containers: PlanContainer[] = [];
+  for (const c of p.pod.spec.containers ?? []) {
+    const l = graph.listening(p, c);
+    const binds: PlanBind[] = [];
+    const localOnly: number[] = [];
+    for (const e of l.ports) {
+      if (e.host && LOCALHOST.has(e.host)) localOnly.push(e.port);
+      else binds.push({ port: e.port, listenPort: shift(e.port), protocol: e.protocol, host: ip });
+    }
+    const env: Record<string, string> = {};
+    for (const v of c.env ?? []) if (typeof v.value === 'string') env[v.name] = v.value;
+    containers.push({
+      name: c.name,
+      image: c.image ?? '',
+      imageId: l.image?.id ?? null,
+      args: [...(c.command ?? []), ...(c.args ?? [])],
+      env,
+      binds,
+      localOnly,
+    });
+  }
+  return {
+    namespace: p.namespace,
+    name: p.name,
+    ip,
+    clusterPodIP: p.pod.status?.podIP ?? null,
+    containers,
+  };
+}
+
+/** Builds the plan. Pure: the same graph and findings give the same plan. */
+export function planCluster(
+  graph: ResolvedGraph,
+  findings: readonly Finding[],
+  options: PlanOptions = {},
+): ClusterPlan {
+  const lowPortOffset = options.lowPortOffset ?? 0;
+  const shift = (n: number) => (n < 1024 ? n + lowPortOffset : n);
+  const rejected = rejectedSet(findings);
+  const gone = (m: Manifest) => rejected.has(refKey(m.kind, m.ref.namespace, m.name));
+  const notes: string[] = [];
+
+  const pods: PlanPod[] = [];
+  const podByName = new Map<string, PlanPod>();
+  for (const p of graph.pods) {
+    if (gone(p.owner)) continue; // a rejected workload creates no pod
+    if (podByName.has(`${p.namespace}/${p.name}`)) continue; // the same pod given twice
+    const planned = planPod(graph, p, ipv4(POD_BASE + pods.length + 1), shift);
+    pods.push(planned);
+    podByName.set(`${p.namespace}/${p.name}`, planned);
+  }
+
+  const services: PlanService[] = [];
+  const taken = new Set<number>();
+  const views = graph.services.filter((v) => !gone(v.service));
+  // First pass: honour clusterIPs the manifests ask for inside 127.96.0.0/16 (the API server honours a
+  // requested spec.clusterIP inside its service CIDR).
+  for (const v of views) {
+    const asked = v.service.object.spec.clusterIP;
+    if (asked && inSlash16(asked, CLUSTER_IP_BASE)) taken.add(parseIpv4(asked) ?? 0);
+  }
+  let nextCluster = CLUSTER_IP_BASE + 1;
+  let nextLb = LB_BASE + 1;
+  const allocCluster = () => {
+    while (taken.has(nextCluster)) nextCluster++;
+    taken.add(nextCluster);
+    return ipv4(nextCluster++);
+  };
+  const honoured = new Set<string>();
+  const planned = new Set<string>();
+  for (const v of views) {
+    const svc = v.service;
+    const spec = svc.object.spec;
+    const type = spec.type ?? 'ClusterIP';
+    const where = `Service ${svc.namespace}/${svc.name}`;
+    // One object per namespace and name: a second one in the input is the same object applied again.
+    if (planned.has(`${svc.namespace}/${svc.name}`)) {
+      notes.push(`${where}: given twice; the first one runs`);
+      continue;
+    }
+    planned.add(`${svc.namespace}/${svc.name}`);
+    if (type === 'ExternalName') {
+      services.push({
+        namespace: svc.namespace,
+        name: svc.name,
+        type,
+        clusterIP: null,
+        loadBalancerIP: null,
+        externalName: spec.externalName ?? null,
+        sessionAffinity: 'None',
+        affinityTimeoutSeconds: 10800,
+        ports: [],
+      });
+      continue;
+    }
+    let clusterIP: string | null;
+    const asked = spec.clusterIP;
+    if (asked === 'None') clusterIP = null;
+    else if (asked && inSlash16(asked, CLUSTER_IP_BASE) && !honoured.has(asked)) {
+      clusterIP = asked;
+      honoured.add(asked);
+    } else {
+      clusterIP = allocCluster();
+      if (asked && asked !== '')
+        notes.push(
+          `${where}: clusterIP ${asked} is outside 127.96.0.0/16 (or taken); it runs on ${clusterIP}`,
+        );
+    }
+    const loadBalancerIP = type === 'LoadBalancer' ? ipv4(nextLb++) : null;
+    const ports: PlanServicePort[] = (spec.ports ?? []).map((sp, i) => {
+      const alloc = graph.nodePorts.allocations.find((a) => a.service === svc && a.portIndex === i);
+      const endpoints: PlanEndpoint[] = [];
+      for (const e of endpointsOf(v, sp, () => undefined)) {
+        if (e.port === null) continue;
+        const ns = e.pod?.namespace ?? svc.namespace;
+        const pod = e.podName ? podByName.get(`${ns}/${e.podName}`) : undefined;
+        // An address naming no pod of the plan: a loopback address is reachable as written, others are not.
+        const ip = pod?.ip ?? (e.ip.startsWith('127.') ? e.ip : null);
+        if (!ip) {
+          notes.push(`${where}: endpoint ${e.ip}:${e.port} names no pod of the input; it is left out`);
+          continue;
+        }
+        endpoints.push({
+          pod: pod?.name ?? e.podName,
+          ip,
+          port: e.port,
+          dialPort: shift(e.port),
+          ready: e.ready,
+        });
+      }
+      return {
+        name: sp.name ?? '',
+        protocol: sp.protocol ?? 'TCP',
+        port: sp.port,
+        listenPort: shift(sp.port),
+        nodePort: type === 'NodePort' || type === 'LoadBalancer' ? (alloc?.nodePort ?? null) : null,
+        endpoints,
+      };
+    });
+    services.push({
+      namespace: svc.namespace,
+      name: svc.name,
+      type,
+      clusterIP,
+      loadBalancerIP,
+      externalName: null,
+      sessionAffinity: spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None',
+      affinityTimeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds || 10800,
+      ports,
+    });
+  }
+  for (const m of graph.manifests)
+    if (gone(m))
+      notes.push(
+        `${m.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}: rejected by the API server, so it does not run`,
+      );
+  return { node: NODE_IP, lowPortOffset, pods, services, notes };
+}

@@ -1,0 +1,187 @@
+/**
+ * `portchain up`, the engine: check the sources, plan the cluster, start the simulated pods, the kube-proxy,
+ * and (when asked) the cluster DNS and the ingress controller, all on loopback. The command and the tests use
+ * this; nothing here prints.
+ */
+import { type CheckOptions, check } from '../check.js';
+import type { Finding } from '../model/finding.js';
+import type { SourceText } from '../model/load.js';
+import type { IngressBackend } from '../model/types.js';
+import type { ResolvedGraph } from '../semantics/graph.js';
+import {
+  type IngressBackendEnv,
+  type IngressRouteTable,
+  ingressRoutes,
+  resolveIngressBackend,
+} from '../semantics/ingress.js';
+import { clusterDnsRecords, type DnsService, startDnsServer } from './dns.js';
+import { type RunningPods, startPods } from './images/run.js';
+import { type IngressEndpoints, startIngressController } from './ingress-controller.js';
+import { type KubeProxy, type KubeProxyOptions, startKubeProxy } from './kube-proxy.js';
+import { type ClusterPlan, type PlanService, planCluster } from './plan.js';
+
+/** Findings meaning "the API server refuses to create this object" (as src/trace/context.ts). */
+const REJECTING_RULES: ReadonlySet<string> = new Set([
+  'api-validation',
+  'node-port-allocation',
+  'api-decode',
+]);
+
+export interface UpOptions extends CheckOptions, KubeProxyOptions {
+  /** Ports below 1024 are bound at port + offset (see PlanOptions). */
+  readonly lowPortOffset?: number;
+  /** Where the ingress controller listens; absent: none. */
+  readonly ingress?: {
+    readonly host: string;
+    readonly port: number;
+    readonly ingressClass?: string | null;
+    /** Used (with a note) when binding `port` is not permitted (EACCES: a port below 1024 without root). */
+    readonly fallbackPort?: number;
+  };
+  /** Where the cluster DNS listens (UDP and TCP); absent: none. */
+  readonly dns?: { readonly host: string; readonly port: number; readonly clusterDomain?: string };
+  /** What reading the inputs already found, and their order (as check()). */
+  readonly read?: { readonly findings: readonly Finding[]; readonly order: readonly string[] };
+}
+
+export interface Up {
+  readonly plan: ClusterPlan;
+  readonly graph: ResolvedGraph;
+  readonly findings: readonly Finding[];
+  readonly pods: RunningPods;
+  readonly kubeProxy: KubeProxy;
+  readonly ingress: { readonly host: string; readonly port: number } | null;
+  readonly dns: { readonly host: string; readonly port: number } | null;
+  /** Everything worth telling the user: plan notes, images not simulated, listeners that did not open. */
+  readonly notes: readonly string[];
+  close(): Promise<void>;
+}
+
+const refKey = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns ?? ''}/${name}`;
+
+/** The Services as the DNS module reads them: A records for clusterIPs, pod IPs for headless ones. */
+export function dnsServices(plan: ClusterPlan): DnsService[] {
+  return plan.services.map((s: PlanService): DnsService => {
+    const ready = [...new Set(s.ports.flatMap((p) => p.endpoints.filter((e) => e.ready).map((e) => e.ip)))];
+    const headless = s.clusterIP === null && s.externalName === null;
+    const ports = s.ports.map((p) => ({
+      ...(p.name ? { name: p.name } : {}),
+      // A headless Service announces the endpoint port (the resolved targetPort).
+      port: headless ? (p.endpoints[0]?.port ?? p.port) : p.port,
+      protocol: p.protocol,
+    }));
+    return {
+      name: s.name,
+      namespace: s.namespace,
+      clusterIP: s.clusterIP ?? (headless ? 'None' : null),
+      headless,
+      readyPodIPs: ready,
+      ...(s.externalName ? { externalName: s.externalName } : {}),
+      ports,
+    };
+  });
+}
+
+/** The ingress controller's view: routes without rejected Ingresses, backends resolved as trace resolves them. */
+function ingressBackends(
+  graph: ResolvedGraph,
+  findings: readonly Finding[],
+  plan: ClusterPlan,
+  cls: string | null,
+) {
+  const rejected = new Set(
+    findings
+      .filter((f) => f.object && f.severity === 'error' && REJECTING_RULES.has(f.rule))
+      .map((f) => refKey(f.object?.kind ?? '', f.object?.namespace, f.object?.name ?? '')),
+  );
+  const all = graph.ofKind('Ingress');
+  const accepted = all.filter((i) => !rejected.has(refKey(i.kind, i.ref.namespace, i.name)));
+  const classes = graph.ofKind('IngressClass');
+  const table: IngressRouteTable =
+    !cls && accepted.length === all.length
+      ? graph.ingress
+      : ingressRoutes(accepted, cls ? { ingressClass: cls, ...(classes.length > 0 ? { classes } : {}) } : {});
+  const planned = (ns: string, name: string) =>
+    plan.services.find((s) => s.namespace === ns && s.name === name);
+  const env: IngressBackendEnv = {
+    service: (ns, name) => (planned(ns, name) ? graph.ingressEnv.service(ns, name) : undefined),
+    readyEndpoints: (svc, i) =>
+      planned(svc.namespace, svc.name)?.ports[i]?.endpoints.filter((e) => e.ready).length ?? 0,
+  };
+  return {
+    routes: () => table,
+    endpoints: (ingressNamespace: string, backend: IngressBackend): IngressEndpoints => {
+      const r = resolveIngressBackend(ingressNamespace, backend, env);
+      if (!r.ok) return { status: 'unresolved', detail: r.detail };
+      const s = planned(r.service.namespace, r.service.name);
+      const port = s?.ports[r.servicePortIndex];
+      const targets = (port?.endpoints ?? [])
+        .filter((e) => e.ready)
+        .map((e) => ({ ip: e.ip, port: e.dialPort }));
+      if (targets.length === 0)
+        return { status: 'unresolved', detail: `Service ${r.service.name} has no ready endpoint` };
+      return {
+        status: 'ok',
+        targets,
+        service: `${r.service.namespace}/${r.service.name}:${port?.port ?? ''}`,
+      };
+    },
+  };
+}
+
+export async function startUp(sources: readonly SourceText[], options: UpOptions = {}): Promise<Up> {
+  const result = check(sources, options, options.read);
+  const plan = planCluster(result.graph, result.findings, {
+    ...(options.lowPortOffset !== undefined ? { lowPortOffset: options.lowPortOffset } : {}),
+  });
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c();
+    closers.length = 0;
+  };
+  try {
+    const records = clusterDnsRecords(dnsServices(plan), options.dns?.clusterDomain ?? 'cluster.local');
+    const pods = await startPods(plan, () => records);
+    closers.push(() => pods.close());
+    const kubeProxy = await startKubeProxy(plan, options);
+    closers.push(() => kubeProxy.close());
+    let dns: Up['dns'] = null;
+    if (options.dns) {
+      const server = await startDnsServer(records, { host: options.dns.host, port: options.dns.port });
+      closers.push(() => server.close());
+      dns = server.address;
+    }
+    let ingress: Up['ingress'] = null;
+    const notes = [...plan.notes, ...pods.notes, ...kubeProxy.problems];
+    if (options.ingress) {
+      const o = options.ingress;
+      const backends = ingressBackends(result.graph, result.findings, plan, o.ingressClass ?? null);
+      let controller: Awaited<ReturnType<typeof startIngressController>>;
+      try {
+        controller = await startIngressController(backends, { host: o.host, port: o.port });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EACCES' || o.fallbackPort === undefined) throw e;
+        notes.push(
+          `ingress: binding ${o.host}:${o.port} is not permitted; the ingress controller listens on ${o.fallbackPort}`,
+        );
+        controller = await startIngressController(backends, { host: o.host, port: o.fallbackPort });
+      }
+      closers.push(() => controller.close());
+      ingress = controller.address;
+    }
+    return {
+      plan,
+      graph: result.graph,
+      findings: result.findings,
+      pods,
+      kubeProxy,
+      ingress,
+      dns,
+      notes,
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
