@@ -22,6 +22,7 @@ import { ToolError } from '../sources/exec.js';
 import { helmSourceLines } from '../sources/helm.js';
 import { graphCommand } from './graph.js';
 import { addInputOptions, collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
+import { portForwardCommand } from './port-forward.js';
 import { traceCommand } from './trace.js';
 import { upCommand } from './up.js';
 
@@ -251,6 +252,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program.addCommand(traceCommand(io, setExit));
   program.addCommand(graphCommand(io, setExit));
   program.addCommand(upCommand(io, setExit));
+  program.addCommand(portForwardCommand(io, setExit));
   return program;
 }
 

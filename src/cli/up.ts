@@ -11,6 +11,7 @@ import { ConfigError, formatConfigProblem } from '../config/config.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import type { ClusterPlan } from '../runtime/plan.js';
 import { startUp, type Up } from '../runtime/up.js';
+import { watchInputs } from '../runtime/watch.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
 import type { Io } from './main.js';
 
@@ -25,6 +26,7 @@ interface UpFlags extends InputFlags {
   dns?: string;
   state?: string;
   lowPortOffset?: string;
+  watch?: boolean;
 }
 
 /** Resolves when the data plane should stop; SIGINT/SIGTERM by default. */
@@ -133,6 +135,12 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
     .addOption(new Option('--state <file>', 'write the plan and every listening address as JSON'))
     .addOption(
       new Option(
+        '--watch',
+        'watch the inputs; on a change, check and plan again and reconcile the running pods, Services and routes',
+      ),
+    )
+    .addOption(
+      new Option(
         '--low-port-offset <n>',
         'bind ports below 1024 (pods, Service ports) at port + n, for users who may not bind them',
       ),
@@ -190,7 +198,28 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         `${u.pods.listening.length} processes`,
       ].filter((x) => x !== null);
       io.stdout(`portchain up: ready (${where.join(', ')}); Ctrl-C to stop\n`);
+      const watcher = o.watch
+        ? watchInputs(
+            paths.map((p) => (p === '-' ? p : resolve(cwd, p))),
+            u,
+            {
+              initial: read.sources,
+              check: settings.check,
+              read: () => readInputs(paths, o, io, settings),
+              onReconcile: (r) => {
+                for (const k of r.kept) io.stderr(`portchain up: ${k}\n`);
+                io.stdout(
+                  `portchain up: reconciled (${r.changes.length > 0 ? r.changes.join('; ') : 'no change'})\n`,
+                );
+                io.stdout(formatServiceTable(u.plan));
+                if (o.state) writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(u), null, 2)}\n`);
+              },
+              onError: (e) => io.stderr(`portchain up: watch: ${e.message}\n`),
+            },
+          )
+        : null;
       await stop();
+      await watcher?.close();
       await u.close();
       io.stdout('portchain up: stopped, every listener closed\n');
       setExit(EXIT_OK);

@@ -2,7 +2,8 @@
  * The cluster plan of `portchain up`: a pure reconcile from the resolved graph (and the findings) to what the
  * local data plane runs. Pods get loopback IPs (127.1.x.y, input order), Services clusterIPs (127.96.x.y, as the
  * API server's ClusterIP allocator would), LoadBalancers an address (127.97.x.y, as a cloud controller writes
- * status.loadBalancer.ingress), the one node is 127.0.0.1 with the allocated nodePorts. Endpoints come from the
+ * status.loadBalancer.ingress); the /16s are options, and given the previous plan, pods and Services that stay
+ * keep their addresses; the one node is 127.0.0.1 with the allocated nodePorts. Endpoints come from the
  * graph's EndpointSlices and listening ports from `graph.listening`; nothing here re-derives them. Objects the
  * API server rejects do not exist, as in the trace engine.
  */
@@ -106,7 +107,23 @@ export interface PlanService {
   readonly ports: readonly PlanServicePort[];
 }
 
+export interface PlanAddressBase {
+  /** The /16 pods' loopback IPs come from (default 127.1.0.0). */
+  readonly pods?: string;
+  /** The /16 standing for the service CIDR (default 127.96.0.0). */
+  readonly services?: string;
+  /** The /16 LoadBalancer addresses come from (default 127.97.0.0). */
+  readonly loadBalancers?: string;
+}
+
 export interface PlanOptions {
+  /** Where addresses are allocated (two `up`s on one machine must not share them). */
+  readonly addressBase?: PlanAddressBase;
+  /**
+   * The plan running now: pods and Services that stay keep their addresses (the API server never changes the
+   * clusterIP of an existing Service; a kubelet keeps a running pod's IP), new ones get free addresses.
+   */
+  readonly previous?: ClusterPlan;
   /**
    * Ports below 1024 are bound at `port + lowPortOffset` (default 0: as written). Binding them needs root or
    * CAP_NET_BIND_SERVICE; the offset keeps every link of the chain consistent without.
@@ -116,6 +133,8 @@ export interface PlanOptions {
 
 export interface ClusterPlan {
   readonly lowPortOffset: number;
+  /** The /16 bases the addresses came from (see PlanOptions.addressBase). */
+  readonly addressBase?: Required<PlanAddressBase>;
   readonly node: string;
   readonly pods: readonly PlanPod[];
   readonly services: readonly PlanService[];
@@ -173,6 +192,23 @@ export function planCluster(
   options: PlanOptions = {},
 ): ClusterPlan {
   const lowPortOffset = options.lowPortOffset ?? 0;
+  const addressBase: Required<PlanAddressBase> = {
+    pods: options.addressBase?.pods ?? ipv4(POD_BASE),
+    services: options.addressBase?.services ?? ipv4(CLUSTER_IP_BASE),
+    loadBalancers: options.addressBase?.loadBalancers ?? ipv4(LB_BASE),
+  };
+  const base = (ip: string, what: string) => {
+    const v = parseIpv4(ip);
+    if (v === null || v >>> 24 !== 127) throw new Error(`${what} address base ${ip}: not in 127.0.0.0/8`);
+    return ((v >>> 16) << 16) >>> 0;
+  };
+  const podBase = base(addressBase.pods, 'pod');
+  const clusterIpBase = base(addressBase.services, 'service');
+  const lbBase = base(addressBase.loadBalancers, 'load balancer');
+  const cidr = `${ipv4(clusterIpBase)}/16`;
+  const prev = options.previous;
+  const prevPodIp = new Map((prev?.pods ?? []).map((p) => [`${p.namespace}/${p.name}`, p.ip]));
+  const prevSvc = new Map((prev?.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
   const shift = (n: number) => (n < 1024 ? n + lowPortOffset : n);
   const rejected = rejectedSet(findings);
   const gone = (m: Manifest) => rejected.has(refKey(m.kind, m.ref.namespace, m.name));
@@ -180,25 +216,49 @@ export function planCluster(
 
   const pods: PlanPod[] = [];
   const podByName = new Map<string, PlanPod>();
-  for (const p of graph.pods) {
-    if (gone(p.owner)) continue; // a rejected workload creates no pod
-    if (podByName.has(`${p.namespace}/${p.name}`)) continue; // the same pod given twice
-    const planned = planPod(graph, p, ipv4(POD_BASE + pods.length + 1), shift);
+  const kept = graph.pods.filter((p, i) => {
+    if (gone(p.owner)) return false; // a rejected workload creates no pod
+    const key = `${p.namespace}/${p.name}`;
+    return graph.pods.findIndex((q) => `${q.namespace}/${q.name}` === key) === i; // the same pod given twice
+  });
+  const podIpsTaken = new Set(kept.map((p) => prevPodIp.get(`${p.namespace}/${p.name}`)).filter((x) => x));
+  let nextPod = podBase + 1;
+  for (const p of kept) {
+    const key = `${p.namespace}/${p.name}`;
+    let ip = prevPodIp.get(key);
+    if (!ip) {
+      while (podIpsTaken.has(ipv4(nextPod))) nextPod++;
+      ip = ipv4(nextPod++);
+      podIpsTaken.add(ip);
+    }
+    const planned = planPod(graph, p, ip, shift);
     pods.push(planned);
-    podByName.set(`${p.namespace}/${p.name}`, planned);
+    podByName.set(key, planned);
   }
 
   const services: PlanService[] = [];
   const taken = new Set<number>();
   const views = graph.services.filter((v) => !gone(v.service));
-  // First pass: honour clusterIPs the manifests ask for inside 127.96.0.0/16 (the API server honours a
-  // requested spec.clusterIP inside its service CIDR).
+  // First pass: honour clusterIPs the manifests ask for inside the service CIDR (the API server honours a
+  // requested spec.clusterIP inside its service CIDR), and keep those of Services already running.
   for (const v of views) {
     const asked = v.service.object.spec.clusterIP;
-    if (asked && inSlash16(asked, CLUSTER_IP_BASE)) taken.add(parseIpv4(asked) ?? 0);
+    if (asked && inSlash16(asked, clusterIpBase)) taken.add(parseIpv4(asked) ?? 0);
+    const was = prevSvc.get(`${v.service.namespace}/${v.service.name}`)?.clusterIP;
+    if (was) taken.add(parseIpv4(was) ?? 0);
   }
-  let nextCluster = CLUSTER_IP_BASE + 1;
-  let nextLb = LB_BASE + 1;
+  const lbTaken = new Set(
+    views
+      .map((v) => prevSvc.get(`${v.service.namespace}/${v.service.name}`)?.loadBalancerIP)
+      .filter((x) => x),
+  );
+  let nextCluster = clusterIpBase + 1;
+  let nextLb = lbBase + 1;
+  const allocLb = () => {
+    while (lbTaken.has(ipv4(nextLb))) nextLb++;
+    lbTaken.add(ipv4(nextLb));
+    return ipv4(nextLb++);
+  };
   const allocCluster = () => {
     while (taken.has(nextCluster)) nextCluster++;
     taken.add(nextCluster);
@@ -233,18 +293,20 @@ export function planCluster(
     }
     let clusterIP: string | null;
     const asked = spec.clusterIP;
+    const was = prevSvc.get(`${svc.namespace}/${svc.name}`);
     if (asked === 'None') clusterIP = null;
-    else if (asked && inSlash16(asked, CLUSTER_IP_BASE) && !honoured.has(asked)) {
+    else if (was?.clusterIP && (!asked || asked === was.clusterIP) && !honoured.has(was.clusterIP)) {
+      clusterIP = was.clusterIP;
+      honoured.add(was.clusterIP);
+    } else if (asked && inSlash16(asked, clusterIpBase) && !honoured.has(asked)) {
       clusterIP = asked;
       honoured.add(asked);
     } else {
       clusterIP = allocCluster();
       if (asked && asked !== '')
-        notes.push(
-          `${where}: clusterIP ${asked} is outside 127.96.0.0/16 (or taken); it runs on ${clusterIP}`,
-        );
+        notes.push(`${where}: clusterIP ${asked} is outside ${cidr} (or taken); it runs on ${clusterIP}`);
     }
-    const loadBalancerIP = type === 'LoadBalancer' ? ipv4(nextLb++) : null;
+    const loadBalancerIP = type === 'LoadBalancer' ? (was?.loadBalancerIP ?? allocLb()) : null;
     const ports: PlanServicePort[] = (spec.ports ?? []).map((sp, i) => {
       const alloc = graph.nodePorts.allocations.find((a) => a.service === svc && a.portIndex === i);
       const endpoints: PlanEndpoint[] = [];
@@ -292,5 +354,5 @@ export function planCluster(
       notes.push(
         `${m.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}: rejected by the API server, so it does not run`,
       );
-  return { node: NODE_IP, lowPortOffset, pods, services, notes };
+  return { node: NODE_IP, lowPortOffset, addressBase, pods, services, notes };
 }

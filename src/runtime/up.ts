@@ -15,10 +15,10 @@ import {
   resolveIngressBackend,
 } from '../semantics/ingress.js';
 import { clusterDnsRecords, type DnsService, startDnsServer } from './dns.js';
-import { type RunningPods, startPods } from './images/run.js';
-import { type IngressEndpoints, startIngressController } from './ingress-controller.js';
+import { type PodChanges, type RunningPods, startPods } from './images/run.js';
+import { type IngressBackends, type IngressEndpoints, startIngressController } from './ingress-controller.js';
 import { type KubeProxy, type KubeProxyOptions, startKubeProxy } from './kube-proxy.js';
-import { type ClusterPlan, type PlanService, planCluster } from './plan.js';
+import { type ClusterPlan, type PlanAddressBase, type PlanService, planCluster } from './plan.js';
 
 /** Findings meaning "the API server refuses to create this object" (as src/trace/context.ts). */
 const REJECTING_RULES: ReadonlySet<string> = new Set([
@@ -28,6 +28,8 @@ const REJECTING_RULES: ReadonlySet<string> = new Set([
 ]);
 
 export interface UpOptions extends CheckOptions, KubeProxyOptions {
+  /** Where pod, clusterIP and LoadBalancer addresses are allocated (see PlanOptions.addressBase). */
+  readonly addressBase?: PlanAddressBase;
   /** Ports below 1024 are bound at port + offset (see PlanOptions). */
   readonly lowPortOffset?: number;
   /** Where the ingress controller listens; absent: none. */
@@ -54,7 +56,44 @@ export interface Up {
   readonly dns: { readonly host: string; readonly port: number } | null;
   /** Everything worth telling the user: plan notes, images not simulated, listeners that did not open. */
   readonly notes: readonly string[];
+  /**
+   * Checks and plans `sources` again and applies the new plan live (the fields above then read it): pods and
+   * Services that stay keep their addresses, unchanged pods keep running, kube-proxy swaps only the listeners
+   * that changed, the ingress controller and the DNS answer from the new plan on their next request.
+   */
+  reconcile(
+    sources: readonly SourceText[],
+    read?: { readonly findings: readonly Finding[]; readonly order: readonly string[] },
+  ): Promise<Reconciled>;
   close(): Promise<void>;
+}
+
+export interface Reconciled {
+  /** One short phrase per change (`pod a/b restarted`, `Service a/web: 80/TCP → 1 ready`...); empty: none. */
+  readonly changes: readonly string[];
+  readonly pods: PodChanges;
+}
+
+const endpointSummary = (s: PlanService) =>
+  s.ports
+    .map((p) => `${p.port}/${p.protocol} → ${p.endpoints.filter((e) => e.ready).length} ready`)
+    .join(', ');
+const serviceKey = (s: PlanService) =>
+  JSON.stringify([s.type, s.clusterIP, s.loadBalancerIP, s.externalName, s.sessionAffinity, s.ports]);
+
+/** What changed between two plans, for Services (pods are reported by the kubelet). */
+function serviceChanges(before: ClusterPlan, after: ClusterPlan): string[] {
+  const out: string[] = [];
+  const old = new Map(before.services.map((s) => [`${s.namespace}/${s.name}`, s]));
+  for (const s of after.services) {
+    const name = `${s.namespace}/${s.name}`;
+    const was = old.get(name);
+    old.delete(name);
+    if (!was) out.push(`Service ${name} added (${endpointSummary(s)})`);
+    else if (serviceKey(was) !== serviceKey(s)) out.push(`Service ${name} updated (${endpointSummary(s)})`);
+  }
+  for (const name of old.keys()) out.push(`Service ${name} removed`);
+  return out;
 }
 
 const refKey = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns ?? ''}/${name}`;
@@ -130,38 +169,47 @@ function ingressBackends(
 }
 
 export async function startUp(sources: readonly SourceText[], options: UpOptions = {}): Promise<Up> {
-  const result = check(sources, options, options.read);
-  const plan = planCluster(result.graph, result.findings, {
+  let result = check(sources, options, options.read);
+  const planOptions = {
     ...(options.lowPortOffset !== undefined ? { lowPortOffset: options.lowPortOffset } : {}),
-  });
+    ...(options.addressBase ? { addressBase: options.addressBase } : {}),
+  };
+  let plan = planCluster(result.graph, result.findings, planOptions);
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c();
     closers.length = 0;
   };
   try {
-    const records = clusterDnsRecords(dnsServices(plan), options.dns?.clusterDomain ?? 'cluster.local');
+    const domain = options.dns?.clusterDomain ?? 'cluster.local';
+    let records = clusterDnsRecords(dnsServices(plan), domain);
     const pods = await startPods(plan, () => records);
     closers.push(() => pods.close());
     const kubeProxy = await startKubeProxy(plan, options);
     closers.push(() => kubeProxy.close());
     let dns: Up['dns'] = null;
     if (options.dns) {
-      const server = await startDnsServer(records, { host: options.dns.host, port: options.dns.port });
+      const server = await startDnsServer(() => records, { host: options.dns.host, port: options.dns.port });
       closers.push(() => server.close());
       dns = server.address;
     }
     let ingress: Up['ingress'] = null;
-    const notes = [...plan.notes, ...pods.notes, ...kubeProxy.problems];
+    const extraNotes: string[] = [];
+    const ingressClass = options.ingress?.ingressClass ?? null;
+    let current = ingressBackends(result.graph, result.findings, plan, ingressClass);
+    // The controller asks per request, so it always reads the plan running now.
+    const backends: IngressBackends = {
+      routes: () => current.routes(),
+      endpoints: (ns, backend) => current.endpoints(ns, backend),
+    };
     if (options.ingress) {
       const o = options.ingress;
-      const backends = ingressBackends(result.graph, result.findings, plan, o.ingressClass ?? null);
       let controller: Awaited<ReturnType<typeof startIngressController>>;
       try {
         controller = await startIngressController(backends, { host: o.host, port: o.port });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EACCES' || o.fallbackPort === undefined) throw e;
-        notes.push(
+        extraNotes.push(
           `ingress: binding ${o.host}:${o.port} is not permitted; the ingress controller listens on ${o.fallbackPort}`,
         );
         controller = await startIngressController(backends, { host: o.host, port: o.fallbackPort });
@@ -169,15 +217,42 @@ export async function startUp(sources: readonly SourceText[], options: UpOptions
       closers.push(() => controller.close());
       ingress = controller.address;
     }
+    const reconcile: Up['reconcile'] = async (next, read) => {
+      const r = check(next, options, read);
+      const p = planCluster(r.graph, r.findings, { ...planOptions, previous: plan });
+      const before = plan;
+      result = r;
+      plan = p;
+      records = clusterDnsRecords(dnsServices(p), domain);
+      current = ingressBackends(r.graph, r.findings, p, ingressClass);
+      const podChanges = await pods.update(p);
+      await kubeProxy.update(p);
+      const changes = [
+        ...podChanges.stopped.map((n) => `pod ${n} stopped`),
+        ...podChanges.restarted.map((n) => `pod ${n} restarted`),
+        ...podChanges.started.map((n) => `pod ${n} started`),
+        ...serviceChanges(before, p),
+      ];
+      return { changes, pods: podChanges };
+    };
     return {
-      plan,
-      graph: result.graph,
-      findings: result.findings,
+      get plan() {
+        return plan;
+      },
+      get graph() {
+        return result.graph;
+      },
+      get findings() {
+        return result.findings;
+      },
       pods,
       kubeProxy,
       ingress,
       dns,
-      notes,
+      get notes() {
+        return [...plan.notes, ...pods.notes, ...kubeProxy.problems, ...extraNotes];
+      },
+      reconcile,
       close: closeAll,
     };
   } catch (e) {

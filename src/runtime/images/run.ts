@@ -38,14 +38,50 @@ function dnsBinds(c: PlanContainer): Map<number, Set<string>> {
   return out;
 }
 
-export async function startPods(plan: ClusterPlan, clusterDns?: () => DnsRecords): Promise<RunningPods> {
-  const servers: http.Server[] = [];
-  const dnsServers: RunningDns[] = [];
-  const sockets = new Set<Socket>();
-  const listening: string[] = [];
-  const notes: string[] = [];
-  const unknown = new Set<string>();
-  const start = async (pod: PlanPod) => {
+/** What a pod runs: a changed spec (or address) means its processes restart. */
+const podSpecKey = (pod: PlanPod) => JSON.stringify([pod.ip, pod.containers]);
+
+interface PodProcesses {
+  readonly key: string;
+  readonly servers: http.Server[];
+  readonly dnsServers: RunningDns[];
+  readonly sockets: Set<Socket>;
+  readonly listening: string[];
+  readonly notes: string[];
+  readonly unknownImages: readonly string[];
+}
+
+async function stopPod(p: PodProcesses): Promise<void> {
+  for (const s of p.sockets) s.destroy();
+  await Promise.all([
+    ...p.servers.map((s) => new Promise<void>((r) => s.close(() => r()))),
+    ...p.dnsServers.map((d) => d.close()),
+  ]);
+}
+
+export interface PodChanges {
+  readonly started: readonly string[];
+  readonly restarted: readonly string[];
+  readonly stopped: readonly string[];
+}
+
+export interface ReconcilingPods extends RunningPods {
+  /**
+   * Applies a new plan as a kubelet would: pods that disappeared stop, pods whose spec changed restart, new ones
+   * start; unchanged pods keep running (same address, same connections).
+   */
+  update(plan: ClusterPlan): Promise<PodChanges>;
+}
+
+export async function startPods(plan: ClusterPlan, clusterDns?: () => DnsRecords): Promise<ReconcilingPods> {
+  const running = new Map<string, PodProcesses>();
+  const start = async (pod: PlanPod): Promise<PodProcesses> => {
+    const servers: http.Server[] = [];
+    const dnsServers: RunningDns[] = [];
+    const sockets = new Set<Socket>();
+    const listening: string[] = [];
+    const notes: string[] = [];
+    const unknownImages: string[] = [];
     for (const c of pod.containers) {
       const where = `${pod.namespace}/${pod.name} container ${c.name}`;
       if (c.imageId === 'coredns') {
@@ -67,10 +103,7 @@ export async function startPods(plan: ClusterPlan, clusterDns?: () => DnsRecords
       }
       const sim = c.imageId ? SIMULATED_IMAGES[c.imageId] : undefined;
       if (!sim) {
-        if (!unknown.has(c.image)) {
-          unknown.add(c.image);
-          notes.push(`image ${c.image}: not simulated; nothing listens for its containers`);
-        }
+        if (!unknownImages.includes(c.image)) unknownImages.push(c.image);
         continue;
       }
       const handler = sim.handler({ pod, container: c });
@@ -94,17 +127,46 @@ export async function startPods(plan: ClusterPlan, clusterDns?: () => DnsRecords
         }
       }
     }
+    return { key: podSpecKey(pod), servers, dnsServers, sockets, listening, notes, unknownImages };
   };
-  for (const p of plan.pods) await start(p);
+  const update = async (next: ClusterPlan): Promise<PodChanges> => {
+    const wanted = new Map(next.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
+    const started: string[] = [];
+    const restarted: string[] = [];
+    const stopped: string[] = [];
+    for (const [name, p] of [...running]) {
+      const w = wanted.get(name);
+      if (w && podSpecKey(w) === p.key) continue;
+      running.delete(name);
+      await stopPod(p);
+      (w ? restarted : stopped).push(name);
+    }
+    for (const [name, pod] of wanted) {
+      if (running.has(name)) continue;
+      running.set(name, await start(pod));
+      if (!restarted.includes(name)) started.push(name);
+    }
+    return { started, restarted, stopped };
+  };
+  await update(plan);
+  const all = () => [...running.values()];
   return {
-    listening,
-    notes,
+    get listening() {
+      return all().flatMap((p) => p.listening);
+    },
+    get notes() {
+      // Unknown images are reported once per image, whatever the number of pods running them.
+      const images = [...new Set(all().flatMap((p) => p.unknownImages))];
+      return [
+        ...images.map((i) => `image ${i}: not simulated; nothing listens for its containers`),
+        ...all().flatMap((p) => p.notes),
+      ];
+    },
+    update,
     close: async () => {
-      for (const s of sockets) s.destroy();
-      await Promise.all([
-        ...servers.map((s) => new Promise<void>((r) => s.close(() => r()))),
-        ...dnsServers.map((d) => d.close()),
-      ]);
+      const stopping = all();
+      running.clear();
+      await Promise.all(stopping.map(stopPod));
     },
   };
 }
