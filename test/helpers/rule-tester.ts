@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { check } from '../../src/check.js';
 import type { Severity } from '../../src/model/finding.js';
 import type { Rule } from '../../src/rules/rule.js';
+import { corpusUnits, readSource } from './shared.js';
 
 export interface ValidCase {
   readonly name: string;
@@ -67,4 +68,18 @@ export function ruleTable(
       });
     }
   });
+}
+
+/**
+ * One rule over every corpus analysis unit (corpus/SOURCES.md), as comparable lines:
+ * `<unit> <severity> <object name> <field>:<line>`.
+ */
+export function ruleOnCorpus(rule: Rule): string[] {
+  const got: string[] = [];
+  for (const unit of corpusUnits()) {
+    const r = check(unit.files.map(readSource), { rules: [rule] });
+    for (const f of r.findings)
+      got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
+  }
+  return got;
 }

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { check } from '../../src/check.js';
 import { duplicateContainerPort } from '../../src/rules/duplicate-container-port.js';
-import { ruleTable } from '../helpers/rule-tester.js';
-import { corpusUnits, readSource } from '../helpers/shared.js';
+import { ruleOnCorpus, ruleTable } from '../helpers/rule-tester.js';
 
 const pod = (spec: string) => `apiVersion: v1
 kind: Pod
@@ -151,12 +149,7 @@ spec:
 
 describe('duplicate-container-port on the corpus', () => {
   it('reports nothing', () => {
-    const got: string[] = [];
-    for (const unit of corpusUnits()) {
-      const r = check(unit.files.map(readSource), { rules: [duplicateContainerPort] });
-      for (const f of r.findings)
-        got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
-    }
+    const got = ruleOnCorpus(duplicateContainerPort);
     // SOURCES.md: named ports that resolve in different containers (kube-rbac-proxy sidecars, the sock-shop
     // rabbitmq exporter, otel-demo flagd/flagd-ui) use distinct names and numbers; coredns declares 53 once per
     // protocol. No pod of the corpus declares a port or a port name twice.

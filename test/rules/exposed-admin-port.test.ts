@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { check } from '../../src/check.js';
 import { exposedAdminPort } from '../../src/rules/exposed-admin-port.js';
-import { ruleTable } from '../helpers/rule-tester.js';
-import { corpusUnits, readSource } from '../helpers/shared.js';
+import { ruleOnCorpus, ruleTable } from '../helpers/rule-tester.js';
 
 const service = (spec: string, annotations = '') => `apiVersion: v1
 kind: Service
@@ -169,12 +167,7 @@ ${service(
 
 describe('exposed-admin-port on the corpus', () => {
   it('reports nothing', () => {
-    const got: string[] = [];
-    for (const unit of corpusUnits()) {
-      const r = check(unit.files.map(readSource), { rules: [exposedAdminPort] });
-      for (const f of r.findings)
-        got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
-    }
+    const got = ruleOnCorpus(exposedAdminPort);
     // Every NodePort/LoadBalancer Service of the corpus publishes an application port: ingress-nginx cloud and
     // baremetal http/https (80/443 -> the controller's http/https, never its 10254 metrics), nginxinc http/https,
     // sock-shop front-end 80 -> 8079, GKE web/web2 8080, frontend 80 -> 8080, istio httpbin 8000 -> 8080,

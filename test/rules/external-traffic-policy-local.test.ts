@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { check } from '../../src/check.js';
 import { externalTrafficPolicyLocal } from '../../src/rules/external-traffic-policy-local.js';
-import { ruleTable } from '../helpers/rule-tester.js';
-import { corpusUnits, readSource } from '../helpers/shared.js';
+import { ruleOnCorpus, ruleTable } from '../helpers/rule-tester.js';
 
 const deployment = (replicas: number) => `apiVersion: apps/v1
 kind: Deployment
@@ -163,12 +161,7 @@ spec:
 
 describe('external-traffic-policy-local on the corpus', () => {
   it('reports only the ingress-nginx cloud LoadBalancer, which sets Local on purpose', () => {
-    const got: string[] = [];
-    for (const unit of corpusUnits()) {
-      const r = check(unit.files.map(readSource), { rules: [externalTrafficPolicyLocal] });
-      for (const f of r.findings)
-        got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
-    }
+    const got = ruleOnCorpus(externalTrafficPolicyLocal);
     // deploy/static/provider/cloud/deploy.yaml sets `externalTrafficPolicy: Local` on the controller's
     // LoadBalancer (to keep client IPs); its Deployment has one replica, so only that node serves: info,
     // never an error. The baremetal NodePort variant keeps the default (Cluster) and gives nothing.

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { check } from '../../src/check.js';
 import { hostNetworkPortClash } from '../../src/rules/host-network-port-clash.js';
-import { ruleTable } from '../helpers/rule-tester.js';
-import { corpusUnits, readSource } from '../helpers/shared.js';
+import { ruleOnCorpus, ruleTable } from '../helpers/rule-tester.js';
 
 /** A hostNetwork DaemonSet (9 lines; its port is on line 9). */
 const daemonSet = (name: string, port: number, extra = '', protocol = 'TCP') => `apiVersion: apps/v1
@@ -170,12 +168,7 @@ ${daemonSet('probe', 31000)}`,
 
 describe('host-network-port-clash on the corpus', () => {
   it('reports nothing', () => {
-    const got: string[] = [];
-    for (const unit of corpusUnits()) {
-      const r = check(unit.files.map(readSource), { rules: [hostNetworkPortClash] });
-      for (const f of r.findings)
-        got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
-    }
+    const got = ruleOnCorpus(hostNetworkPortClash);
     // The corpus has one hostNetwork workload (kube-prometheus node-exporter, 9100, alone on its nodes) and one
     // hostPort DaemonSet (nginxinc, 80/443, in another unit): nothing else binds those ports on a node, and no
     // node-level port falls in the node-port range (sock-shop's nodePort 30001 is a Service's own).

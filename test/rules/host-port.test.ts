@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { check } from '../../src/check.js';
 import { hostPort } from '../../src/rules/host-port.js';
-import { ruleTable } from '../helpers/rule-tester.js';
-import { corpusUnits, readSource } from '../helpers/shared.js';
+import { ruleOnCorpus, ruleTable } from '../helpers/rule-tester.js';
 
 ruleTable(hostPort, {
   valid: [
@@ -154,12 +152,7 @@ spec:
 
 describe('host-port on the corpus', () => {
   it('reports only the nginxinc DaemonSet, as info', () => {
-    const got: string[] = [];
-    for (const unit of corpusUnits()) {
-      const r = check(unit.files.map(readSource), { rules: [hostPort] });
-      for (const f of r.findings)
-        got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
-    }
+    const got = ruleOnCorpus(hostPort);
     // nginxinc/kubernetes-ingress deployments/daemon-set/nginx-ingress.yaml publishes 80 and 443 with hostPort on
     // every node, without hostNetwork: the deliberate ingress-controller DaemonSet pattern, so info (SOURCES.md
     // lists it among the valid hostPort cases). kube-prometheus node-exporter (hostNetwork, hostPort 9100 =

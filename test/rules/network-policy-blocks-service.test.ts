@@ -4,8 +4,7 @@ import {
   DEFAULT_INGRESS_NAMESPACE,
   networkPolicyBlocksService,
 } from '../../src/rules/network-policy-blocks-service.js';
-import { ruleTable } from '../helpers/rule-tester.js';
-import { corpusUnits, readSource } from '../helpers/shared.js';
+import { ruleOnCorpus, ruleTable } from '../helpers/rule-tester.js';
 
 /** Deployment web (container port 8080 "http") and Service web 80 -> 8080: 22 lines, the Service port on 20. */
 const web = (extraSpec = '') => `apiVersion: apps/v1
@@ -290,12 +289,7 @@ describe('network-policy-blocks-service: ingressNamespace option', () => {
 
 describe('network-policy-blocks-service on the corpus', () => {
   it('reports nothing', () => {
-    const got: string[] = [];
-    for (const unit of corpusUnits()) {
-      const r = check(unit.files.map(readSource), { rules: [networkPolicyBlocksService] });
-      for (const f of r.findings)
-        got.push(`${unit.name} ${f.severity} ${f.object?.name} ${f.field}:${f.location?.line}`);
-    }
+    const got = ruleOnCorpus(networkPolicyBlocksService);
     // SOURCES.md ground truth: argo-cd's 8 (HA) and 7 policies allow the container ports their Services target
     // (8081/8084 repo-server, 5556-5558 dex, 8082, 7000/8080, 9001, 6379/26379, 9101; argocd-server allows
     // everything); microservices-demo's cartservice 7070 and redis-cart 6379 equal the containerPorts; the
