@@ -9,16 +9,10 @@
  */
 import type { Finding } from '../model/finding.js';
 import type { Manifest } from '../model/load.js';
+import { RejectedObjects } from '../rules/rejection.js';
 import type { ResolvedGraph } from '../semantics/graph.js';
 import type { PodInstance } from '../semantics/workloads.js';
 import { endpointsOf } from '../trace/slices.js';
-
-/** Findings meaning "the API server refuses to create this object" (as src/trace/context.ts). */
-const REJECTING_RULES: ReadonlySet<string> = new Set([
-  'api-validation',
-  'node-port-allocation',
-  'api-decode',
-]);
 
 export const NODE_IP = '127.0.0.1';
 const POD_BASE = ((127 << 24) | (1 << 16)) >>> 0;
@@ -142,16 +136,6 @@ export interface ClusterPlan {
   readonly notes: readonly string[];
 }
 
-const refKey = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns ?? ''}/${name}`;
-
-function rejectedSet(findings: readonly Finding[]): Set<string> {
-  const out = new Set<string>();
-  for (const f of findings)
-    if (f.object && f.severity === 'error' && REJECTING_RULES.has(f.rule))
-      out.add(refKey(f.object.kind, f.object.namespace, f.object.name));
-  return out;
-}
-
 const LOCALHOST = new Set(['127.0.0.1', 'localhost', '::1']);
 
 function planPod(graph: ResolvedGraph, p: PodInstance, ip: string, shift: (n: number) => number): PlanPod {
@@ -210,8 +194,8 @@ export function planCluster(
   const prevPodIp = new Map((prev?.pods ?? []).map((p) => [`${p.namespace}/${p.name}`, p.ip]));
   const prevSvc = new Map((prev?.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
   const shift = (n: number) => (n < 1024 ? n + lowPortOffset : n);
-  const rejected = rejectedSet(findings);
-  const gone = (m: Manifest) => rejected.has(refKey(m.kind, m.ref.namespace, m.name));
+  const rejected = new RejectedObjects(findings);
+  const gone = (m: Manifest) => rejected.has(m);
   const notes: string[] = [];
 
   const pods: PlanPod[] = [];

@@ -7,6 +7,7 @@ import { type CheckOptions, check } from '../check.js';
 import type { Finding } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import type { IngressBackend } from '../model/types.js';
+import { RejectedObjects } from '../rules/rejection.js';
 import type { ResolvedGraph } from '../semantics/graph.js';
 import {
   type IngressBackendEnv,
@@ -19,13 +20,6 @@ import { type PodChanges, type RunningPods, startPods } from './images/run.js';
 import { type IngressBackends, type IngressEndpoints, startIngressController } from './ingress-controller.js';
 import { type KubeProxy, type KubeProxyOptions, startKubeProxy } from './kube-proxy.js';
 import { type ClusterPlan, type PlanAddressBase, type PlanService, planCluster } from './plan.js';
-
-/** Findings meaning "the API server refuses to create this object" (as src/trace/context.ts). */
-const REJECTING_RULES: ReadonlySet<string> = new Set([
-  'api-validation',
-  'node-port-allocation',
-  'api-decode',
-]);
 
 export interface UpOptions extends CheckOptions, KubeProxyOptions {
   /** Where pod, clusterIP and LoadBalancer addresses are allocated (see PlanOptions.addressBase). */
@@ -96,8 +90,6 @@ function serviceChanges(before: ClusterPlan, after: ClusterPlan): string[] {
   return out;
 }
 
-const refKey = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns ?? ''}/${name}`;
-
 /** The Services as the DNS module reads them: A records for clusterIPs, pod IPs for headless ones. */
 export function dnsServices(plan: ClusterPlan): DnsService[] {
   return plan.services.map((s: PlanService): DnsService => {
@@ -128,13 +120,9 @@ function ingressBackends(
   plan: ClusterPlan,
   cls: string | null,
 ) {
-  const rejected = new Set(
-    findings
-      .filter((f) => f.object && f.severity === 'error' && REJECTING_RULES.has(f.rule))
-      .map((f) => refKey(f.object?.kind ?? '', f.object?.namespace, f.object?.name ?? '')),
-  );
+  const rejected = new RejectedObjects(findings);
   const all = graph.ofKind('Ingress');
-  const accepted = all.filter((i) => !rejected.has(refKey(i.kind, i.ref.namespace, i.name)));
+  const accepted = all.filter((i) => !rejected.has(i));
   const classes = graph.ofKind('IngressClass');
   const table: IngressRouteTable =
     !cls && accepted.length === all.length

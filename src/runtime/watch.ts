@@ -9,13 +9,12 @@ import { basename, dirname } from 'node:path';
 import { type CheckOptions, check } from '../check.js';
 import type { Finding } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
+import { API_REJECTING_RULES } from '../rules/rejection.js';
 import type { Reconciled, Up } from './up.js';
 
-/** Findings meaning "the API server refuses this" (as plan.ts), plus a file that cannot be read or parsed. */
+/** Findings meaning "the API server refuses this", plus a file that cannot be read or parsed. */
 const INVALID_RULES: ReadonlySet<string> = new Set([
-  'api-validation',
-  'node-port-allocation',
-  'api-decode',
+  ...API_REJECTING_RULES,
   'input-unreadable',
   'yaml-syntax',
 ]);

@@ -5,6 +5,7 @@
 import type { Finding } from '../model/finding.js';
 import type { Manifest } from '../model/load.js';
 import type { Labels, Protocol, ServicePort } from '../model/types.js';
+import { RejectedObjects } from '../rules/rejection.js';
 import type { ResolvedGraph, ServiceView } from '../semantics/graph.js';
 import type { IngressBackendEnv } from '../semantics/ingress.js';
 import type { PolicyPeer } from '../semantics/network-policy.js';
@@ -12,18 +13,8 @@ import type { PodInstance } from '../semantics/workloads.js';
 import { type EndpointInfo, endpointsOf } from './slices.js';
 import { TargetError, type TraceSource } from './target.js';
 
-/** Findings that mean "the API server refuses to create this object" (nothing downstream of it exists). */
-const REJECTING_RULES: ReadonlySet<string> = new Set([
-  'api-validation',
-  'node-port-allocation',
-  'api-decode',
-]);
-
 /** The namespace the ingress controller runs in when none is configured (ingress-nginx's own). */
 export const DEFAULT_INGRESS_NAMESPACE = 'ingress-nginx';
-
-const refKey = (kind: string, namespace: string | undefined, name: string) =>
-  `${kind}/${namespace ?? ''}/${name}`;
 
 /** Who opens the connection, as NetworkPolicy and kube-proxy see it. */
 export interface Client {
@@ -48,7 +39,7 @@ export interface TraceOptions {
 }
 
 export class TraceContext {
-  private readonly rejectedBy = new Map<string, Finding[]>();
+  private readonly rejectedObjects: RejectedObjects;
   private readonly podsByName = new Map<string, PodInstance>();
   readonly policies: readonly Manifest<'NetworkPolicy'>[];
   readonly ingressNamespace: string;
@@ -58,11 +49,7 @@ export class TraceContext {
     readonly findings: readonly Finding[],
     readonly options: TraceOptions,
   ) {
-    for (const f of findings) {
-      if (!f.object || f.severity !== 'error' || !REJECTING_RULES.has(f.rule)) continue;
-      const k = refKey(f.object.kind, f.object.namespace, f.object.name);
-      this.rejectedBy.set(k, [...(this.rejectedBy.get(k) ?? []), f]);
-    }
+    this.rejectedObjects = new RejectedObjects(findings);
     for (const p of graph.pods) this.podsByName.set(`${p.namespace}/${p.name}`, p);
     this.policies = graph.ofKind('NetworkPolicy');
     this.ingressNamespace = graph.options.ingressNamespace || DEFAULT_INGRESS_NAMESPACE;
@@ -70,7 +57,7 @@ export class TraceContext {
 
   /** The API server's reasons to reject `m`; undefined when it accepts it. */
   rejected(m: Manifest): readonly Finding[] | undefined {
-    return this.rejectedBy.get(refKey(m.kind, m.ref.namespace, m.name));
+    return this.rejectedObjects.reasons(m);
   }
 
   /** One sentence: the object is rejected, and the first reason. */
