@@ -108,6 +108,8 @@ export interface PlanAddressBase {
   readonly services?: string;
   /** The /16 LoadBalancer addresses come from (default 127.97.0.0). */
   readonly loadBalancers?: string;
+  /** The node's address, where node ports listen (default 127.0.0.1). */
+  readonly node?: string;
 }
 
 export interface PlanOptions {
@@ -180,6 +182,7 @@ export function planCluster(
     pods: options.addressBase?.pods ?? ipv4(POD_BASE),
     services: options.addressBase?.services ?? ipv4(CLUSTER_IP_BASE),
     loadBalancers: options.addressBase?.loadBalancers ?? ipv4(LB_BASE),
+    node: options.addressBase?.node ?? NODE_IP,
   };
   const base = (ip: string, what: string) => {
     const v = parseIpv4(ip);
@@ -338,5 +341,5 @@ export function planCluster(
       notes.push(
         `${m.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}: rejected by the API server, so it does not run`,
       );
-  return { node: NODE_IP, lowPortOffset, addressBase, pods, services, notes };
+  return { node: addressBase.node, lowPortOffset, addressBase, pods, services, notes };
 }
