@@ -13,7 +13,22 @@ export interface CheckOptions extends RunOptions, GraphOptions {
   readonly defaultNamespace?: string;
   /** The rules to run; every registered rule when absent. */
   readonly rules?: readonly Rule[];
+  /** Told where a long run is (the CLI draws it on a terminal); never changes the result. */
+  readonly onProgress?: (e: CheckProgress) => void;
 }
+
+/** Where `check` is: loading, resolving the graph, each rule, done. */
+export type CheckProgress =
+  | { readonly stage: 'load'; readonly files: number; readonly bytes: number }
+  | { readonly stage: 'resolve'; readonly objects: number }
+  | {
+      readonly stage: 'rule';
+      readonly objects: number;
+      readonly rule: string;
+      readonly index: number;
+      readonly total: number;
+    }
+  | { readonly stage: 'report'; readonly objects: number; readonly total: number; readonly findings: number };
 
 export interface CheckSummary {
   readonly errors: number;
@@ -73,19 +88,29 @@ export function check(
   options: CheckOptions = {},
   read: { findings: readonly Finding[]; order: readonly string[] } = { findings: [], order: [] },
 ): CheckResult {
+  const progress = options.onProgress;
+  progress?.({ stage: 'load', files: sources.length, bytes: sources.reduce((n, s) => n + s.text.length, 0) });
   const loaded = loadAll(
     sources,
     options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {},
   );
+  const objects = loaded.manifests.length;
+  progress?.({ stage: 'resolve', objects });
   const graph = resolveGraph(loaded.manifests, options);
+  const rules = options.rules ?? registeredRules;
+  // One rule at a time only to say which one runs: runRules over all of them gives the same findings.
+  const ruleFindings = progress
+    ? rules.flatMap((rule, index) => {
+        progress({ stage: 'rule', objects, rule: rule.meta.id, index, total: rules.length });
+        return runRules(graph, [rule], options);
+      })
+    : runRules(graph, rules, options);
   // Reading findings never pass through runRules: the rule settings (off, severities) apply to them here.
   const findings = sortFindings(
-    [
-      ...applyRuleSettings([...read.findings, ...loaded.findings], options),
-      ...runRules(graph, options.rules ?? registeredRules, options),
-    ],
+    [...applyRuleSettings([...read.findings, ...loaded.findings], options), ...ruleFindings],
     read.order.length > 0 ? read.order : sources.map((s) => s.name),
   );
+  progress?.({ stage: 'report', objects, total: rules.length, findings: findings.length });
   return {
     findings,
     graph,

@@ -156,7 +156,7 @@ images:
 failOn: sometimes
 namespace: Shop
 nodePortRange: 30000
-images: {}
+images: 3
 colour: true
 `),
     ).toEqual([
@@ -164,7 +164,7 @@ colour: true
       '.portchain.yaml:3:9: failOn: must be one of error, warning, info, never, not "sometimes"',
       '.portchain.yaml:4:12: namespace: invalid value "Shop": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character',
       '.portchain.yaml:5:16: nodePortRange: must be a string, not 30000',
-      '.portchain.yaml:6:9: images: must be a list, not a mapping',
+      '.portchain.yaml:6:9: images: must be a list (image knowledge) or a mapping (image → local command), not 3',
       '.portchain.yaml:7:1: colour: unknown setting; the settings are rules, failOn, namespace, ingressNamespace, nodePortRange, images',
     ]);
     expect(problems('images:\n  - nginx\n')).toEqual([

@@ -7,6 +7,7 @@ import { repoRoot } from './helpers/shared.js';
 const expected = [
   'dns-tcp-udp/1-broken-udp-only.yaml:55 info dns-port-single-protocol',
   'dns-tcp-udp/2-broken-tcp-name.yaml:64 error target-port-name-unresolved',
+  'multi-port/1-broken-metrics-name.yaml:63 error target-port-name-unresolved',
   'named-port/1-broken-typo.yaml:58 error target-port-name-unresolved',
   'named-port/2-broken-underscore.yaml:55 error api-validation',
   'named-port/3-broken-quoted.yaml:56 error api-validation',

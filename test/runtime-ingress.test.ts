@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKind, loadText, type Manifest } from '../src/model/load.js';
 import type { IngressBackend } from '../src/model/types.js';
 import {
+  INGRESS_DEFAULT_BACKEND_PATH,
   type IngressBackends,
   type IngressController,
   type IngressTarget,
@@ -573,6 +574,61 @@ describe('ingress controller proxying', () => {
     await send(port, 'app.example.com', '/');
     await send(port, 'only-x.example.com', '/nope');
     expect(controller.stats().requests - before).toBe(2);
+  });
+
+  it('counts requests and answers per Ingress path, and unmatched 404s (stats.ts IngressPathTraffic)', async () => {
+    const find = (host: string, path: string, name = 'web') =>
+      controller.stats().paths.find((p) => p.name === name && p.host === host && p.path === path);
+    const counts = () => ({
+      api: { ...find('app.example.com', '/api') },
+      root: { ...find('app.example.com', '/') },
+      empty: { ...find('empty.example.com', '/') },
+      dead: { ...find('dead.example.com', '/') },
+      fallback: { ...find('*', INGRESS_DEFAULT_BACKEND_PATH, 'catch-all') },
+      unmatched: controller.stats().unmatched,
+    });
+    const before = counts();
+    // Every route of the table is listed, counted or not.
+    expect(find('rr.example.com', '/')).toMatchObject({ namespace: 'shop', name: 'web' });
+    expect((await send(port, 'app.example.com', '/api/v1')).status).toBe(200);
+    expect((await send(port, 'app.example.com', '/api')).status).toBe(200);
+    expect((await send(port, 'app.example.com', '/shop')).status).toBe(200);
+    expect((await send(port, 'empty.example.com', '/')).status).toBe(503);
+    expect((await send(port, 'dead.example.com', '/')).status).toBe(502);
+    expect((await send(port, 'nobody.example.com', '/')).status).toBe(200);
+    expect((await send(port, 'only-x.example.com', '/y')).status).toBe(404);
+    expect((await send(port, 'only-x.example.com', '/z')).status).toBe(404);
+    const after = counts();
+    const grew = (
+      a: { requests?: number; byStatus?: Record<string, number> },
+      b: typeof a,
+      status: string,
+    ) => [(b.requests ?? 0) - (a.requests ?? 0), (b.byStatus?.[status] ?? 0) - (a.byStatus?.[status] ?? 0)];
+    expect(grew(before.api, after.api, '200')).toEqual([2, 2]);
+    expect(grew(before.root, after.root, '200')).toEqual([1, 1]);
+    expect(grew(before.empty, after.empty, '503')).toEqual([1, 1]);
+    expect(grew(before.dead, after.dead, '502')).toEqual([1, 1]);
+    expect(grew(before.fallback, after.fallback, '200')).toEqual([1, 1]);
+    expect(after.unmatched - before.unmatched).toBe(2);
+  });
+
+  it('counts an upgraded connection under its path with status 101', async () => {
+    const ws = () => controller.stats().paths.find((p) => p.host === 'ws.example.com');
+    const before = ws()?.byStatus['101'] ?? 0;
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      path: '/socket',
+      headers: { host: 'ws.example.com', connection: 'Upgrade', upgrade: 'websocket' },
+      agent: false,
+    });
+    const socket = await new Promise<Duplex>((resolve, reject) => {
+      req.on('upgrade', (_res, s) => resolve(s));
+      req.on('error', reject);
+      req.end();
+    });
+    socket.destroy();
+    expect((ws()?.byStatus['101'] ?? 0) - before).toBe(1);
   });
 
   it('close stops accepting and drops kept-alive upstream sockets', async () => {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type KubeProxy, startKubeProxy } from '../src/runtime/kube-proxy.js';
 import type { ClusterPlan, PlanEndpoint, PlanService } from '../src/runtime/plan.js';
+import { isProxyMode, PROXY_MODES, startProxy } from '../src/runtime/proxy-mode.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -179,5 +180,218 @@ describe('kube-proxy (userspace semantics)', () => {
     // Idle past the timeout: the flow is gone, the next packet opens a new one on the next endpoint.
     await new Promise((r) => setTimeout(r, 250));
     expect(await ask('3')).toBe('127.1.8.13:3');
+  });
+});
+
+/** Waits until `check` holds (close events arrive a tick after the client sees its socket close). */
+async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('kube-proxy live traffic (stats.ts ServicePortTraffic)', () => {
+  it('counts connections, bytes both ways, endpoints and failures per Service port', async () => {
+    // Each backend answers every chunk with `<name>:<chunk>` and closes when the client does.
+    const reply = async (host: string, name: string) => {
+      const server = net.createServer({ allowHalfOpen: true }, (s) => {
+        s.on('data', (d) => s.write(`${name}:${d}`));
+        s.on('end', () => s.end());
+      });
+      await new Promise<void>((r) => server.listen({ host, port: 0 }, () => r()));
+      closers.push(() => new Promise((r) => server.close(() => r())));
+      return (server.address() as net.AddressInfo).port;
+    };
+    const a = await reply('127.81.1.1', 'a');
+    const b = await reply('127.81.1.2', 'b');
+    const dead = await deadPort('127.81.1.3');
+    const k = await proxy(
+      plan([
+        svc('127.82.1.1', 44001, [ep('127.81.1.1', a), ep('127.81.1.2', b)]),
+        svc('127.82.1.2', 44002, [ep('127.81.1.3', dead)]),
+        svc('127.82.1.3', 44003, [ep('127.81.1.1', a, false)]),
+      ]),
+    );
+    const talk = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const s = net.connect({ host: '127.82.1.1', port: 44001 });
+        let got = '';
+        s.on('data', (d) => {
+          got += d.toString();
+        });
+        s.on('close', () => resolve(got));
+        s.on('error', reject);
+        s.end(text);
+      });
+    expect(await talk('hello')).toBe('a:hello');
+    expect(await talk('hi')).toBe('b:hi');
+    expect(await talk('x')).toBe('a:x');
+    expect(await read('127.82.1.2', 44002)).toMatch(/^(error:ECONNRESET|)$/);
+
+    // One connection held open shows as active.
+    const open = net.connect({ host: '127.82.1.1', port: 44001 });
+    await new Promise<void>((r) => open.once('data', () => r()).write('live'));
+    const byName = () => new Map(k.stats().map((s) => [s.name, s]));
+    expect(byName().get('127.82.1.1')).toMatchObject({ active: 1, total: 4 });
+    open.destroy();
+    await until(() => byName().get('127.82.1.1')?.active === 0);
+    await until(() => byName().get('127.82.1.2')?.failed === 1);
+
+    const stats = byName();
+    // Bytes: what the clients sent (5 + 2 + 1 + 4) and what came back (7 + 4 + 3 + 6).
+    expect(stats.get('127.82.1.1')).toEqual({
+      namespace: 'ns',
+      name: '127.82.1.1',
+      port: 44001,
+      protocol: 'TCP',
+      active: 0,
+      total: 4,
+      failed: 0,
+      bytes: 12 + 20,
+      byEndpoint: { [`127.81.1.1:${a}`]: 2, [`127.81.1.2:${b}`]: 2 },
+    });
+    expect(stats.get('127.82.1.2')).toMatchObject({ total: 1, failed: 1, active: 0, byEndpoint: {} });
+    // No ready endpoint: no listener (REJECT), still reported, with nothing counted.
+    expect(stats.get('127.82.1.3')).toMatchObject({ total: 0, failed: 0, active: 0, bytes: 0 });
+  });
+
+  it('keeps counters across update() and drops removed Service ports', async () => {
+    const a = await nameServer('127.81.1.4', 'a');
+    const one = svc('127.82.1.4', 44004, [ep('127.81.1.4', a)]);
+    const k = await proxy(plan([one]));
+    expect(await read('127.82.1.4', 44004)).toBe('a');
+    await until(() => k.stats()[0]?.total === 1 && k.stats()[0]?.active === 0);
+    await k.update(plan([one, svc('127.82.1.5', 44005, [ep('127.81.1.4', a)])]));
+    expect(k.stats().map((s) => [s.name, s.total])).toEqual([
+      ['127.82.1.4', 1],
+      ['127.82.1.5', 0],
+    ]);
+    await k.update(plan([svc('127.82.1.5', 44005, [ep('127.81.1.4', a)])]));
+    expect(k.stats().map((s) => s.name)).toEqual(['127.82.1.5']);
+  });
+
+  it('counts UDP flows as active until idle, and datagram bytes', async () => {
+    const server = dgram.createSocket('udp4');
+    server.on('message', (m, r) => server.send(`re:${m}`, r.port, r.address));
+    closers.push(() => new Promise((done) => server.close(() => done())));
+    const port = await new Promise<number>((done) =>
+      server.bind({ address: '127.81.1.6', port: 0 }, () => done(server.address().port)),
+    );
+    const base = svc('127.82.1.6', 44006, [ep('127.81.1.6', port)]);
+    const udp: PlanService = { ...base, ports: base.ports.map((p) => ({ ...p, protocol: 'UDP' })) };
+    const k = await proxy(plan([udp]), { udpIdleTimeoutMs: 150 });
+    const client = dgram.createSocket('udp4');
+    closers.push(() => new Promise((done) => client.close(() => done())));
+    await new Promise<void>((r) => client.bind({ address: '127.0.0.1', port: 0 }, () => r()));
+    const ask = (m: string) =>
+      new Promise<string>((r) => {
+        client.once('message', (d) => r(d.toString()));
+        client.send(m, 44006, '127.82.1.6');
+      });
+    expect(await ask('ab')).toBe('re:ab');
+    expect(await ask('cd')).toBe('re:cd');
+    expect(k.stats()[0]).toMatchObject({ protocol: 'UDP', active: 1, total: 1, bytes: 2 + 5 + 2 + 5 });
+    await until(() => k.stats()[0]?.active === 0);
+    expect(k.stats()[0]).toMatchObject({ active: 0, total: 1, byEndpoint: { [`127.81.1.6:${port}`]: 1 } });
+  });
+});
+
+describe('kube-proxy TCP relay', () => {
+  it('passes a half-close on: the reply after the client shut its sending side arrives', async () => {
+    // Answers only once the client finished sending (like `nc -N`, or an HTTP/1.0 client that shuts down).
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      let got = '';
+      s.on('data', (d) => {
+        got += d.toString();
+      });
+      s.on('end', () => setTimeout(() => s.end(`got ${got.length} bytes`), 50));
+    });
+    await new Promise<void>((r) => server.listen({ host: '127.81.1.7', port: 0 }, () => r()));
+    closers.push(() => new Promise((r) => server.close(() => r())));
+    const port = (server.address() as net.AddressInfo).port;
+    await proxy(plan([svc('127.82.1.7', 44007, [ep('127.81.1.7', port)])]));
+    const body = 'z'.repeat(300_000);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = net.connect({ host: '127.82.1.7', port: 44007, allowHalfOpen: true });
+      let out = '';
+      s.on('data', (d) => {
+        out += d.toString();
+      });
+      s.on('end', () => resolve(out));
+      s.on('error', reject);
+      s.end(body);
+    });
+    expect(reply).toBe('got 300000 bytes');
+  });
+
+  it('carries a large transfer intact in both directions (back-pressure)', async () => {
+    const echo = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => echo.listen({ host: '127.81.1.8', port: 0 }, () => r()));
+    closers.push(() => new Promise((r) => echo.close(() => r())));
+    const port = (echo.address() as net.AddressInfo).port;
+    const k = await proxy(plan([svc('127.82.1.8', 44008, [ep('127.81.1.8', port)])]));
+    const size = 8 * 1024 * 1024;
+    const payload = Buffer.alloc(size, 7);
+    payload.write('start', 0);
+    payload.write('end', size - 3);
+    const back = await new Promise<Buffer>((resolve, reject) => {
+      const s = net.connect({ host: '127.82.1.8', port: 44008 });
+      const chunks: Buffer[] = [];
+      let n = 0;
+      s.on('data', (d: Buffer) => {
+        chunks.push(d);
+        n += d.length;
+        if (n >= size) s.end();
+      });
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+      s.on('error', reject);
+      s.write(payload);
+    });
+    expect(back.length).toBe(size);
+    expect(back.equals(payload)).toBe(true);
+    await until(() => k.stats()[0]?.active === 0);
+    expect(k.stats()[0]?.bytes).toBe(2 * size);
+  });
+});
+
+describe('kube-proxy TCP relay, read buffers', () => {
+  it('keeps concurrent and successive connections apart (read buffers are reused)', async () => {
+    const echo = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => echo.listen({ host: '127.81.1.10', port: 0 }, () => r()));
+    closers.push(() => new Promise((r) => echo.close(() => r())));
+    const port = (echo.address() as net.AddressInfo).port;
+    await proxy(plan([svc('127.82.1.10', 44010, [ep('127.81.1.10', port)])]));
+    const transfer = (fill: number) =>
+      new Promise<boolean>((resolve, reject) => {
+        const payload = Buffer.alloc(1024 * 1024, fill);
+        const s = net.connect({ host: '127.82.1.10', port: 44010 });
+        const chunks: Buffer[] = [];
+        let n = 0;
+        s.on('data', (d: Buffer) => {
+          chunks.push(d);
+          n += d.length;
+          if (n >= payload.length) s.end();
+        });
+        s.on('close', () => resolve(Buffer.concat(chunks).equals(payload)));
+        s.on('error', reject);
+        s.write(payload);
+      });
+    for (const wave of [
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
+      expect(await Promise.all(wave.map(transfer))).toEqual([true, true, true]);
+  });
+});
+
+describe('--proxy-mode (proxy-mode.ts)', () => {
+  it('knows the three modes and starts the userspace proxy by default mode name', async () => {
+    expect(PROXY_MODES).toEqual(['userspace', 'iptables', 'nftables']);
+    expect(isProxyMode('nftables')).toBe(true);
+    expect(isProxyMode('ipvs')).toBe(false);
+    const a = await nameServer('127.81.1.9', 'a');
+    const k = await startProxy('userspace', plan([svc('127.82.1.9', 44009, [ep('127.81.1.9', a)])]));
+    closers.push(() => k.close());
+    expect(k.listening()).toEqual(['TCP 127.82.1.9:44009']);
+    expect(await read('127.82.1.9', 44009)).toBe('a');
   });
 });

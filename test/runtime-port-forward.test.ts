@@ -4,7 +4,7 @@
  * clear and exit 2, a refused connection is reported and the forward keeps running. Addresses live in
  * 127.41-43.x.y with low ports at +41000 and no NodePort, so this file never clashes with runtime-up.test.ts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { upState } from '../src/cli/up.js';
 import { NGINX_WELCOME } from '../src/runtime/images/http-images.js';
 import {
   PortForwardError,
+  parseForwardAddresses,
   parseForwardObject,
   parsePortMapping,
   parseUpState,
@@ -70,6 +71,45 @@ metadata: {name: sleepy, namespace: pf}
 spec:
   selector: {app: sleepy}
   ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: who, namespace: pf}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: who}}
+  template:
+    metadata: {labels: {app: who}}
+    spec:
+      containers:
+      - name: whoami
+        image: traefik/whoami:v1.10.3
+        ports: [{name: web, containerPort: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: who, namespace: pf}
+spec:
+  selector: {app: who}
+  ports: [{name: http, port: 8080, targetPort: web}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pending, namespace: pf, labels: {app: pending}}
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.27
+    ports: [{name: http, containerPort: 80}]
+status:
+  phase: Pending
+---
+apiVersion: v1
+kind: Service
+metadata: {name: pending, namespace: pf}
+spec:
+  selector: {app: pending}
+  ports: [{name: http, port: 80, targetPort: metrics}]
 `;
 
 let u: Up;
@@ -235,13 +275,44 @@ describe('port-forward through a running up', () => {
     expect(r.stdout()).toBe('');
   });
 
-  it('a Service with no ready pod exits 2, as kubectl refuses a pod that is not running', async () => {
+  it('a Service whose pods are Running but not ready still forwards: kubectl only needs Running', async () => {
     const r = run(['svc/sleepy.pf', ':80', '--state', stateFile]);
     await r.started;
-    expect(await r.stop()).toBe(2);
-    expect(r.stderr()).toContain(
-      'unable to forward port because pod is not running: no ready pods back service pf/sleepy',
+    expect(r.stderr()).toBe('');
+    const res = await get('127.0.0.1', localPort(r.stdout(), 80));
+    expect(res.kind === 'delivered' && res.body).toBe(NGINX_WELCOME);
+    expect(await r.stop()).toBe(0);
+  });
+
+  it("a pod that is not Running exits 2 with kubectl's message, through pod/ and svc/", async () => {
+    for (const object of ['pod/pending.pf', 'svc/pending.pf']) {
+      const r = run([object, ':80', '--state', stateFile]);
+      await r.started;
+      expect(await r.stop(), object).toBe(2);
+      expect(r.stderr()).toBe(
+        'portchain port-forward: error: unable to forward port because pod is not running. Current status=Pending\n',
+      );
+    }
+  });
+
+  it('svc/NAME with a named targetPort the pod lacks, or a Service port name it lacks, exits 2 as kubectl', async () => {
+    const byTarget = run(['svc/who.pf', ':nope', '--state', stateFile]);
+    await byTarget.started;
+    expect(await byTarget.stop()).toBe(2);
+    expect(byTarget.stderr()).toBe(
+      "portchain port-forward: error: Service 'who' does not have a named port 'nope'\n",
     );
+    const state = parseUpState(readFileSync(stateFile, 'utf8'), 'state.json');
+    const running = { ...state, pods: state.pods.map((p) => ({ ...p, phase: 'Running' })) };
+    expect(() =>
+      resolveForward(
+        running,
+        { kind: 'service', name: 'pending' },
+        [{ local: 0, remote: 'http' }],
+        'pf',
+        true,
+      ),
+    ).toThrow("Pod 'pending' does not have a named port 'metrics'");
   });
 
   it('an unknown Service port exits 2', async () => {
@@ -258,11 +329,66 @@ describe('port-forward through a running up', () => {
     expect(r.stderr()).toContain('--state FILE is required');
   });
 
-  it('refuses an address outside 127.0.0.0/8', async () => {
-    const r = run(['svc/web', ':8080', '-n', 'pf', '--state', stateFile, '--address', '0.0.0.0']);
+  it('refuses an --address that is not an IP or localhost', async () => {
+    const r = run(['svc/web', ':8080', '-n', 'pf', '--state', stateFile, '--address', '127.0.0.1,nowhere']);
     await r.started;
     expect(await r.stop()).toBe(2);
-    expect(r.stderr()).toContain('127.0.0.0/8 only');
+    expect(r.stderr()).toBe(
+      'portchain port-forward: error: --address nowhere: not an IP address or localhost\n',
+    );
+  });
+
+  it('listens on every --address given, one local port for all of them (as kubectl)', async () => {
+    const r = run(['pod/web.pf', ':80', '--state', stateFile, '--address', 'localhost,127.41.9.9']);
+    await r.started;
+    const port = localPort(r.stdout(), 80);
+    expect(r.stdout()).toContain(`Forwarding from 127.41.9.9:${port} -> 80\n`);
+    for (const host of ['127.0.0.1', '127.41.9.9'])
+      expect((await get(host, port)).kind, host).toBe('delivered');
+    expect(await r.stop()).toBe(0);
+  });
+
+  it('pod/NAME :NAME forwards to the container port of that name (kubectl LookupContainerPortNumberByName)', async () => {
+    const r = run(['pod/web', ':http', '-n', 'pf', '--state', stateFile]);
+    await r.started;
+    expect(r.stderr()).toBe('');
+    const res = await get('127.0.0.1', localPort(r.stdout(), 80));
+    expect(res.kind === 'delivered' && res.body).toBe(NGINX_WELCOME);
+    expect(await r.stop()).toBe(0);
+  });
+
+  it("pod/NAME with a port name the pod does not declare exits 2 with kubectl's message", async () => {
+    const r = run(['pod/web', '8081:metrics', '-n', 'pf', '--state', stateFile]);
+    await r.started;
+    expect(await r.stop()).toBe(2);
+    expect(r.stderr()).toBe(
+      "portchain port-forward: error: Pod 'web' does not have a named port 'metrics'\n",
+    );
+  });
+
+  it("svc/NAME goes to one pod, never through the Service's load balancing", async () => {
+    const who = u.plan.services.find((s) => s.name === 'who');
+    const clusterIp = who?.clusterIP as string;
+    // Through the clusterIP, kube-proxy spreads the connections over both pods...
+    const viaService = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const res = await get(clusterIp, 8080);
+      if (res.kind === 'delivered') viaService.add(res.body.split('\n')[0] ?? '');
+    }
+    expect(viaService.size).toBe(2);
+    // ...port-forward resolves the Service port http to the targetPort web = 80 of one pod, and stays there.
+    const r = run(['svc/who', ':http', '-n', 'pf', '--state', stateFile]);
+    await r.started;
+    const port = localPort(r.stdout(), 80);
+    const viaForward = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const res = await get('127.0.0.1', port);
+      expect(res.kind).toBe('delivered');
+      if (res.kind === 'delivered') viaForward.add(res.body.split('\n')[0] ?? '');
+    }
+    expect(viaForward.size).toBe(1);
+    expect([...viaService]).toContain([...viaForward][0]);
+    expect(await r.stop()).toBe(0);
   });
 });
 
@@ -298,9 +424,45 @@ describe('port-forward parsing and resolution', () => {
       pod: 'web',
       targets: [{ local: 0, remotePort: 80, host: '127.41.0.1', dialPort: 80 + LOW }],
     });
+    expect(
+      resolveForward(state, { kind: 'pod', name: 'web' }, [{ local: 0, remote: 'http' }], 'pf', true).targets,
+    ).toEqual([{ local: 0, remotePort: 80, host: '127.41.0.1', dialPort: 80 + LOW }]);
+    // A state file written before container ports were carried: port names cannot be looked up.
+    const old = parseUpState(
+      JSON.stringify({
+        ...upState(u),
+        pods: u.plan.pods.map((p) => ({ ...p, containers: p.containers.map(({ ports: _, ...c }) => c) })),
+      }),
+      'state.json',
+    );
     expect(() =>
-      resolveForward(state, { kind: 'pod', name: 'web' }, [{ local: 0, remote: 'http' }], 'pf', true),
+      resolveForward(old, { kind: 'pod', name: 'web' }, [{ local: 0, remote: 'http' }], 'pf', true),
     ).toThrow(/container port names/);
+    // ...and Services without targetPorts and selected pods: the first ready endpoint tells pod and port.
+    const older = parseUpState(
+      JSON.stringify({
+        ...upState(u),
+        services: u.plan.services.map(({ selectedPods: _, ...svc }) => ({
+          ...svc,
+          ports: svc.ports.map(({ targetPort: __, ...p }) => p),
+        })),
+      }),
+      'state.json',
+    );
+    expect(
+      resolveForward(older, { kind: 'service', name: 'web' }, [{ local: 0, remote: 'http' }], 'pf', true),
+    ).toEqual(
+      resolveForward(state, { kind: 'service', name: 'web' }, [{ local: 0, remote: 'http' }], 'pf', true),
+    );
     expect(() => parseUpState('{}', 's.json')).toThrow(/not a state file/);
+  });
+
+  it('parses --address as kubectl: IPs or localhost, loopback by default only', () => {
+    expect(parseForwardAddresses('127.0.0.1')).toEqual(['127.0.0.1']);
+    expect(parseForwardAddresses('localhost,127.0.0.1, ::1')).toEqual(['127.0.0.1', '::1']);
+    // Given explicitly, a non-loopback address is taken (parsed only: no test binds it).
+    expect(parseForwardAddresses('0.0.0.0')).toEqual(['0.0.0.0']);
+    expect(() => parseForwardAddresses('127.0.0.1,')).toThrow(PortForwardError);
+    expect(() => parseForwardAddresses('example.com')).toThrow(/not an IP address or localhost/);
   });
 });

@@ -15,6 +15,7 @@ import { formatTopologyJson, type Topology } from '../topology/model.js';
 import { GROUP_MODES, type GroupMode, simplifyTopology } from '../topology/simplify.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import type { Io } from './main.js';
+import { progressFor } from './progress.js';
 
 export const GRAPH_FORMATS = ['tree', 'mermaid', 'dot', 'svg', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -79,7 +80,9 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
         setExit(2);
         return;
       }
-      const result = check(read.sources, settings.check, read);
+      const progress = progressFor(io);
+      const result = check(read.sources, { ...settings.check, onProgress: progress.onCheck }, read);
+      progress.done();
       const topology = simplifyTopology(buildTopology(result.graph, result.findings), { mode: o.group });
       io.stdout(await renderGraph(topology, o.format, useColor(io, o.color)));
       setExit(0);

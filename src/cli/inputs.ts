@@ -8,6 +8,7 @@ import { findConfigFile, type LoadedConfig, loadConfigFile } from '../config/con
 import { type CliSettings, resolveSettings, type Settings, SettingsError } from '../config/options.js';
 import type { SourceText } from '../model/load.js';
 import { allRuleMetas } from '../rules/registry.js';
+import { ClusterError, readCluster } from '../sources/cluster.js';
 import { type ReadResult, readSources } from '../sources/files.js';
 import { renderHelm } from '../sources/helm.js';
 import { renderKustomize } from '../sources/kustomize.js';
@@ -25,6 +26,12 @@ export interface InputFlags {
   values?: string[];
   release?: string;
   kustomize?: string[];
+  /** --cluster: read the live cluster of the kubeconfig's context (read-only). */
+  cluster?: boolean;
+  /** --context NAME, with --cluster. */
+  context?: string;
+  /** -A, --all-namespaces, with --cluster. */
+  allNamespaces?: boolean;
 }
 
 /** commander's accumulator for repeatable options. */
@@ -87,15 +94,49 @@ export async function readInputs(
     );
   }
   for (const dir of o.kustomize ?? []) rendered.push(await renderKustomize(dir, io.env));
+  const live = o.cluster ? await readLiveCluster(o, io) : null;
+  if (live) rendered.push(...live.sources);
   const read =
-    paths.length > 0 || rendered.length === 0
+    paths.length > 0 || (rendered.length === 0 && !o.cluster)
       ? await readSources(paths.length > 0 ? paths : ['.'], io.stdin)
       : { sources: [], findings: [], order: [] };
   return {
     sources: [...read.sources, ...rendered],
-    findings: read.findings,
+    findings: [...read.findings, ...(live?.findings ?? [])],
     order: [...read.order, ...rendered.map((s) => s.name)],
   };
+}
+
+/** --cluster: the live objects, with progress on a terminal; an unreachable cluster is a finding. */
+async function readLiveCluster(o: InputFlags, io: Io): Promise<ReadResult> {
+  const progress = io.isTTY ? (m: string) => io.stderr(`\rportchain: ${m}\u001b[K`) : undefined;
+  try {
+    const r = await readCluster({
+      ...(o.context ? { context: o.context } : {}),
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+      ...(o.allNamespaces ? { allNamespaces: true } : {}),
+      ...(io.env.KUBECONFIG && !io.env.KUBECONFIG.includes(':') ? { kubeconfig: io.env.KUBECONFIG } : {}),
+      ...(progress ? { onProgress: progress } : {}),
+    });
+    if (progress) io.stderr('\r\u001b[K');
+    return r;
+  } catch (e) {
+    if (!(e instanceof ClusterError)) throw e;
+    return {
+      sources: [],
+      findings: [
+        {
+          rule: 'input-unreadable',
+          severity: 'error',
+          message: `--cluster: ${e.message}`,
+          object: null,
+          field: null,
+          location: null,
+        },
+      ],
+      order: [],
+    };
+  }
 }
 
 /** --config/--no-config, the options every manifest-reading command takes. */
@@ -129,5 +170,13 @@ export function addInputOptions(cmd: Command, verb: string): Command {
         '-k, --kustomize <dir>',
         `also ${verb} what \`kubectl kustomize DIR\` renders (kubectl or kustomize must be on PATH; repeatable)`,
       ).argParser(collect),
-    );
+    )
+    .addOption(
+      new Option(
+        '--cluster',
+        `also ${verb} the live cluster of the kubeconfig's current context (read-only: list only; the context's namespace unless -n or -A)`,
+      ),
+    )
+    .addOption(new Option('--context <name>', 'the kubeconfig context to read with --cluster'))
+    .addOption(new Option('-A, --all-namespaces', 'with --cluster: read every namespace'));
 }

@@ -23,7 +23,9 @@ import { helmSourceLines } from '../sources/helm.js';
 import { graphCommand } from './graph.js';
 import { addInputOptions, collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import { portForwardCommand } from './port-forward.js';
+import { type ProgressStream, progressFor } from './progress.js';
 import { traceCommand } from './trace.js';
+import { uiCommand } from './ui.js';
 import { upCommand } from './up.js';
 
 export const EXIT_OK = 0;
@@ -38,11 +40,14 @@ export interface Io {
   readonly env: NodeJS.ProcessEnv;
   /** Where the config file search starts and what SARIF paths are relative to; process.cwd() when absent. */
   readonly cwd?: string;
+  /** Where a long run draws its progress line (stderr); only a terminal gets one. None: no progress. */
+  readonly progress?: ProgressStream;
 }
 
 const processIo = (): Io => ({
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  progress: process.stderr,
   stdin: process.stdin,
   isTTY: !!process.stdout.isTTY,
   env: process.env,
@@ -188,7 +193,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action(async (paths: string[], o: CheckFlags) => {
       const settings = checkSettings(o, cwd);
       const read = await readInputs(paths, o, io, settings);
-      const result = check(read.sources, settings.check, read);
+      const progress = progressFor(io);
+      const result = check(read.sources, { ...settings.check, onProgress: progress.onCheck }, read);
+      progress.done();
       const { findings, summary } = result;
       const objects = result.graph.manifests.map((m) => ({ file: m.source.file, ref: m.ref }));
       if (o.format === 'html') {
@@ -218,7 +225,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(EXIT_USAGE);
       return;
     }
-    const result = check(read.sources, { ...settings.check, only: new Set<string>() });
+    const progress = progressFor(io);
+    const result = check(read.sources, {
+      ...settings.check,
+      only: new Set<string>(),
+      onProgress: progress.onCheck,
+    });
+    progress.done();
     for (const f of result.findings) {
       const at = f.location ? `${f.location.file}:${f.location.line}:${f.location.column}: ` : '';
       io.stderr(`${at}${f.severity} [${f.rule}] ${f.message}\n`);
@@ -253,6 +266,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program.addCommand(graphCommand(io, setExit));
   program.addCommand(upCommand(io, setExit));
   program.addCommand(portForwardCommand(io, setExit));
+  program.addCommand(uiCommand(io, setExit));
   return program;
 }
 

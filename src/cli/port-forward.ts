@@ -5,6 +5,7 @@
  * nothing can be forwarded (usage, state file, unknown object or port, no ready pod, a port that cannot listen).
  */
 import { readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import {
@@ -12,6 +13,7 @@ import {
   type PortForward,
   PortForwardError,
   type PortMapping,
+  parseForwardAddresses,
   parseForwardObject,
   parsePortMapping,
   parseUpState,
@@ -41,14 +43,6 @@ const onSignal: StopSignal = () =>
     process.on('SIGTERM', stop);
   });
 
-function parseAddresses(raw: string): string[] {
-  const out = raw.split(',').map((a) => (a.trim() === 'localhost' ? '127.0.0.1' : a.trim()));
-  for (const a of out)
-    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a))
-      throw new PortForwardError(`--address ${a}: portchain listens on 127.0.0.0/8 only`);
-  return [...new Set(out)];
-}
-
 export function portForwardCommand(
   io: Io,
   setExit: (code: number) => void,
@@ -65,9 +59,10 @@ export function portForwardCommand(
       new Option('--state <file>', 'the state file of the running `portchain up --state FILE` (required)'),
     )
     .addOption(
-      new Option('--address <addresses>', 'where to listen, comma-separated (127.0.0.0/8)').default(
-        '127.0.0.1',
-      ),
+      new Option(
+        '--address <addresses>',
+        'where to listen: IPs or localhost, comma-separated; an address outside 127.0.0.0/8 exposes the pod beyond this machine',
+      ).default('127.0.0.1'),
     )
     .addOption(new Option('-n, --namespace <ns>', 'the namespace of the object (default: default)'))
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -96,7 +91,7 @@ export function portForwardCommand(
         const state = parseUpState(text, o.state);
         const object: ForwardObject = parseForwardObject(objectArg);
         const mappings: PortMapping[] = portArgs.map(parsePortMapping);
-        const addresses = parseAddresses(o.address);
+        const addresses = parseForwardAddresses(o.address);
         const resolved = resolveForward(
           state,
           object,
@@ -114,7 +109,9 @@ export function portForwardCommand(
         throw e;
       }
       for (const l of forward.listeners)
-        io.stdout(`Forwarding from ${l.address}:${l.local} -> ${l.remotePort}\n`);
+        io.stdout(
+          `Forwarding from ${isIPv6(l.address) ? `[${l.address}]` : l.address}:${l.local} -> ${l.remotePort}\n`,
+        );
       await stop();
       await forward.close();
       setExit(EXIT_OK);

@@ -7,11 +7,24 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import {
+  ApiAddressError,
+  type ApiServer,
+  defaultKubeconfigPath,
+  exportLine,
+  parseApiAddress,
+  startApiServer,
+  userKubeconfigPath,
+} from '../apiserver/index.js';
 import { ConfigError, formatConfigProblem } from '../config/config.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import type { ClusterPlan } from '../runtime/plan.js';
+import { isProxyMode, PROXY_MODES } from '../runtime/proxy-mode.js';
+import type { ServicePortTraffic } from '../runtime/stats.js';
 import { startUp, type Up } from '../runtime/up.js';
 import { watchInputs } from '../runtime/watch.js';
+import { isPodReady } from '../semantics/endpoints.js';
+import { startUpUi, type UiServer } from '../ui/server.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
 import type { Io } from './main.js';
 
@@ -27,6 +40,12 @@ interface UpFlags extends InputFlags {
   state?: string;
   lowPortOffset?: string;
   watch?: boolean;
+  isolation?: string;
+  api?: string | boolean;
+  kubeconfig?: string;
+  mergeKubeconfig?: boolean;
+  ui?: boolean;
+  proxyMode?: string;
 }
 
 /** Resolves when the data plane should stop; SIGINT/SIGTERM by default. */
@@ -56,9 +75,37 @@ function parseHostPort(raw: string): { host: string; port: number } {
   return { host: m[1] as string, port: parsePort(m[2] as string, '--dns') };
 }
 
-/** One row per Service port: where it answers and how many endpoints are ready. */
-export function formatServiceTable(plan: ClusterPlan): string {
-  const rows: string[][] = [['SERVICE', 'TYPE', 'CLUSTER-IP', 'LB', 'PORT', 'NODE-PORT', 'ENDPOINTS']];
+/** What the table shows besides the plan, when `up` runs. */
+export interface ServiceTableLive {
+  /** kube-proxy's counters (kubeProxy.stats(), the stats.ts contract): adds a CONNECTIONS column. */
+  readonly traffic?: readonly ServicePortTraffic[];
+  /** Where the ingress controller listens: a line under the table. */
+  readonly ingress?: { readonly host: string; readonly port: number } | null;
+}
+
+/** `2 active, 17 total, 1 failed` for one Service port (no counters yet: nothing carried). */
+function connectionsCell(
+  traffic: readonly ServicePortTraffic[],
+  namespace: string,
+  name: string,
+  port: number,
+  protocol: string,
+): string {
+  const t = traffic.find(
+    (x) => x.namespace === namespace && x.name === name && x.port === port && x.protocol === protocol,
+  );
+  const cell = `${t?.active ?? 0} active, ${t?.total ?? 0} total`;
+  return t && t.failed > 0 ? `${cell}, ${t.failed} failed` : cell;
+}
+
+/**
+ * One row per Service port: where it answers, how many endpoints are ready and, given live traffic, how many
+ * connections it carries; then the ingress controller's address.
+ */
+export function formatServiceTable(plan: ClusterPlan, live: ServiceTableLive = {}): string {
+  const traffic = live.traffic;
+  const head = ['SERVICE', 'TYPE', 'CLUSTER-IP', 'LB', 'PORT', 'NODE-PORT', 'ENDPOINTS'];
+  const rows: string[][] = [traffic ? [...head, 'CONNECTIONS'] : head];
   for (const s of plan.services) {
     const name = `${s.namespace}/${s.name}`;
     if (s.ports.length === 0)
@@ -70,6 +117,7 @@ export function formatServiceTable(plan: ClusterPlan): string {
         '-',
         '-',
         '-',
+        ...(traffic ? ['-'] : []),
       ]);
     for (const p of s.ports) {
       const ready = p.endpoints.filter((e) => e.ready).length;
@@ -82,18 +130,26 @@ export function formatServiceTable(plan: ClusterPlan): string {
         `${p.port}/${p.protocol}${p.name ? ` ${p.name}` : ''}${listen}`,
         p.nodePort === null ? '-' : `${plan.node}:${p.nodePort}`,
         `${ready} ready, ${p.endpoints.length - ready} not ready`,
+        ...(traffic ? [connectionsCell(traffic, s.namespace, s.name, p.port, p.protocol)] : []),
       ]);
     }
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return `${rows
+  const table = rows
     .map((r) =>
       r
         .map((c, i) => c.padEnd(widths[i] ?? 0))
         .join('  ')
         .trimEnd(),
     )
-    .join('\n')}\n`;
+    .join('\n');
+  const ingress = live.ingress ? `\nINGRESS  http://${live.ingress.host}:${live.ingress.port}` : '';
+  return `${table}${ingress}\n`;
+}
+
+/** The table of a running `up`: its plan, kube-proxy's live counters, the ingress controller's address. */
+export function liveServiceTable(u: Up): string {
+  return formatServiceTable(u.plan, { traffic: u.kubeProxy.stats(), ingress: u.ingress });
 }
 
 /** The `--state` file: the plan and every address that listens. */
@@ -104,7 +160,11 @@ export function upState(u: Up): Record<string, unknown> {
     ingress: u.ingress,
     dns: u.dns,
     services: u.plan.services,
-    pods: u.plan.pods,
+    // Ready: the pod's Ready condition in the semantic core (the probes' verdict, as the endpoints read it).
+    pods: u.plan.pods.map((p) => {
+      const pod = u.graph.pods.find((g) => g.namespace === p.namespace && g.name === p.name)?.pod;
+      return { ...p, ready: pod ? isPodReady(pod) : true };
+    }),
     listeners: u.kubeProxy.listening(),
     processes: u.pods.listening,
     notes: u.notes,
@@ -144,6 +204,43 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         '--low-port-offset <n>',
         'bind ports below 1024 (pods, Service ports) at port + n, for users who may not bind them',
       ),
+    )
+    .addOption(
+      new Option(
+        '--isolation <mode>',
+        'netns: each pod running a local command (.portchain.yaml images:) gets its own network namespace (root and iproute2); none: pods share the host network on their own loopback IP',
+      )
+        .choices(['none', 'netns'])
+        .default('none'),
+    )
+    .addOption(
+      new Option(
+        '--proxy-mode <mode>',
+        'userspace: kube-proxy relays in this process (no privileges); iptables, nftables: DNAT rules in the kernel, as kube-proxy (root)',
+      )
+        .choices([...PROXY_MODES])
+        .default('userspace'),
+    )
+    .addOption(
+      new Option(
+        '--api [host:port]',
+        'serve a Kubernetes API for kubectl there (HTTPS, bearer token; default 127.0.0.1:6443)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--kubeconfig <file>',
+        'with --api: where to write the kubeconfig (default .portchain/kubeconfig)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--merge-kubeconfig',
+        'with --api: also add the portchain context to $KUBECONFIG or ~/.kube/config (removed on stop)',
+      ),
+    )
+    .addOption(
+      new Option('--ui', 'serve the portchain ui page with live traffic on 127.0.0.1 (a free port)'),
     );
   return addInputOptions(cmd, 'run')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -154,12 +251,17 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       let ingressPort: number | undefined;
       let dns: { host: string; port: number } | undefined;
       let lowPortOffset = 0;
+      let api: { host: string; port: number } | undefined;
       try {
         settings = settingsFor(o, cwd);
         if (o.ingressPort !== undefined) ingressPort = parsePort(o.ingressPort, '--ingress-port');
         if (o.dns !== undefined) dns = parseHostPort(o.dns);
         if (o.lowPortOffset !== undefined) lowPortOffset = parsePort(o.lowPortOffset, '--low-port-offset');
+        if (o.api !== undefined) api = parseApiAddress(o.api);
+        if (api && o.watch)
+          throw new SettingsError('--api and --watch: choose one (kubectl apply edits what --api serves)');
       } catch (e) {
+        if (e instanceof ApiAddressError) return fail(e.message);
         if (e instanceof ConfigError) {
           for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);
           setExit(EXIT_USAGE);
@@ -172,11 +274,23 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
       if (read.sources.length === 0) return fail('nothing could be read');
       let u: Up;
+      let started: Up | undefined;
       try {
         u = await startUp(read.sources, {
           ...settings.check,
           read,
           lowPortOffset,
+          ...(settings.imageCommands ? { imageCommands: settings.imageCommands } : {}),
+          isolation: o.isolation === 'netns' ? 'netns' : 'none',
+          proxyMode: o.proxyMode !== undefined && isProxyMode(o.proxyMode) ? o.proxyMode : 'userspace',
+          // Probes flip readiness: the endpoints follow, as after a watch reconcile.
+          onReadiness: (r) => {
+            if (!started) return;
+            io.stdout(`portchain up: reconciled (${r.changes.join('; ')})\n`);
+            io.stdout(liveServiceTable(started));
+            if (o.state)
+              writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(started), null, 2)}\n`);
+          },
           ingress: {
             host: '127.0.0.1',
             port: ingressPort ?? DEFAULT_INGRESS_PORT,
@@ -188,9 +302,51 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       } catch (e) {
         return fail((e as Error).message);
       }
-      io.stdout(formatServiceTable(u.plan));
-      for (const n of u.notes) io.stdout(`note: ${n}\n`);
+      started = u;
+      io.stdout(liveServiceTable(u));
+      // An unmapped image is said once, by its hint (which names it), not also by the note.
+      const hinted = u.pods.imageHints.length > 0;
+      for (const n of u.notes)
+        if (!(hinted && / not simulated; nothing listens for its containers$/.test(n)))
+          io.stdout(`note: ${n}\n`);
+      for (const h of u.pods.imageHints) io.stdout(`${h}\n`);
       if (o.state) writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(u), null, 2)}\n`);
+      let apiServer: ApiServer | undefined;
+      let ui: UiServer | null = null;
+      try {
+        if (api) {
+          apiServer = await startApiServer({
+            up: u,
+            sources: read.sources,
+            host: api.host,
+            port: api.port,
+            kubeconfigPath: resolve(cwd, o.kubeconfig ?? defaultKubeconfigPath(cwd)),
+            ...(o.mergeKubeconfig ? { mergeKubeconfig: userKubeconfigPath(io.env) } : {}),
+            ...(settings.check.defaultNamespace ? { defaultNamespace: settings.check.defaultNamespace } : {}),
+            ...(settings.check.nodePortRange ? { nodePortRange: settings.check.nodePortRange } : {}),
+            onReconcile: (changes) => {
+              io.stdout(
+                `portchain up: reconciled (${changes.length > 0 ? changes.join('; ') : 'no change'})\n`,
+              );
+              io.stdout(liveServiceTable(u));
+              void ui?.notify();
+              if (o.state) writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(u), null, 2)}\n`);
+            },
+            onError: (e) => io.stderr(`portchain up: api: ${e.message}\n`),
+          });
+          io.stdout(
+            `portchain up: Kubernetes API at ${apiServer.url}\n${exportLine(apiServer.kubeconfigPath)}\n`,
+          );
+        }
+        if (o.ui) {
+          ui = await startUpUi(u, { onError: (e) => io.stderr(`portchain up: ui: ${e.message}\n`) });
+          io.stdout(`portchain up: ui ${ui.url}\n`);
+        }
+      } catch (e) {
+        await apiServer?.close();
+        await u.close();
+        return fail(`${api && !apiServer ? '--api' : '--ui'}: ${(e as Error).message}`);
+      }
       const where = [
         u.ingress ? `ingress http://${u.ingress.host}:${u.ingress.port}` : null,
         u.dns ? `dns ${u.dns.host}:${u.dns.port}` : null,
@@ -211,7 +367,8 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
                 io.stdout(
                   `portchain up: reconciled (${r.changes.length > 0 ? r.changes.join('; ') : 'no change'})\n`,
                 );
-                io.stdout(formatServiceTable(u.plan));
+                io.stdout(liveServiceTable(u));
+                void ui?.notify();
                 if (o.state) writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(u), null, 2)}\n`);
               },
               onError: (e) => io.stderr(`portchain up: watch: ${e.message}\n`),
@@ -220,6 +377,8 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         : null;
       await stop();
       await watcher?.close();
+      await ui?.close();
+      await apiServer?.close();
       await u.close();
       io.stdout('portchain up: stopped, every listener closed\n');
       setExit(EXIT_OK);

@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { ImageKnowledge, ImagePort } from '../knowledge/images.js';
 import type { Severity } from '../model/finding.js';
+import { normaliseImage } from '../semantics/listening.js';
 import { parseNodePortRange } from '../semantics/node-ports.js';
 
 /** The names looked for, in this order, in each folder. */
@@ -31,6 +32,21 @@ export interface PortchainConfig {
   readonly nodePortRange?: string;
   /** Extra image knowledge, consulted before the built-in entries; `source` and `purpose` default to the file. */
   readonly images?: readonly ImageKnowledge[];
+  /**
+   * `images:` written as a mapping: image reference → the local command `portchain up` runs for its
+   * containers (workingDir made absolute, against the file's folder, when read from a file).
+   */
+  readonly imageCommands?: Readonly<Record<string, ImageCommand>>;
+}
+
+/** A local program standing for an image's process in `portchain up` (see the schema's imageCommand). */
+export interface ImageCommand {
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly workingDir?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  /** The program listens on $PORT; without `command`, the simulated app serving one page on $PORT runs. */
+  readonly honoursPort?: boolean;
 }
 
 export interface LoadedConfig {
@@ -168,6 +184,8 @@ function schemaMessage(e: ErrorObject): string {
     case 'enum':
       return `must be one of ${(p.allowedValues as unknown[]).join(', ')}, not ${describe(e.data)}`;
     case 'type':
+      if (e.instancePath === '/images')
+        return `must be a list (image knowledge) or a mapping (image → local command), not ${describe(e.data)}`;
       return `must be ${p.type === 'object' ? 'a mapping' : p.type === 'array' ? 'a list' : `a ${String(p.type)}`}, not ${describe(e.data)}`;
     case 'pattern':
       return `invalid value ${describe(e.data)}: ${RFC1123_LABEL}`;
@@ -259,7 +277,9 @@ export function parseConfig(text: string, file: string, knownRules: readonly str
   const validate = schemaValidator();
   if (!validate(value)) {
     // The branches of an anyOf each fail; its own error says what is allowed.
-    for (const e of (validate.errors ?? []).filter((x) => !x.schemaPath.includes('/anyOf/'))) {
+    // An if/then/else reports its branch's errors and then its own `if` one, which adds nothing.
+    const shown = (x: ErrorObject) => !x.schemaPath.includes('/anyOf/') && x.keyword !== 'if';
+    for (const e of (validate.errors ?? []).filter(shown)) {
       const segments = pointerSegments(e.instancePath, value);
       const extra = e.keyword === 'additionalProperties';
       if (extra) segments.push(String((e.params as { additionalProperty: string }).additionalProperty));
@@ -291,8 +311,44 @@ export function parseConfig(text: string, file: string, knownRules: readonly str
       });
     }
   }
+  const images: unknown = config.images;
+  if (typeof images === 'object' && images !== null && !Array.isArray(images)) {
+    for (const [image, c] of Object.entries(images as Record<string, ImageCommand>)) {
+      if (typeof c === 'object' && c !== null && c.command === undefined && c.honoursPort !== true)
+        problems.push({
+          ...at(['images', image], true),
+          field: `images.${image}`,
+          message: 'says neither `command` (the program to run) nor `honoursPort: true`',
+        });
+    }
+  }
   if (problems.length > 0) throw new ConfigError(byPosition(problems));
+  if (config.images && !Array.isArray(config.images)) {
+    const commands = config.images as unknown as Record<string, ImageCommand>;
+    const { images: _mapping, ...rest } = config;
+    const knowledge = honoursPortKnowledge(commands, file);
+    return { ...rest, imageCommands: commands, ...(knowledge.length > 0 ? { images: knowledge } : {}) };
+  }
   return config.images ? { ...config, images: imagesWithDefaults(config.images, file) } : config;
+}
+
+/**
+ * `honoursPort: true` is also a fact for the port-chain analysis: the image's program reads PORT (knowledge
+ * with no default port, as an unknown image, but PORT certain).
+ */
+function honoursPortKnowledge(
+  commands: Readonly<Record<string, ImageCommand>>,
+  file: string,
+): ImageKnowledge[] {
+  return Object.entries(commands)
+    .filter(([, c]) => c.honoursPort === true)
+    .map(([image]) => ({
+      id: `config:${normaliseImage(image).name}`,
+      match: [normaliseImage(image).name],
+      ports: [],
+      honoursPORT: true,
+      source: file,
+    }));
 }
 
 /** What an image entry must say for the knowledge base, and a config file need not: where it comes from. */
@@ -316,5 +372,15 @@ export function loadConfigFile(path: string, shown: string, knownRules: readonly
     const message = code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`;
     throw new ConfigError([{ file: shown, field: '', message }]);
   }
-  return { file: shown, config: parseConfig(text, shown, knownRules) };
+  const config = parseConfig(text, shown, knownRules);
+  if (!config.imageCommands) return { file: shown, config };
+  // Working directories are relative to the file's folder, as a compose file's build contexts are.
+  const base = dirname(resolve(path));
+  const imageCommands = Object.fromEntries(
+    Object.entries(config.imageCommands).map(([image, c]) => [
+      image,
+      { ...c, workingDir: resolve(base, c.workingDir ?? '.') },
+    ]),
+  );
+  return { file: shown, config: { ...config, imageCommands } };
 }

@@ -6,7 +6,7 @@ import type { CheckOptions } from '../check.js';
 import type { Severity } from '../model/finding.js';
 import type { RunOptions } from '../rules/run.js';
 import { parseNodePortRange } from '../semantics/node-ports.js';
-import { type FailOn, type PortchainConfig, unknownRuleMessage } from './config.js';
+import { type FailOn, type ImageCommand, type PortchainConfig, unknownRuleMessage } from './config.js';
 
 export interface CliSettings {
   readonly namespace?: string;
@@ -21,6 +21,8 @@ export interface CliSettings {
 export interface Settings {
   readonly failOn: FailOn;
   readonly check: CheckOptions;
+  /** `images:` as a mapping: the local commands `portchain up` runs for images (see ImageCommand). */
+  readonly imageCommands?: Readonly<Record<string, ImageCommand>>;
 }
 
 /** A problem with a flag's value; the CLI reports it as a usage error (exit 2). */
@@ -91,5 +93,6 @@ export function resolveSettings(
       ...(config.ingressNamespace ? { ingressNamespace: config.ingressNamespace } : {}),
       ...(config.images ? { extraImages: config.images } : {}),
     },
+    ...(config.imageCommands ? { imageCommands: config.imageCommands } : {}),
   };
 }

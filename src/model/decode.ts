@@ -1,5 +1,5 @@
 import type { FieldPath } from './field-path.js';
-import type { ArraySchema, MapSchema, ObjectSchema, Schema } from './schema.js';
+import type { ArraySchema, MapSchema, ObjectSchema, Scalar, Schema } from './schema.js';
 
 /** A value the API server could not decode into its Go type, worded as encoding/json words it. */
 export interface DecodeError {
@@ -27,94 +27,163 @@ function goTypeName(s: Schema): string {
   return `map[string]${goTypeName(s.values)}`;
 }
 
-interface Ctx {
-  readonly errors: DecodeError[];
-  /** Go's struct-field path for messages: `ServicePort.spec.ports.port`. */
-  readonly goStruct: string;
-  readonly goPath: string;
+/**
+ * Where the decoder is: the field path and Go's struct-field path, kept as a chain of steps and turned into
+ * strings only when a value fails (most never do, and building every path was most of the decoding time).
+ */
+class Trail {
+  constructor(
+    readonly up: Trail | null,
+    /** This step: a struct field (also a step of Go's path), a list index, or a map key. */
+    readonly field: string | null,
+    readonly index: number,
+    readonly key: string | null,
+    /** The Go struct whose field this is: `ServicePort` in `ServicePort.spec.ports.port`. */
+    readonly goStruct: string,
+  ) {}
+
+  path(root: FieldPath): FieldPath {
+    const steps: Trail[] = [];
+    for (let t: Trail | null = this; t; t = t.up) steps.push(t);
+    let p = root;
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const t = steps[i] as Trail;
+      if (t.field !== null) p = p.child(t.field);
+      else if (t.key !== null) p = p.key(t.key);
+      else if (t.index >= 0) p = p.index(t.index);
+    }
+    return p;
+  }
+
+  /** Go's path of struct fields (`spec.ports.port`): list indexes and map keys are not part of it. */
+  goPath(): string {
+    const names: string[] = [];
+    for (let t: Trail | null = this; t; t = t.up) if (t.field !== null) names.push(t.field);
+    return names.reverse().join('.');
+  }
 }
 
-function fail(ctx: Ctx, path: FieldPath, value: unknown, schema: Schema, detailValue = false): undefined {
+interface Ctx {
+  readonly errors: DecodeError[];
+  readonly root: FieldPath;
+}
+
+function fail(ctx: Ctx, at: Trail, value: unknown, schema: Schema, detailValue = false): undefined {
   const what = detailValue ? `number ${String(value)}` : jsonKind(value);
-  const where = ctx.goStruct ? `Go struct field ${ctx.goStruct}.${ctx.goPath}` : 'Go value';
+  const where = at.goStruct ? `Go struct field ${at.goStruct}.${at.goPath()}` : 'Go value';
   ctx.errors.push({
-    field: path,
+    field: at.path(ctx.root),
     message: `json: cannot unmarshal ${what} into ${where} of type ${goTypeName(schema)}`,
   });
   return undefined;
 }
 
-function decodeValue(value: unknown, schema: Schema, path: FieldPath, ctx: Ctx): unknown {
+/** Why a scalar failed: the value's JSON kind, or (for a number out of range) the number itself. */
+const WRONG_KIND = Symbol('wrong kind');
+const BAD_NUMBER = Symbol('bad number');
+const BAD_INT32 = Symbol('bad int32');
+type ScalarResult = unknown | typeof WRONG_KIND | typeof BAD_NUMBER | typeof BAD_INT32;
+
+/** Decodes a non-null value into a scalar Go type, or says why it cannot. */
+function decodeScalar(value: unknown, schema: Scalar): ScalarResult {
+  switch (schema) {
+    case 'any':
+      return value;
+    case 'string':
+      return typeof value === 'string' ? value : WRONG_KIND;
+    case 'bool':
+      return typeof value === 'boolean' ? value : WRONG_KIND;
+    case 'int32':
+    case 'int64': {
+      if (typeof value !== 'number') return WRONG_KIND;
+      const inRange =
+        schema === 'int64' ? Number.isSafeInteger(value) : value >= INT32_MIN && value <= INT32_MAX;
+      if (!Number.isInteger(value) || !inRange) return BAD_NUMBER;
+      return value;
+    }
+    case 'intOrString': {
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number') {
+        if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) return BAD_INT32;
+        return value;
+      }
+      return WRONG_KIND;
+    }
+  }
+}
+
+/**
+ * Decodes `value` found at `up` + (field | index | key). The step's Trail is only built when it is needed:
+ * for a struct, list or map to descend into, or for an error.
+ */
+function decodeValue(
+  value: unknown,
+  schema: Schema,
+  up: Trail,
+  field: string | null,
+  index: number,
+  key: string | null,
+  goStruct: string,
+  ctx: Ctx,
+): unknown {
   // JSON null leaves a Go field at its zero value: never an error.
   if (value === null || value === undefined) return undefined;
   if (typeof schema === 'string') {
-    switch (schema) {
-      case 'any':
-        return value;
-      case 'string':
-        return typeof value === 'string' ? value : fail(ctx, path, value, schema);
-      case 'bool':
-        return typeof value === 'boolean' ? value : fail(ctx, path, value, schema);
-      case 'int32':
-      case 'int64': {
-        if (typeof value !== 'number') return fail(ctx, path, value, schema);
-        const inRange =
-          schema === 'int64' ? Number.isSafeInteger(value) : value >= INT32_MIN && value <= INT32_MAX;
-        if (!Number.isInteger(value) || !inRange) return fail(ctx, path, value, schema, true);
-        return value;
-      }
-      case 'intOrString': {
-        if (typeof value === 'string') return value;
-        if (typeof value === 'number') {
-          if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
-            return fail(ctx, path, value, 'int32', true);
-          }
-          return value;
-        }
-        return fail(ctx, path, value, schema);
-      }
-    }
+    const r = decodeScalar(value, schema);
+    if (r === WRONG_KIND) return fail(ctx, new Trail(up, field, index, key, goStruct), value, schema);
+    if (r === BAD_NUMBER) return fail(ctx, new Trail(up, field, index, key, goStruct), value, schema, true);
+    if (r === BAD_INT32) return fail(ctx, new Trail(up, field, index, key, goStruct), value, 'int32', true);
+    return r;
   }
-  if ('go' in schema) return decodeObject(value, schema, path, ctx);
-  if ('items' in schema) return decodeArray(value, schema, path, ctx);
-  return decodeMap(value, schema, path, ctx);
+  const at = new Trail(up, field, index, key, goStruct);
+  if ('go' in schema) return decodeObject(value, schema, at, ctx);
+  if ('items' in schema) return decodeArray(value, schema, at, ctx);
+  return decodeMap(value, schema, at, ctx);
 }
 
-function decodeObject(value: unknown, schema: ObjectSchema, path: FieldPath, ctx: Ctx): unknown {
+/** Each struct's fields as a list, built once: Object.entries on every object was measurable. */
+const fieldLists = new WeakMap<ObjectSchema, [string, Schema][]>();
+function fieldsOf(schema: ObjectSchema): [string, Schema][] {
+  let list = fieldLists.get(schema);
+  if (!list) {
+    list = Object.entries(schema.fields);
+    fieldLists.set(schema, list);
+  }
+  return list;
+}
+
+function decodeObject(value: unknown, schema: ObjectSchema, at: Trail, ctx: Ctx): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return fail(ctx, path, value, schema);
+    return fail(ctx, at, value, schema);
+  const src = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [key, fieldSchema] of Object.entries(schema.fields)) {
-    if (!Object.hasOwn(value, key)) continue;
-    const inner: Ctx = {
-      errors: ctx.errors,
-      goStruct: schema.go,
-      goPath: ctx.goStruct === '' ? key : `${ctx.goPath}.${key}`,
-    };
-    const decoded = decodeValue((value as Record<string, unknown>)[key], fieldSchema, path.child(key), inner);
+  for (const [key, fieldSchema] of fieldsOf(schema)) {
+    const v = src[key];
+    if (v === undefined || !Object.hasOwn(src, key)) continue;
+    const decoded = decodeValue(v, fieldSchema, at, key, -1, null, schema.go, ctx);
     if (decoded !== undefined) out[key] = decoded;
   }
   return out;
 }
 
-function decodeArray(value: unknown, schema: ArraySchema, path: FieldPath, ctx: Ctx): unknown {
-  if (!Array.isArray(value)) return fail(ctx, path, value, schema);
+function decodeArray(value: unknown, schema: ArraySchema, at: Trail, ctx: Ctx): unknown {
+  if (!Array.isArray(value)) return fail(ctx, at, value, schema);
   const out: unknown[] = [];
-  value.forEach((item, i) => {
-    const decoded = decodeValue(item, schema.items, path.index(i), ctx);
+  for (let i = 0; i < value.length; i++) {
+    const decoded = decodeValue(value[i], schema.items, at, null, i, null, at.goStruct, ctx);
     if (decoded !== undefined) out.push(decoded);
     // Keep indexes of structs aligned with the source so field paths stay true: a dropped one becomes empty.
     else if (typeof schema.items !== 'string') out.push({});
-  });
+  }
   return out;
 }
 
-function decodeMap(value: unknown, schema: MapSchema, path: FieldPath, ctx: Ctx): unknown {
+function decodeMap(value: unknown, schema: MapSchema, at: Trail, ctx: Ctx): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return fail(ctx, path, value, schema);
+    return fail(ctx, at, value, schema);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    const decoded = decodeValue(v, schema.values, path.key(k), ctx);
+    const decoded = decodeValue(v, schema.values, at, null, -1, k, at.goStruct, ctx);
     if (decoded !== undefined) out[k] = decoded;
   }
   return out;
@@ -130,9 +199,7 @@ export function decodeObjectAs(
   root: FieldPath,
 ): { object: Record<string, unknown>; errors: DecodeError[] } {
   const errors: DecodeError[] = [];
-  const object = decodeObject(value, schema, root, { errors, goStruct: '', goPath: '' }) as Record<
-    string,
-    unknown
-  >;
+  const top = new Trail(null, null, -1, null, '');
+  const object = decodeObject(value, schema, top, { errors, root }) as Record<string, unknown>;
   return { object, errors };
 }

@@ -14,10 +14,14 @@ import {
 } from 'yaml';
 import { type DecodeError, decodeObjectAs } from './decode.js';
 import { applyDefaults } from './defaults.js';
+import { looksLikeJson, parseJsonFast } from './fast-json.js';
+import { parseYamlFast } from './fast-yaml.js';
 import { FieldPath } from './field-path.js';
 import type { Finding, ObjectRef, SourceLocation } from './finding.js';
+import { LazyPositions, type Locator } from './lazy-positions.js';
 import { kindSchemas, legacyIngressSchema } from './schema.js';
 import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
+import { Unsupported } from './yaml-scalars.js';
 
 export interface SourceText {
   /** A path, or `<stdin>`. */
@@ -52,7 +56,16 @@ export interface Manifest<K extends Kind = Kind> {
 export interface LoadOptions {
   /** Namespace for objects that name none, as `kubectl apply -n` would place them. */
   readonly defaultNamespace?: string;
+  /**
+   * `fast` (default) reads kubectl/Helm-shaped YAML and JSON with the fast readers and falls back to the
+   * `yaml` library for anything else; `plain` always uses the library (the reference the fast readers are
+   * tested against). The environment variable PORTCHAIN_READER=plain forces `plain` too.
+   */
+  readonly reader?: 'fast' | 'plain';
 }
+
+/** Which reader loaded a source (for tests and benchmarks). */
+export type ReaderUsed = 'fast-yaml' | 'fast-json' | 'plain';
 
 export interface LoadResult {
   readonly manifests: Manifest[];
@@ -62,13 +75,50 @@ export interface LoadResult {
   readonly documents: number;
 }
 
+/** One document's value and how to find positions in it. */
+interface ReadDocument {
+  readonly value: unknown;
+  readonly docIndex: number;
+  readonly at: Locator;
+}
+
+/**
+ * Reads a source with the fast readers, or returns undefined when they do not copy something in it; then
+ * the plain path reads it, so errors, their findings and positions are the library's.
+ */
+export function readFast(
+  src: SourceText,
+): { docs: ReadDocument[]; documents: number; reader: ReaderUsed } | undefined {
+  try {
+    const positions = new LazyPositions(src.text, src.name);
+    if (looksLikeJson(src.text)) {
+      const doc = parseJsonFast(src.text);
+      return {
+        docs: [{ value: doc.value, docIndex: 0, at: positions.json(doc) }],
+        documents: 1,
+        reader: 'fast-json',
+      };
+    }
+    const docs = parseYamlFast(src.text);
+    return {
+      docs: docs.map((d, i) => ({ value: d.value, docIndex: i, at: positions.yaml(d, i) })),
+      documents: docs.length,
+      reader: 'fast-yaml',
+    };
+  } catch (e) {
+    // Unsupported input, or input deep enough to exhaust the stack: the library reads it.
+    if (e instanceof Unsupported || e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
 const LEGACY_INGRESS = new Set(['extensions/v1beta1', 'networking.k8s.io/v1beta1']);
 
 function locateIn(
   doc: Document,
   lines: LineCounter,
   file: string,
-  keys: (string | number)[],
+  keys: readonly (string | number)[],
 ): SourceLocation {
   let node: unknown = doc.contents;
   let offset = (node as Node | null)?.range?.[0] ?? 0;
@@ -130,12 +180,31 @@ function convertLegacyIngress(o: Record<string, unknown>): void {
   }
 }
 
+const plainForced = (options: LoadOptions): boolean =>
+  options.reader === 'plain' || process.env.PORTCHAIN_READER === 'plain';
+
 /** Loads every document of one source. */
 export function loadText(src: SourceText, options: LoadOptions = {}): LoadResult {
-  const defaultNamespace = options.defaultNamespace ?? 'default';
-  const manifests: Manifest[] = [];
-  const findings: Finding[] = [];
-  const skippedKinds: Record<string, number> = {};
+  return loadTextWith(src, options).result;
+}
+
+/** loadText, also telling which reader read the source. */
+export function loadTextWith(
+  src: SourceText,
+  options: LoadOptions = {},
+): { result: LoadResult; reader: ReaderUsed } {
+  const out = new DocumentLoader(src.name, options.defaultNamespace ?? 'default');
+  const fast = plainForced(options) ? undefined : readFast(src);
+  if (fast) {
+    for (const d of fast.docs) out.addDocument(d.value, d.docIndex, d.at);
+    return { result: out.result(fast.documents), reader: fast.reader };
+  }
+  return { result: loadPlain(src, out), reader: 'plain' };
+}
+
+/** The plain path: the `yaml` library reads the source, with its errors and positions. */
+function loadPlain(src: SourceText, out: DocumentLoader): LoadResult {
+  const { findings } = out;
   const file = src.name;
   const lines = new LineCounter();
   let docs: Document.Parsed[];
@@ -150,11 +219,11 @@ export function loadText(src: SourceText, options: LoadOptions = {}): LoadResult
     findings.push(
       finding('yaml-syntax', `cannot parse: ${(e as Error).message}`, { file, line: 1, column: 1 }),
     );
-    return { manifests, findings, skippedKinds, documents: 0 };
+    return out.result(0);
   }
 
   docs.forEach((doc, docIndex) => {
-    const at = (keys: (string | number)[]) => locateIn(doc, lines, file, keys);
+    const at = (keys: readonly (string | number)[]) => locateIn(doc, lines, file, keys);
     const fatal = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
     for (const e of doc.errors) {
       const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
@@ -183,6 +252,28 @@ export function loadText(src: SourceText, options: LoadOptions = {}): LoadResult
       findings.push(finding('yaml-syntax', `cannot load document: ${(e as Error).message}`, at([])));
       return;
     }
+    out.addDocument(value, docIndex, at);
+  });
+  return out.result(docs.length);
+}
+
+/** Turns document values into manifests and findings; shared by the fast and the plain path. */
+class DocumentLoader {
+  readonly manifests: Manifest[] = [];
+  readonly findings: Finding[] = [];
+  readonly skippedKinds: Record<string, number> = {};
+
+  constructor(
+    private readonly file: string,
+    private readonly defaultNamespace: string,
+  ) {}
+
+  result(documents: number): LoadResult {
+    return { manifests: this.manifests, findings: this.findings, skippedKinds: this.skippedKinds, documents };
+  }
+
+  addDocument(value: unknown, docIndex: number, at: Locator): void {
+    const { findings } = this;
     if (value === null || value === undefined) return; // an empty document, e.g. a trailing `---`
     if (!isPlainObject(value)) {
       const what = Array.isArray(value) ? 'a sequence' : `a ${typeof value}`;
@@ -195,77 +286,77 @@ export function loadText(src: SourceText, options: LoadOptions = {}): LoadResult
       );
       return;
     }
-    const addObject = (raw: Record<string, unknown>, base: FieldPath) => {
-      const locate = (path: FieldPath = FieldPath.empty) => at(base.concat(path).keys());
-      const source: ObjectSource = { file, doc: docIndex, locate };
-      const kind = raw.kind;
-      const apiVersion = raw.apiVersion;
-      const missing = [
-        typeof apiVersion === 'string' && apiVersion ? '' : 'apiVersion',
-        typeof kind === 'string' && kind ? '' : 'kind',
-      ].filter(Boolean);
-      if (missing.length > 0) {
-        findings.push(
-          finding(
-            'object-invalid',
-            `error validating data: [${missing.map((m) => `${m} not set`).join(', ')}]`,
-            locate(),
-            {
-              fix: 'Every object needs apiVersion and kind, for example `apiVersion: v1` and `kind: Service`.',
-            },
-          ),
-        );
-        return;
-      }
-      const k = kind as string;
-      const av = apiVersion as string;
-      const legacyIngress = k === 'Ingress' && LEGACY_INGRESS.has(av);
-      const schema = legacyIngress ? legacyIngressSchema : kindSchemas[k];
-      if (!schema) {
-        skippedKinds[k] = (skippedKinds[k] ?? 0) + 1;
-        return;
-      }
-      const decoded = decodeObjectAs(raw, schema, FieldPath.empty);
-      const meta = (decoded.object.metadata ?? {}) as {
-        name?: string;
-        generateName?: string;
-        namespace?: string;
-      };
-      const name = meta.name ?? meta.generateName ?? '';
-      const namespace = clusterScopedKinds.has(k) ? '' : meta.namespace || defaultNamespace;
-      const ref: ObjectRef = clusterScopedKinds.has(k)
-        ? { apiVersion: av, kind: k, name }
-        : { apiVersion: av, kind: k, namespace, name };
-      for (const err of decoded.errors) findings.push(decodeFinding(err, ref, locate));
-      if (legacyIngress) convertLegacyIngress(decoded.object);
-      const object = decoded.object as unknown as KindMap[Kind];
-      applyDefaults(k as Kind, object);
-      manifests.push({
-        kind: k as Kind,
-        apiVersion: av,
-        object,
-        raw,
-        name,
-        namespace,
-        ref,
-        source,
-        decodeFailed: decoded.errors.length > 0,
-      });
-    };
-
     const kind = value.kind;
     if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(value.items)) {
       value.items.forEach((item, i) => {
         const base = FieldPath.root('items').index(i);
-        if (isPlainObject(item)) addObject(item, base);
+        if (isPlainObject(item)) this.addObject(item, base, docIndex, at);
         else
           findings.push(finding('not-an-object', `items[${i}] is not a Kubernetes object`, at(base.keys())));
       });
       return;
     }
-    addObject(value, FieldPath.empty);
-  });
-  return { manifests, findings, skippedKinds, documents: docs.length };
+    this.addObject(value, FieldPath.empty, docIndex, at);
+  }
+
+  private addObject(raw: Record<string, unknown>, base: FieldPath, docIndex: number, at: Locator): void {
+    const { findings, file } = this;
+    const locate = (path: FieldPath = FieldPath.empty) => at(base.concat(path).keys());
+    const source: ObjectSource = { file, doc: docIndex, locate };
+    const kind = raw.kind;
+    const apiVersion = raw.apiVersion;
+    const missing = [
+      typeof apiVersion === 'string' && apiVersion ? '' : 'apiVersion',
+      typeof kind === 'string' && kind ? '' : 'kind',
+    ].filter(Boolean);
+    if (missing.length > 0) {
+      findings.push(
+        finding(
+          'object-invalid',
+          `error validating data: [${missing.map((m) => `${m} not set`).join(', ')}]`,
+          locate(),
+          {
+            fix: 'Every object needs apiVersion and kind, for example `apiVersion: v1` and `kind: Service`.',
+          },
+        ),
+      );
+      return;
+    }
+    const k = kind as string;
+    const av = apiVersion as string;
+    const legacyIngress = k === 'Ingress' && LEGACY_INGRESS.has(av);
+    const schema = legacyIngress ? legacyIngressSchema : kindSchemas[k];
+    if (!schema) {
+      this.skippedKinds[k] = (this.skippedKinds[k] ?? 0) + 1;
+      return;
+    }
+    const decoded = decodeObjectAs(raw, schema, FieldPath.empty);
+    const meta = (decoded.object.metadata ?? {}) as {
+      name?: string;
+      generateName?: string;
+      namespace?: string;
+    };
+    const name = meta.name ?? meta.generateName ?? '';
+    const namespace = clusterScopedKinds.has(k) ? '' : meta.namespace || this.defaultNamespace;
+    const ref: ObjectRef = clusterScopedKinds.has(k)
+      ? { apiVersion: av, kind: k, name }
+      : { apiVersion: av, kind: k, namespace, name };
+    for (const err of decoded.errors) findings.push(decodeFinding(err, ref, locate));
+    if (legacyIngress) convertLegacyIngress(decoded.object);
+    const object = decoded.object as unknown as KindMap[Kind];
+    applyDefaults(k as Kind, object);
+    this.manifests.push({
+      kind: k as Kind,
+      apiVersion: av,
+      object,
+      raw,
+      name,
+      namespace,
+      ref,
+      source,
+      decodeFailed: decoded.errors.length > 0,
+    });
+  }
 }
 
 function decodeFinding(err: DecodeError, ref: ObjectRef, locate: (p: FieldPath) => SourceLocation): Finding {

@@ -123,6 +123,9 @@ const podSpec = obj('PodSpec', {
   hostname: 'string',
   subdomain: 'string',
   restartPolicy: 'string',
+  serviceAccountName: 'string',
+  enableServiceLinks: 'bool',
+  terminationGracePeriodSeconds: 'int64',
 });
 const podStatus = obj('PodStatus', {
   phase: 'string',

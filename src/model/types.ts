@@ -128,6 +128,10 @@ export interface PodSpec {
   hostname?: string;
   subdomain?: string;
   restartPolicy?: string;
+  serviceAccountName?: string;
+  /** False: the kubelet adds no Service variables but the `kubernetes` Service's. */
+  enableServiceLinks?: boolean;
+  terminationGracePeriodSeconds?: number;
 }
 
 export interface PodCondition {

@@ -24,7 +24,8 @@ export function formatEndpointSlicesText(slices: readonly EndpointSlice[]): stri
       s.metadata.labels?.['kubernetes.io/service-name'] ?? '',
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  // reduce, not Math.max(...rows): a cluster has more slices than a call may take arguments.
+  const widths = rows[0]!.map((_, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), 0));
   return `${rows
     .map((r) =>
       r

@@ -48,9 +48,22 @@ pre{margin:4px 0;padding:4px 8px;background:#f1f3f4;overflow:auto;font-size:12px
 a{color:#0b57d0}
 `;
 
-function lineOf(text: string | undefined, line: number): string | undefined {
-  if (text === undefined) return undefined;
-  const lines = text.split('\n');
+/** Split lines per file, per sources map: one split per file, not one per finding (a dump is 130 MB). */
+const splitLines = new WeakMap<ReadonlyMap<string, string>, Map<string, string[]>>();
+
+function lineOf(sources: ReadonlyMap<string, string>, file: string, line: number): string | undefined {
+  let files = splitLines.get(sources);
+  if (!files) {
+    files = new Map();
+    splitLines.set(sources, files);
+  }
+  let lines = files.get(file);
+  if (!lines) {
+    const text = sources.get(file);
+    if (text === undefined) return undefined;
+    lines = text.split('\n');
+    files.set(file, lines);
+  }
   return lines[line - 1]?.replace(/\r$/, '');
 }
 
@@ -95,7 +108,7 @@ function findingItem(
     `<span class="sev">${severityMark(f.severity)} ${escapeXml(f.severity)}</span> <span class="rule">[${escapeXml(f.rule)}]</span> ${escapeXml(f.message)}`,
     `<div class="loc">${escapeXml(where)}${f.field ? ` · ${escapeXml(f.field)}` : ''}</div>`,
   ];
-  const src = loc ? lineOf(sources.get(loc.file), loc.line) : undefined;
+  const src = loc ? lineOf(sources, loc.file, loc.line) : undefined;
   if (loc && src !== undefined) {
     const shown = src.length > 200 ? `${src.slice(0, 200)}…` : src;
     const caret = `${' '.repeat(Math.max(0, loc.column - 1))}^`;

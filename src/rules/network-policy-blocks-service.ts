@@ -50,9 +50,31 @@ const policyPod = (p: PodInstance): PolicyPod => ({
   podSpec: p.pod.spec,
 });
 
-/** Ingress side of one pod on one port; the peer does not matter for the questions asked of the verdict. */
-const verdictOn = (policies: Policies, pod: PodInstance, port: number, protocol: string) =>
-  isIngressAllowed(policies, policyPod(pod), { kind: 'external' }, port, protocol);
+/**
+ * Ingress side of one pod on one port; the peer does not matter for the questions asked of the verdict. The
+ * same pod and port are asked about by every Service port and Ingress backend reaching them, so verdicts are
+ * kept per policy list and pod (a verdict is pure data, never changed by its readers).
+ */
+const verdicts = new WeakMap<Policies, WeakMap<PodInstance, Map<string, PolicyVerdict>>>();
+const verdictOn = (policies: Policies, pod: PodInstance, port: number, protocol: string): PolicyVerdict => {
+  let byPod = verdicts.get(policies);
+  if (!byPod) {
+    byPod = new WeakMap();
+    verdicts.set(policies, byPod);
+  }
+  let byPort = byPod.get(pod);
+  if (!byPort) {
+    byPort = new Map();
+    byPod.set(pod, byPort);
+  }
+  const key = `${port}/${protocol}`;
+  let v = byPort.get(key);
+  if (!v) {
+    v = isIngressAllowed(policies, policyPod(pod), { kind: 'external' }, port, protocol);
+    byPort.set(key, v);
+  }
+  return v;
+};
 
 const selectorText = (view: ServiceView) =>
   Object.entries(view.service.object.spec.selector ?? {})

@@ -3,6 +3,7 @@ import { containerPortNotListening } from './container-port-not-listening.js';
 import { dnsPortSingleProtocol } from './dns-port-single-protocol.js';
 import { duplicateContainerPort } from './duplicate-container-port.js';
 import { duplicateTargetPort } from './duplicate-target-port.js';
+import { endpointsDrift } from './endpoints-drift.js';
 import { exposedAdminPort } from './exposed-admin-port.js';
 import { externalTrafficPolicyLocal } from './external-traffic-policy-local.js';
 import { hostNetworkPortClash } from './host-network-port-clash.js';
@@ -53,6 +54,7 @@ export const registeredRules: readonly Rule[] = [
   duplicateContainerPort,
   hostNetworkPortClash,
   networkPolicyBlocksService,
+  endpointsDrift,
 ];
 
 /** Every finding id portchain can emit, for docs, SARIF and configuration. */

@@ -11,12 +11,19 @@
  * are set as the nginx.tmpl location block sets them (use-forwarded-headers=false: the client's own
  * X-Forwarded-* are not trusted).
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IngressBackend } from '../model/types.js';
-import { type IngressRouteTable, matchIngressRequest } from '../semantics/ingress.js';
+import {
+  type IngressDefaultBackend,
+  type IngressMatch,
+  type IngressRoute,
+  type IngressRouteTable,
+  matchIngressRequest,
+} from '../semantics/ingress.js';
+import type { IngressPathTraffic } from './stats.js';
 
 export interface IngressTarget {
   readonly ip: string;
@@ -51,7 +58,18 @@ export interface IngressControllerOptions {
 export interface IngressControllerStats {
   /** Requests received, whatever their answer. */
   readonly requests: number;
+  /**
+   * Per Ingress rule path (stats.ts IngressPathTraffic): every route of the served table, in table order
+   * (counted or not), then routes no longer served that were counted. A rule without host has host `*`; an
+   * Ingress `spec.defaultBackend` is listed with host `*` and path INGRESS_DEFAULT_BACKEND_PATH.
+   */
+  readonly paths: readonly IngressPathTraffic[];
+  /** Requests no rule and no defaultBackend took: the controller's default backend answered 404. */
+  readonly unmatched: number;
 }
+
+/** The `path` of an Ingress defaultBackend's entry in IngressControllerStats.paths. */
+export const INGRESS_DEFAULT_BACKEND_PATH = '(defaultBackend)';
 
 export interface IngressController {
   readonly address: { readonly host: string; readonly port: number };
@@ -122,15 +140,20 @@ const HOP_BY_HOP = new Set([
 ]);
 
 function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const named = new Set(
-    String(headers.connection ?? '')
-      .split(',')
-      .map((t) => t.trim().toLowerCase())
-      .filter((t) => t !== ''),
-  );
+  const connection = headers.connection;
+  const named =
+    connection === undefined
+      ? null
+      : new Set(
+          connection
+            .split(',')
+            .map((t) => t.trim().toLowerCase())
+            .filter((t) => t !== ''),
+        );
   const out: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name)) continue;
     out[name] = value;
   }
   return out;
@@ -154,6 +177,47 @@ function requestTarget(req: http.IncomingMessage): { host: string; path: string 
   }
 }
 
+/** Random bytes drawn 4 KiB at a time: a request id costs a slice, not a call into the CSPRNG. */
+const idPool = Buffer.alloc(4096);
+let idOffset = idPool.length;
+
+/** ingress-nginx's $req_id: 16 random bytes in hex. */
+function requestId(): string {
+  if (idOffset + 16 > idPool.length) {
+    randomFillSync(idPool);
+    idOffset = 0;
+  }
+  idOffset += 16;
+  return idPool.toString('hex', idOffset - 16, idOffset);
+}
+
+/**
+ * Route decisions per host and path, for one route table: matching is pure, so a request seen before skips
+ * it (matchIngressRequest also explains every loser, for `trace`, which costs per route). Bounded; dropped
+ * when the table changes (a reconcile).
+ */
+class MatchCache {
+  private table: IngressRouteTable | null = null;
+  private readonly decisions = new Map<string, IngressMatch>();
+
+  match(table: IngressRouteTable, request: { host: string; path: string }): IngressMatch {
+    if (table !== this.table) {
+      this.table = table;
+      this.decisions.clear();
+    }
+    const q = request.path.indexOf('?');
+    const key = `${request.host}\n${q < 0 ? request.path : request.path.slice(0, q)}`;
+    let m = this.decisions.get(key);
+    if (!m) {
+      m = matchIngressRequest(table, request);
+      if (this.decisions.size >= MATCH_CACHE_SIZE) this.decisions.clear();
+      this.decisions.set(key, m);
+    }
+    return m;
+  }
+}
+const MATCH_CACHE_SIZE = 4096;
+
 /** Methods nginx passes to the next upstream after the request was sent (proxy_next_upstream non_idempotent off). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
@@ -173,7 +237,7 @@ function upstreamHeaders(req: http.IncomingMessage, serverPort: number): http.Ou
   const client = clientAddress(req.socket);
   const host = req.headers.host ?? '';
   const prior = req.headers['x-forwarded-for'];
-  headers['x-request-id'] = req.headers['x-request-id'] ?? randomBytes(16).toString('hex');
+  headers['x-request-id'] = req.headers['x-request-id'] ?? requestId();
   headers['x-real-ip'] = client;
   // compute-full-forwarded-for=false: X-Forwarded-For is the client address alone; the received value is
   // kept in X-Original-Forwarded-For.
@@ -187,9 +251,65 @@ function upstreamHeaders(req: http.IncomingMessage, serverPort: number): http.Ou
   return headers;
 }
 
+/** The live counters of one Ingress path (IngressPathTraffic, mutable). */
+interface PathCounter {
+  readonly namespace: string;
+  readonly name: string;
+  readonly host: string;
+  readonly path: string;
+  requests: number;
+  readonly byStatus: Record<string, number>;
+}
+
+/**
+ * Counters per Ingress path. A request finds its counter with one WeakMap lookup on the matched route object;
+ * a new route table (a reconcile) finds the counters of paths that stay by name, so their counts carry on.
+ */
+class PathTraffic {
+  private readonly byKey = new Map<string, PathCounter>();
+  private readonly byObject = new WeakMap<IngressRoute | IngressDefaultBackend, PathCounter>();
+  unmatched = 0;
+
+  of(source: IngressRoute | IngressDefaultBackend): PathCounter {
+    const known = this.byObject.get(source);
+    if (known) return known;
+    const { namespace, name } = source.ingress;
+    const host = 'path' in source ? (source.host ?? '*') : '*';
+    const path = 'path' in source ? source.path : INGRESS_DEFAULT_BACKEND_PATH;
+    const key = JSON.stringify([namespace, name, host, path]);
+    let counter = this.byKey.get(key);
+    if (!counter) {
+      counter = { namespace, name, host, path, requests: 0, byStatus: {} };
+      this.byKey.set(key, counter);
+    }
+    this.byObject.set(source, counter);
+    return counter;
+  }
+
+  snapshot(table: IngressRouteTable | null): IngressPathTraffic[] {
+    const listed = new Set<PathCounter>();
+    if (table) {
+      for (const r of table.routes) listed.add(this.of(r));
+      for (const d of table.defaultBackends) listed.add(this.of(d));
+    }
+    for (const c of this.byKey.values()) if (c.requests > 0) listed.add(c);
+    return [...listed].map((c) => ({ ...c, byStatus: { ...c.byStatus } }));
+  }
+}
+
+/** Counts one answer of a request (its status line as sent to the client). */
+function answered(counter: PathCounter | null, status: number): void {
+  if (counter) counter.byStatus[status] = (counter.byStatus[status] ?? 0) + 1;
+}
+
 type Routed =
-  | { readonly status: 404 | 500 | 503 }
-  | { readonly status: 'proxy'; readonly key: string; readonly targets: readonly IngressTarget[] };
+  | { readonly status: 404 | 500 | 503; readonly counter: PathCounter | null }
+  | {
+      readonly status: 'proxy';
+      readonly key: string;
+      readonly targets: readonly IngressTarget[];
+      readonly counter: PathCounter;
+    };
 
 class UpstreamTimeout extends Error {
   constructor(readonly phase: 'connect' | 'io') {
@@ -207,19 +327,27 @@ export async function startIngressController(
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const nextUpstreamTries = options.nextUpstreamTries ?? DEFAULT_NEXT_UPSTREAM_TRIES;
   // upstream-keepalive-connections: idle upstream connections are kept and reused.
-  const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 320, scheduling: 'lifo' });
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxFreeSockets: 320,
+    scheduling: 'lifo',
+    noDelay: true,
+  } as http.AgentOptions);
   /** Round-robin position per upstream (ingress-nginx: one balancer per namespace-service-port). */
   const cursors = new Map<string, number>();
   /** Client and upstream sockets of upgraded connections, which the server no longer tracks. */
   const upgraded = new Set<Duplex>();
   let requests = 0;
+  const traffic = new PathTraffic();
+  const matches = new MatchCache();
   let serverPort = options.port;
 
-  const sendError = (res: http.ServerResponse, status: number): void => {
+  const sendError = (res: http.ServerResponse, status: number, counter: PathCounter | null): void => {
     if (res.headersSent) {
       res.destroy();
       return;
     }
+    answered(counter, status);
     const { body, type } = errorBody(status);
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
     res.end(body);
@@ -240,22 +368,26 @@ export async function startIngressController(
       return routeUnsafe(req);
     } catch {
       // The model behind `backends` failed: answer rather than take the controller down.
-      return { status: 500 };
+      return { status: 500, counter: null };
     }
   };
   const routeUnsafe = (req: http.IncomingMessage): Routed => {
-    const match = matchIngressRequest(backends.routes(), requestTarget(req));
+    const match = matches.match(backends.routes(), requestTarget(req));
     const backend = match.backend;
     const ingress = match.ingress;
     // As ingressResponseStatus: nothing matched → the controller's default backend; a resource backend is
     // skipped by ingress-nginx and lands there too.
+    const source = match.route ?? match.defaultBackend;
+    const counter = match.via === 'controllerDefaultBackend' || !source ? null : traffic.of(source);
+    if (counter) counter.requests++;
+    else traffic.unmatched++;
     if (backend === null || ingress === null || match.via === 'controllerDefaultBackend' || !backend.service)
-      return { status: 404 };
+      return { status: 404, counter };
     const found = backends.endpoints(ingress.namespace, backend);
-    if (found.status !== 'ok' || found.targets.length === 0) return { status: 503 };
+    if (found.status !== 'ok' || found.targets.length === 0) return { status: 503, counter };
     const port = backend.service.port;
     const key = `${ingress.namespace}/${found.service}:${port?.name ?? port?.number ?? ''}`;
-    return { status: 'proxy', key, targets: found.targets };
+    return { status: 'proxy', key, targets: found.targets, counter: counter as PathCounter };
   };
 
   const proxy = (
@@ -263,6 +395,7 @@ export async function startIngressController(
     res: http.ServerResponse,
     key: string,
     targets: readonly IngressTarget[],
+    counter: PathCounter,
   ): void => {
     const start = nextStart(key, targets.length);
     const tries = triesFor(targets.length);
@@ -294,10 +427,8 @@ export async function startIngressController(
       current = upstream;
       let connected = false;
       let responded = false;
-      const connectTimer = setTimeout(
-        () => upstream.destroy(new UpstreamTimeout('connect')),
-        connectTimeoutMs,
-      );
+      // proxy_connect_timeout bounds a new connection only; a kept-alive one is connected already.
+      let connectTimer: NodeJS.Timeout | undefined;
       upstream.on('close', () => clearTimeout(connectTimer));
       const onConnected = () => {
         connected = true;
@@ -309,14 +440,18 @@ export async function startIngressController(
         }
       };
       upstream.on('socket', (socket) => {
-        if (socket.connecting) socket.once('connect', onConnected);
-        else onConnected();
+        if (socket.connecting) {
+          connectTimer = setTimeout(() => upstream.destroy(new UpstreamTimeout('connect')), connectTimeoutMs);
+          socket.once('connect', onConnected);
+        } else onConnected();
       });
       if (!withBody) upstream.end();
       upstream.setTimeout(upstreamTimeoutMs, () => upstream.destroy(new UpstreamTimeout('io')));
       upstream.on('response', (upstreamRes) => {
         responded = true;
-        res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers));
+        const status = upstreamRes.statusCode ?? 502;
+        answered(counter, status);
+        res.writeHead(status, endToEnd(upstreamRes.headers));
         upstreamRes.pipe(res);
         upstreamRes.on('error', () => res.destroy());
         upstreamRes.on('aborted', () => res.destroy());
@@ -337,7 +472,7 @@ export async function startIngressController(
           attempt(n + 1);
           return;
         }
-        sendError(res, err instanceof UpstreamTimeout ? 504 : 502);
+        sendError(res, err instanceof UpstreamTimeout ? 504 : 502, counter);
       });
     };
     attempt(0);
@@ -352,7 +487,9 @@ export async function startIngressController(
     client.on('close', () => upgraded.delete(client));
     client.on('error', () => client.destroy());
     const routed = route(req);
+    const counter = routed.counter;
     if (routed.status !== 'proxy') {
+      answered(counter, routed.status);
       client.end(rawError(routed.status));
       return;
     }
@@ -392,6 +529,7 @@ export async function startIngressController(
       upstream.end();
       upstream.on('upgrade', (upstreamRes, socket, upstreamHead) => {
         upstream.setTimeout(0);
+        answered(counter, upstreamRes.statusCode ?? 101);
         upgraded.add(socket);
         client.write(rawHead(upstreamRes));
         if (upstreamHead.length > 0) client.write(upstreamHead);
@@ -415,6 +553,7 @@ export async function startIngressController(
         upstreamRes.on('data', (c: Buffer) => chunks.push(c));
         upstreamRes.on('end', () => {
           const body = Buffer.concat(chunks);
+          answered(counter, upstreamRes.statusCode ?? 502);
           const headers = endToEnd(upstreamRes.headers);
           delete headers['content-length'];
           client.write(
@@ -431,7 +570,9 @@ export async function startIngressController(
           attempt(n + 1);
           return;
         }
-        client.end(rawError(err instanceof UpstreamTimeout ? 504 : 502));
+        const status = err instanceof UpstreamTimeout ? 504 : 502;
+        answered(counter, status);
+        client.end(rawError(status));
       });
     };
     attempt(0);
@@ -442,10 +583,10 @@ export async function startIngressController(
     const routed = route(req);
     if (routed.status !== 'proxy') {
       req.resume();
-      sendError(res, routed.status);
+      sendError(res, routed.status, routed.counter);
       return;
     }
-    proxy(req, res, routed.key, routed.targets);
+    proxy(req, res, routed.key, routed.targets, routed.counter);
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     requests++;
@@ -469,7 +610,15 @@ export async function startIngressController(
   let closing: Promise<void> | null = null;
   return {
     address: { host: bound.address, port: bound.port },
-    stats: () => ({ requests }),
+    stats: () => {
+      let table: IngressRouteTable | null = null;
+      try {
+        table = backends.routes();
+      } catch {
+        // the model is failing; the counted paths are still listed
+      }
+      return { requests, paths: traffic.snapshot(table), unmatched: traffic.unmatched };
+    },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -9,6 +9,13 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { ClusterPlan, PlanEndpoint, PlanService } from './plan.js';
+import type { ServicePortTraffic } from './stats.js';
+
+/** Bytes read from a backend at a time (libuv's own read size). */
+const READ_BUFFER_BYTES = 64 * 1024;
+/** Read buffers of closed connections, reused by new ones (no 64 KiB allocation per connection). */
+const readBuffers: Buffer[] = [];
+const READ_BUFFER_POOL = 256;
 
 /** proxysocket.go EndpointDialTimeouts. */
 export const ENDPOINT_DIAL_TIMEOUTS_MS: readonly number[] = [250, 500, 1000, 2000];
@@ -24,6 +31,50 @@ export interface KubeProxyOptions {
 interface Target {
   readonly ip: string;
   readonly port: number;
+  /** `ip:port`, the byEndpoint key (built once per endpoint, not per connection). */
+  readonly key: string;
+}
+
+/** A proxied TCP connection, kept while open so that live byte counts cost nothing per packet. */
+interface Conn {
+  readonly client: net.Socket;
+  backend: net.Socket | null;
+}
+
+/**
+ * The live-traffic counters of one Service port (stats.ts ServicePortTraffic), shared by its listeners.
+ * Plain integers bumped per connection or per datagram; TCP bytes are read from the sockets' own counters
+ * when a snapshot is taken, so the data path does no bookkeeping per packet.
+ */
+class PortCounters {
+  total = 0;
+  failed = 0;
+  /** Bytes of connections already closed, and of UDP datagrams. */
+  bytes = 0;
+  udpFlows = 0;
+  readonly byEndpoint = new Map<string, number>();
+  readonly open = new Set<Conn>();
+
+  sent(t: Target): void {
+    this.byEndpoint.set(t.key, (this.byEndpoint.get(t.key) ?? 0) + 1);
+  }
+
+  closed(c: Conn): void {
+    if (!this.open.delete(c)) return;
+    this.bytes += c.client.bytesRead + (c.backend?.bytesRead ?? 0);
+  }
+
+  snapshot(): Pick<ServicePortTraffic, 'active' | 'total' | 'failed' | 'bytes' | 'byEndpoint'> {
+    let bytes = this.bytes;
+    for (const c of this.open) bytes += c.client.bytesRead + (c.backend?.bytesRead ?? 0);
+    return {
+      active: this.open.size + this.udpFlows,
+      total: this.total,
+      failed: this.failed,
+      bytes,
+      byEndpoint: Object.fromEntries(this.byEndpoint),
+    };
+  }
 }
 
 /** One Service port's balancer (LoadBalancerRR): shared by its clusterIP, nodePort and LB listeners. */
@@ -32,6 +83,7 @@ class Balancer {
   private index = 0;
   private key = '';
   private readonly affinity = new Map<string, { target: Target; last: number }>();
+  readonly counters = new PortCounters();
   constructor(
     private readonly shuffle: <T>(list: readonly T[]) => T[],
     public affinityTtlMs: number | null,
@@ -39,7 +91,7 @@ class Balancer {
 
   setEndpoints(targets: readonly Target[]): void {
     const key = targets
-      .map((t) => `${t.ip}:${t.port}`)
+      .map((t) => t.key)
       .sort()
       .join(',');
     if (key === this.key) return;
@@ -53,19 +105,25 @@ class Balancer {
     return this.list.length;
   }
 
-  next(clientIp: string, resetAffinity: boolean): Target | undefined {
+  /** The next endpoint; `clientIp` is asked for only with ClientIP affinity (getpeername is a syscall). */
+  next(clientIp: () => string, resetAffinity: boolean): Target | undefined {
     if (this.list.length === 0) return undefined;
+    const t = this.list[this.index % this.list.length] as Target;
+    if (this.affinityTtlMs === null) {
+      this.index = (this.index + 1) % this.list.length;
+      return t;
+    }
     const now = Date.now();
-    if (this.affinityTtlMs !== null && !resetAffinity) {
-      const a = this.affinity.get(clientIp);
+    const ip = clientIp();
+    if (!resetAffinity) {
+      const a = this.affinity.get(ip);
       if (a && now - a.last < this.affinityTtlMs && this.list.includes(a.target)) {
         a.last = now;
         return a.target;
       }
     }
-    const t = this.list[this.index % this.list.length] as Target;
     this.index = (this.index + 1) % this.list.length;
-    if (this.affinityTtlMs !== null) this.affinity.set(clientIp, { target: t, last: now });
+    this.affinity.set(ip, { target: t, last: now });
     return t;
   }
 }
@@ -79,63 +137,116 @@ export function shuffled<T>(list: readonly T[]): T[] {
   return out;
 }
 
-function dial(t: Target, timeoutMs: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: t.ip, port: t.port });
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error('dial timeout'));
-    }, timeoutMs);
-    s.once('connect', () => {
-      clearTimeout(timer);
-      s.removeAllListeners('error');
-      resolve(s);
-    });
-    s.once('error', (e) => {
-      clearTimeout(timer);
-      s.destroy();
-      reject(e);
-    });
-  });
-}
-
 interface Listener {
   readonly key: string;
+  /** The Service port it carries (its balancer's key). */
+  readonly balancer: string;
   close(): Promise<void>;
 }
 
-function tcpListener(key: string, host: string, port: number, balancer: Balancer): Promise<Listener> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => client.destroy());
-    client.pause();
-    void (async () => {
-      const clientIp = client.remoteAddress ?? '';
-      let reset = false;
-      for (const timeout of ENDPOINT_DIAL_TIMEOUTS_MS) {
-        const t = balancer.next(clientIp, reset);
-        if (!t || client.destroyed) break;
-        try {
-          const backend = await dial(t, timeout);
-          sockets.add(backend);
-          backend.on('close', () => sockets.delete(backend));
-          // proxyTCP: copy both ways; when either side ends, close both.
-          backend.on('error', () => client.destroy());
-          client.on('error', () => backend.destroy());
-          backend.on('close', () => client.destroy());
-          client.on('close', () => backend.destroy());
-          client.pipe(backend);
-          backend.pipe(client);
-          client.resume();
-          return;
-        } catch {
-          reset = true; // a failed dial resets session affinity
-        }
-      }
+const noop = (): void => undefined;
+
+/**
+ * Relays one accepted connection to a backend (proxysocket.go ProxyLoop → tryConnect → proxyTCP). Dials go
+ * to balancer.next() with the 250 ms → 2 s timeouts; a failed dial resets affinity and moves to the next
+ * endpoint; when all fail the client is reset (counted as failed). Bytes are relayed by hand (write, pause on
+ * back-pressure, resume on drain), which is what pipe() does minus its per-chunk event plumbing. Each
+ * direction's FIN is passed on by itself (half-close, as a DNAT'ed connection in the iptables proxier keeps
+ * it; the Go userspace proxier closed both on the first EOF, which loses a reply after a client's shutdown).
+ */
+function relay(conn: Conn, balancer: Balancer): void {
+  const client = conn.client;
+  const counters = balancer.counters;
+  const clientIp = (): string => client.remoteAddress ?? '';
+  const attempt = (n: number, reset: boolean): void => {
+    const t = n < ENDPOINT_DIAL_TIMEOUTS_MS.length ? balancer.next(clientIp, reset) : undefined;
+    if (client.destroyed) return;
+    if (!t) {
+      counters.failed++;
       client.resetAndDestroy();
-    })();
+      return;
+    }
+    // Backend → client (the bulk direction) reads into one pooled buffer (onread) instead of a new 64 KiB
+    // buffer per read; reading waits while a write still holds the buffer.
+    const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    let holding = false;
+    const released = (): void => {
+      if (!holding) return;
+      holding = false;
+      backend.resume();
+    };
+    const backend = net.connect({
+      host: t.ip,
+      port: t.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: {
+        buffer,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          client.write(buf.subarray(0, n), released);
+          if (client.writableLength === 0) return true;
+          holding = true;
+          return false;
+        },
+      },
+    });
+    let connected = false;
+    const timer = setTimeout(() => backend.destroy(), ENDPOINT_DIAL_TIMEOUTS_MS[n]);
+    backend.once('connect', () => {
+      connected = true;
+      clearTimeout(timer);
+      if (client.destroyed) {
+        backend.destroy();
+        return;
+      }
+      conn.backend = backend;
+      counters.sent(t);
+      splice(client, backend);
+      backend.once('end', () => client.end());
+      client.resume();
+    });
+    backend.on('error', noop);
+    backend.once('close', (hadError) => {
+      clearTimeout(timer);
+      // No write holds the buffer any more: the next connection reads into it.
+      if (!holding && readBuffers.length < READ_BUFFER_POOL) readBuffers.push(buffer);
+      // A clean close means both FINs were passed on: the client side closes itself once flushed. A reset
+      // is passed on as a reset.
+      if (connected) {
+        if (hadError && !client.destroyed) client.resetAndDestroy();
+      } else attempt(n + 1, true); // a failed dial resets session affinity
+    });
+  };
+  attempt(0, false);
+}
+
+/** One direction of proxyTCP's copy loop: bytes from `from` to `to`, with back-pressure and FIN passed on. */
+function splice(from: net.Socket, to: net.Socket): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.once('end', () => to.end());
+}
+
+function tcpListener(w: Wanted, balancer: Balancer): Promise<Listener> {
+  const { key, host, port } = w;
+  const conns = new Set<Conn>();
+  const counters = balancer.counters;
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => {
+    const conn: Conn = { client, backend: null };
+    counters.total++;
+    counters.open.add(conn);
+    conns.add(conn);
+    client.on('error', noop);
+    client.once('close', (hadError) => {
+      conns.delete(conn);
+      counters.closed(conn);
+      const backend = conn.backend;
+      if (backend === null) return; // a dial in flight sees client.destroyed
+      if (hadError && !backend.destroyed) backend.resetAndDestroy();
+    });
+    relay(conn, balancer);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -143,9 +254,13 @@ function tcpListener(key: string, host: string, port: number, balancer: Balancer
       server.removeListener('error', reject);
       resolve({
         key,
+        balancer: w.balancer,
         close: () =>
           new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
+            for (const c of conns) {
+              c.client.destroy();
+              c.backend?.destroy();
+            }
             server.close(() => done());
           }),
       });
@@ -153,14 +268,10 @@ function tcpListener(key: string, host: string, port: number, balancer: Balancer
   });
 }
 
-function udpListener(
-  key: string,
-  host: string,
-  port: number,
-  balancer: Balancer,
-  idleMs: number,
-): Promise<Listener> {
+function udpListener(w: Wanted, balancer: Balancer, idleMs: number): Promise<Listener> {
+  const { key, host, port } = w;
   const socket = dgram.createSocket('udp4');
+  const counters = balancer.counters;
   interface Flow {
     readonly backend: dgram.Socket;
     timer: NodeJS.Timeout;
@@ -170,6 +281,7 @@ function udpListener(
     const f = flows.get(client);
     if (!f) return;
     flows.delete(client);
+    counters.udpFlows--;
     clearTimeout(f.timer);
     try {
       f.backend.close();
@@ -181,12 +293,19 @@ function udpListener(
     const client = `${rinfo.address}:${rinfo.port}`;
     let f = flows.get(client);
     if (!f) {
-      const t = balancer.next(rinfo.address, false);
-      if (!t) return;
+      counters.total++;
+      const t = balancer.next(() => rinfo.address, false);
+      if (!t) {
+        counters.failed++;
+        return;
+      }
+      counters.sent(t);
+      counters.udpFlows++;
       const backend = dgram.createSocket('udp4');
       backend.on('error', () => drop(client));
       // Replies go back to the client from the Service address (one reply path per client).
       backend.on('message', (reply) => {
+        counters.bytes += reply.length;
         socket.send(reply, rinfo.port, rinfo.address);
         const flow = flows.get(client);
         if (flow) flow.timer.refresh();
@@ -195,6 +314,7 @@ function udpListener(
       f = { backend, timer: setTimeout(() => drop(client), idleMs) };
       flows.set(client, f);
     }
+    counters.bytes += msg.length;
     f.timer.refresh(); // the idle timeout is reset on every packet
     const flow = f;
     const send = () => flow.backend.send(msg, () => undefined);
@@ -210,6 +330,7 @@ function udpListener(
       socket.removeListener('error', reject);
       resolve({
         key,
+        balancer: w.balancer,
         close: () =>
           new Promise<void>((done) => {
             for (const c of [...flows.keys()]) drop(c);
@@ -228,6 +349,8 @@ export interface KubeProxy {
   listening(): string[];
   /** Listeners that could not open (a port in use, a privileged port), one sentence each. */
   readonly problems: string[];
+  /** Live traffic per Service port of the plan (TCP, UDP and SCTP ports; those without listeners count 0). */
+  stats(): readonly ServicePortTraffic[];
 }
 
 interface Wanted {
@@ -240,6 +363,14 @@ interface Wanted {
 
 const usable = (e: PlanEndpoint) => e.ready;
 
+/** A Service port's identity across plans (its counters and balancer survive an update). */
+const balancerKey = (svc: PlanService, i: number): string => {
+  const p = svc.ports[i];
+  return `${svc.namespace}/${svc.name}:${p?.port ?? i}/${p?.protocol ?? ''}`;
+};
+
+const EMPTY = { active: 0, total: 0, failed: 0, bytes: 0, byEndpoint: {} } as const;
+
 export async function startKubeProxy(plan: ClusterPlan, options: KubeProxyOptions = {}): Promise<KubeProxy> {
   const shuffle = options.shuffle ?? shuffled;
   const idleMs = options.udpIdleTimeoutMs ?? DEFAULT_UDP_IDLE_TIMEOUT_MS;
@@ -251,7 +382,7 @@ export async function startKubeProxy(plan: ClusterPlan, options: KubeProxyOption
   const wantedOf = (svc: PlanService): Wanted[] => {
     const out: Wanted[] = [];
     svc.ports.forEach((p, i) => {
-      const bKey = `${svc.namespace}/${svc.name}:${i}`;
+      const bKey = balancerKey(svc, i);
       let b = balancers.get(bKey);
       const ttl = svc.sessionAffinity === 'ClientIP' ? svc.affinityTimeoutSeconds * 1000 : null;
       if (!b) {
@@ -259,7 +390,9 @@ export async function startKubeProxy(plan: ClusterPlan, options: KubeProxyOption
         balancers.set(bKey, b);
       }
       b.affinityTtlMs = ttl;
-      b.setEndpoints(p.endpoints.filter(usable).map((e) => ({ ip: e.ip, port: e.dialPort })));
+      b.setEndpoints(
+        p.endpoints.filter(usable).map((e) => ({ ip: e.ip, port: e.dialPort, key: `${e.ip}:${e.dialPort}` })),
+      );
       // REJECT: no usable endpoint, no listener (the connection is refused).
       if (b.size === 0) return;
       if (p.protocol !== 'TCP' && p.protocol !== 'UDP') return; // SCTP is not carried
@@ -276,7 +409,10 @@ export async function startKubeProxy(plan: ClusterPlan, options: KubeProxyOption
     plan = next;
     const wanted = new Map<string, Wanted>();
     for (const s of next.services) for (const w of wantedOf(s)) if (!wanted.has(w.key)) wanted.set(w.key, w);
-    const stale = [...listeners.values()].filter((l) => !wanted.has(l.key));
+    const kept = new Set(next.services.flatMap((s) => s.ports.map((_, i) => balancerKey(s, i))));
+    for (const k of [...balancers.keys()]) if (!kept.has(k)) balancers.delete(k);
+    // A listener whose address now belongs to another Service port is replaced too.
+    const stale = [...listeners.values()].filter((l) => wanted.get(l.key)?.balancer !== l.balancer);
     for (const l of stale) listeners.delete(l.key);
     await Promise.all(stale.map((l) => l.close()));
     problems.length = 0;
@@ -286,10 +422,7 @@ export async function startKubeProxy(plan: ClusterPlan, options: KubeProxyOption
         .map(async (w) => {
           const b = balancers.get(w.balancer) as Balancer;
           try {
-            const l =
-              w.protocol === 'UDP'
-                ? await udpListener(w.key, w.host, w.port, b, idleMs)
-                : await tcpListener(w.key, w.host, w.port, b);
+            const l = w.protocol === 'UDP' ? await udpListener(w, b, idleMs) : await tcpListener(w, b);
             if (closed) await l.close();
             else listeners.set(w.key, l);
           } catch (e) {
@@ -304,6 +437,19 @@ export async function startKubeProxy(plan: ClusterPlan, options: KubeProxyOption
     update: apply,
     problems,
     listening: () => [...listeners.keys()],
+    stats: () => {
+      const out: ServicePortTraffic[] = [];
+      for (const svc of plan.services) {
+        if (svc.clusterIP === null) continue; // headless and ExternalName: kube-proxy carries nothing
+        svc.ports.forEach((p, i) => {
+          const b = balancers.get(balancerKey(svc, i));
+          const protocol = p.protocol === 'UDP' || p.protocol === 'SCTP' ? p.protocol : 'TCP';
+          const counted = b ? b.counters.snapshot() : EMPTY;
+          out.push({ namespace: svc.namespace, name: svc.name, port: p.port, protocol, ...counted });
+        });
+      }
+      return out;
+    },
     close: async () => {
       closed = true;
       const all = [...listeners.values()];

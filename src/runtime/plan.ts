@@ -6,6 +6,11 @@
  * keep their addresses; the one node is 127.0.0.1 with the allocated nodePorts. Endpoints come from the
  * graph's EndpointSlices and listening ports from `graph.listening`; nothing here re-derives them. Objects the
  * API server rejects do not exist, as in the trace engine.
+ *
+ * One node: every pod of the plan runs on it, so "local" (externalTrafficPolicy / internalTrafficPolicy Local)
+ * means "a pod of the plan", and Local and Cluster reach the same ready endpoints. Only an endpoint that names no
+ * pod of the plan (a selectorless Service's loopback address) is not local. hostNetwork pods share the node's
+ * address (and port space), as they share its network namespace.
  */
 import type { Finding } from '../model/finding.js';
 import type { Manifest } from '../model/load.js';
@@ -44,6 +49,13 @@ export interface PlanBind {
   readonly host: string;
 }
 
+/** A declared containerPort (documentation only, but port-forward and named targetPorts look names up here). */
+export interface PlanContainerPort {
+  readonly name: string | null;
+  readonly containerPort: number;
+  readonly protocol: string;
+}
+
 export interface PlanContainer {
   readonly name: string;
   readonly image: string;
@@ -55,13 +67,19 @@ export interface PlanContainer {
   readonly binds: readonly PlanBind[];
   /** Ports the process binds on localhost only: unreachable from outside the pod, so not bound here. */
   readonly localOnly: readonly number[];
+  /** spec.containers[].ports as written. */
+  readonly ports: readonly PlanContainerPort[];
 }
 
 export interface PlanPod {
   readonly namespace: string;
   readonly name: string;
-  /** The loopback address standing for the pod IP. */
+  /** The loopback address standing for the pod IP (the node's address for a hostNetwork pod). */
   readonly ip: string;
+  /** spec.hostNetwork: the pod's processes bind on the node address, in the node's port space. */
+  readonly hostNetwork?: boolean;
+  /** status.phase as given (a cluster dump), else Running: every pod of the plan runs its processes. */
+  readonly phase?: string;
   /** The pod IP in the graph (the EndpointSlices' address). */
   readonly clusterPodIP: string | null;
   readonly containers: readonly PlanContainer[];
@@ -74,16 +92,27 @@ export interface PlanEndpoint {
   /** The port the proxy dials (see PlanBind.listenPort). */
   readonly dialPort: number;
   readonly ready: boolean;
+  /** On the one node: true for every pod of the plan; false for an address that names no pod of the plan. */
+  readonly local?: boolean;
 }
 
 export interface PlanServicePort {
   readonly name: string;
   readonly protocol: string;
   readonly port: number;
+  /** spec.ports[].targetPort as written (a number or a port name; the port itself when omitted). */
+  readonly targetPort?: number | string;
   /** The port the clusterIP and LB listeners bind (see PlanBind.listenPort). */
   readonly listenPort: number;
   readonly nodePort: number | null;
   readonly endpoints: readonly PlanEndpoint[];
+  /**
+   * A Local traffic policy with ready endpoints but none local: kube-proxy DROPs that traffic ("has no local
+   * endpoints", pkg/proxy/iptables/proxier.go), the client times out. `internal`: clusterIP traffic
+   * (internalTrafficPolicy); `external`: nodePort, externalIP and load balancer traffic (externalTrafficPolicy).
+   * With no ready endpoint at all, both stay false: that is REJECT (connection refused), whatever the policy.
+   */
+  readonly noLocalEndpoints?: { readonly internal: boolean; readonly external: boolean };
 }
 
 export interface PlanService {
@@ -98,6 +127,12 @@ export interface PlanService {
   readonly sessionAffinity: 'None' | 'ClientIP';
   /** sessionAffinityConfig.clientIP.timeoutSeconds (default 10800, 3 hours). */
   readonly affinityTimeoutSeconds: number;
+  /** spec.internalTrafficPolicy (clusterIP traffic), default Cluster. */
+  readonly internalTrafficPolicy?: 'Cluster' | 'Local';
+  /** spec.externalTrafficPolicy (nodePort, externalIP and load balancer traffic), default Cluster. */
+  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
+  /** The pods of the plan its selector picks, in input order (port-forward svc/NAME attaches to one of them). */
+  readonly selectedPods?: readonly string[];
   readonly ports: readonly PlanServicePort[];
 }
 
@@ -160,15 +195,57 @@ function planPod(graph: ResolvedGraph, p: PodInstance, ip: string, shift: (n: nu
       env,
       binds,
       localOnly,
+      ports: (c.ports ?? []).flatMap((cp) =>
+        cp.containerPort === undefined
+          ? []
+          : [
+              {
+                name: cp.name ?? null,
+                containerPort: cp.containerPort,
+                protocol: cp.protocol ?? 'TCP',
+              },
+            ],
+      ),
     });
   }
   return {
     namespace: p.namespace,
     name: p.name,
     ip,
+    hostNetwork: p.pod.spec.hostNetwork === true,
+    phase: p.pod.status?.phase ?? 'Running',
     clusterPodIP: p.pod.status?.podIP ?? null,
     containers,
   };
+}
+
+/**
+ * hostNetwork pods share the node's port space: the first pod (input order) to bind a port/protocol keeps it,
+ * a later one cannot bind it (its process would fail with EADDRINUSE; the scheduler keeps it Pending when the
+ * port is a declared hostPort). The later binds are left out, with a note.
+ */
+function hostNetworkClashes(pods: PlanPod[], notes: string[]): PlanPod[] {
+  const owner = new Map<string, string>();
+  return pods.map((pod) => {
+    if (!pod.hostNetwork) return pod;
+    const who = `${pod.namespace}/${pod.name}`;
+    const containers = pod.containers.map((c) => ({
+      ...c,
+      binds: c.binds.filter((b) => {
+        const key = `${b.listenPort}/${b.protocol}`;
+        const first = owner.get(key);
+        if (first === undefined || first === who) {
+          owner.set(key, who);
+          return true;
+        }
+        notes.push(
+          `Pod ${who} (hostNetwork) container ${c.name}: port ${b.port}/${b.protocol} on the node ${pod.ip} is already bound by hostNetwork Pod ${first}; on one node only one of them can bind it, so ${who} does not listen there`,
+        );
+        return false;
+      }),
+    }));
+    return { ...pod, containers };
+  });
 }
 
 /** Builds the plan. Pure: the same graph and findings give the same plan. */
@@ -194,7 +271,9 @@ export function planCluster(
   const lbBase = base(addressBase.loadBalancers, 'load balancer');
   const cidr = `${ipv4(clusterIpBase)}/16`;
   const prev = options.previous;
-  const prevPodIp = new Map((prev?.pods ?? []).map((p) => [`${p.namespace}/${p.name}`, p.ip]));
+  const prevPodIp = new Map(
+    (prev?.pods ?? []).filter((p) => !p.hostNetwork).map((p) => [`${p.namespace}/${p.name}`, p.ip]),
+  );
   const prevSvc = new Map((prev?.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
   const shift = (n: number) => (n < 1024 ? n + lowPortOffset : n);
   const rejected = new RejectedObjects(findings);
@@ -212,16 +291,17 @@ export function planCluster(
   let nextPod = podBase + 1;
   for (const p of kept) {
     const key = `${p.namespace}/${p.name}`;
-    let ip = prevPodIp.get(key);
+    // A hostNetwork pod has the node's IP (the kubelet reports status.podIP = status.hostIP).
+    let ip = p.pod.spec.hostNetwork === true ? addressBase.node : prevPodIp.get(key);
     if (!ip) {
       while (podIpsTaken.has(ipv4(nextPod))) nextPod++;
       ip = ipv4(nextPod++);
       podIpsTaken.add(ip);
     }
-    const planned = planPod(graph, p, ip, shift);
-    pods.push(planned);
-    podByName.set(key, planned);
+    pods.push(planPod(graph, p, ip, shift));
   }
+  pods.splice(0, pods.length, ...hostNetworkClashes(pods, notes));
+  for (const p of pods) podByName.set(`${p.namespace}/${p.name}`, p);
 
   const services: PlanService[] = [];
   const taken = new Set<number>();
@@ -274,6 +354,8 @@ export function planCluster(
         externalName: spec.externalName ?? null,
         sessionAffinity: 'None',
         affinityTimeoutSeconds: 10800,
+        internalTrafficPolicy: 'Cluster',
+        externalTrafficPolicy: 'Cluster',
         ports: [],
       });
       continue;
@@ -294,6 +376,14 @@ export function planCluster(
         notes.push(`${where}: clusterIP ${asked} is outside ${cidr} (or taken); it runs on ${clusterIP}`);
     }
     const loadBalancerIP = type === 'LoadBalancer' ? (was?.loadBalancerIP ?? allocLb()) : null;
+    // kube-proxy captures externalIPs on every node. The API server refuses a loopback one (ValidateNonSpecialIP),
+    // so none can be bound here: each is said once, and reaching the Service goes through its other addresses.
+    for (const ip of spec.externalIPs ?? [])
+      notes.push(
+        `${where}: externalIP ${ip} is not bound: a cluster's kube-proxy captures it on the node, but a loopback stand-in would be a different address (reach the Service through its clusterIP, nodePort or load balancer)`,
+      );
+    const internalTrafficPolicy = spec.internalTrafficPolicy === 'Local' ? 'Local' : 'Cluster';
+    const externalTrafficPolicy = spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster';
     const ports: PlanServicePort[] = (spec.ports ?? []).map((sp, i) => {
       const alloc = graph.nodePorts.allocations.find((a) => a.service === svc && a.portIndex === i);
       const endpoints: PlanEndpoint[] = [];
@@ -313,15 +403,35 @@ export function planCluster(
           port: e.port,
           dialPort: shift(e.port),
           ready: e.ready,
+          local: pod !== undefined,
         });
       }
+      // kube-proxy's CategorizeEndpoints: with a Local policy only local ready endpoints are used; ready ones
+      // elsewhere and none here: DROP. Every pod of the plan is local, so this takes an endpoint naming no pod.
+      const ready = endpoints.filter((e) => e.ready);
+      const dropsLocal = ready.length > 0 && !ready.some((e) => e.local);
+      const noLocalEndpoints = {
+        internal: internalTrafficPolicy === 'Local' && dropsLocal,
+        external: externalTrafficPolicy === 'Local' && dropsLocal,
+      };
+      const portName = `${where} port ${sp.port}/${sp.protocol ?? 'TCP'}`;
+      if (noLocalEndpoints.internal)
+        notes.push(
+          `${portName}: internalTrafficPolicy Local and no ready endpoint on this node (every pod of the input runs here; the ready endpoints name no pod): kube-proxy drops clusterIP traffic, clients time out`,
+        );
+      if (noLocalEndpoints.external && type !== 'ClusterIP')
+        notes.push(
+          `${portName}: externalTrafficPolicy Local and no ready endpoint on this node: kube-proxy drops nodePort and load balancer traffic, clients time out`,
+        );
       return {
         name: sp.name ?? '',
         protocol: sp.protocol ?? 'TCP',
         port: sp.port,
+        targetPort: sp.targetPort ?? sp.port,
         listenPort: shift(sp.port),
         nodePort: type === 'NodePort' || type === 'LoadBalancer' ? (alloc?.nodePort ?? null) : null,
         endpoints,
+        noLocalEndpoints,
       };
     });
     services.push({
@@ -333,6 +443,11 @@ export function planCluster(
       externalName: null,
       sessionAffinity: spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None',
       affinityTimeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds || 10800,
+      internalTrafficPolicy,
+      externalTrafficPolicy,
+      selectedPods: v.selected
+        .map((p) => podByName.get(`${p.namespace}/${p.name}`)?.name)
+        .filter((n): n is string => n !== undefined),
       ports,
     });
   }

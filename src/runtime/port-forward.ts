@@ -1,7 +1,10 @@
 /**
  * `portchain port-forward` against a running `portchain up`, as `kubectl port-forward` does: `svc/NAME` picks
- * ONE ready pod of the Service and resolves each REMOTE as a Service port (number or name) to that pod's
- * targetPort; `pod/NAME` takes REMOTE as the container port itself. The running `up` is found through its
+ * ONE pod of the Service's selector (a ready one first; it must be Running) and resolves each REMOTE as a Service
+ * port (number or name) to that pod's targetPort (kubectl's LookupContainerPortNumberByServicePort); `pod/NAME`
+ * takes REMOTE as the container port itself, or as a container port name looked up in the
+ * pod's spec (kubectl's LookupContainerPortNumberByName). Nothing goes through the Service's load balancing:
+ * the connection goes straight to the pod, as kubectl's does. The running `up` is found through its
  * `--state` file (the plan: pods with their loopback IPs, Services with their endpoints). Only TCP is
  * forwarded (kubectl has no UDP); a connection that cannot reach the pod is closed and reported, the forward
  * keeps running.
@@ -23,20 +26,29 @@ export interface StateServicePort {
   readonly name: string;
   readonly protocol: string;
   readonly port: number;
+  /** As written (absent in a state file of an older `up`: the endpoints then tell the pod port). */
+  readonly targetPort?: number | string;
   readonly endpoints: readonly StateEndpoint[];
 }
 export interface StateService {
   readonly namespace: string;
   readonly name: string;
   readonly type: string;
+  readonly clusterIP?: string | null;
+  /** The pods the selector picks (absent in a state file of an older `up`). */
+  readonly selectedPods?: readonly string[];
   readonly ports: readonly StateServicePort[];
 }
 export interface StatePod {
   readonly namespace: string;
   readonly name: string;
   readonly ip: string;
+  /** status.phase (absent: Running). */
+  readonly phase?: string;
   readonly containers: readonly {
     readonly binds: readonly { readonly port: number; readonly listenPort: number }[];
+    /** The declared container ports (absent in a state file of an older `up`). */
+    readonly ports?: readonly { readonly name: string | null; readonly containerPort: number }[];
   }[];
 }
 export interface UpStateView {
@@ -147,19 +159,44 @@ function lookup<T extends { namespace: string; name: string }>(
 
 const shift = (state: UpStateView, port: number) => (port < 1024 ? port + state.lowPortOffset : port);
 
-function podTarget(state: UpStateView, pod: StatePod, m: PortMapping): ForwardTarget {
-  if (!portNumber(m.remote))
+/** kubectl's LookupContainerPortNumberByName: the first container port of that name, containers in order. */
+function containerPortByName(pod: StatePod, name: string): number {
+  if (pod.containers.every((c) => c.ports === undefined))
     throw new PortForwardError(
-      `pod/${pod.name}: the state file does not carry container port names; give the port number instead of '${m.remote}'`,
+      `pod/${pod.name}: the state file does not carry container port names; give the port number instead of '${name}'`,
     );
-  const port = Number(m.remote);
+  for (const c of pod.containers) for (const p of c.ports ?? []) if (p.name === name) return p.containerPort;
+  throw new PortForwardError(`Pod '${pod.name}' does not have a named port '${name}'`);
+}
+
+function podTarget(state: UpStateView, pod: StatePod, m: PortMapping): ForwardTarget {
+  const port = portNumber(m.remote) ? Number(m.remote) : containerPortByName(pod, m.remote);
   const bind = pod.containers.flatMap((c) => c.binds).find((b) => b.port === port);
   return { local: m.local, remotePort: port, host: pod.ip, dialPort: bind?.listenPort ?? shift(state, port) };
 }
 
+/** kubectl port-forward: `if pod.Status.Phase != corev1.PodRunning` it refuses, naming the phase. */
+function mustRun(pod: StatePod): void {
+  const phase = pod.phase ?? 'Running';
+  if (phase !== 'Running')
+    throw new PortForwardError(`unable to forward port because pod is not running. Current status=${phase}`);
+}
+
+/**
+ * kubectl's LookupContainerPortNumberByServicePort: a headless Service forwards the port itself; a numeric
+ * targetPort is the pod port (0 or omitted: the port); a named one is looked up in the pod's container ports.
+ */
+function podPortForServicePort(svc: StateService, sp: StateServicePort, pod: StatePod): number {
+  if (svc.clusterIP === null && svc.type !== 'ExternalName') return sp.port;
+  const t = sp.targetPort ?? sp.port;
+  if (typeof t === 'number') return t === 0 ? sp.port : t;
+  return containerPortByName(pod, t);
+}
+
 /**
  * Resolves the object and the mappings against the plan, as kubectl's port-forward: a Service is only a way
- * to pick one pod (the first ready endpoint) and to translate Service ports to that pod's targetPorts.
+ * to pick one pod of its selector (a ready one first, as kubectl's GetFirstPod sorts them) and to translate
+ * Service ports to that pod's ports, from the pod spec; neither the endpoints nor the proxy are involved.
  */
 export function resolveForward(
   state: UpStateView,
@@ -172,6 +209,7 @@ export function resolveForward(
   if (object.kind === 'pod') {
     const pod = lookup(state.pods, object.name, namespace, nsGiven);
     if (!pod) throw new PortForwardError(`pods "${object.name}" not found in namespace "${namespace}"`);
+    mustRun(pod);
     return {
       namespace: pod.namespace,
       pod: pod.name,
@@ -187,13 +225,53 @@ export function resolveForward(
     const sp = portNumber(m.remote)
       ? svc.ports.find((p) => p.port === Number(m.remote))
       : svc.ports.find((p) => p.name === m.remote);
-    if (!sp) throw new PortForwardError(`Service ${svc.name} does not have a service port ${m.remote}`);
+    // kubectl's LookupServicePortNumberByName and LookupContainerPortNumberByServicePort messages.
+    if (!sp)
+      throw new PortForwardError(
+        portNumber(m.remote)
+          ? `Service ${svc.name} does not have a service port ${m.remote}`
+          : `Service '${svc.name}' does not have a named port '${m.remote}'`,
+      );
     if (sp.protocol !== 'TCP')
       throw new PortForwardError(
         `Service ${svc.name} port ${sp.port} is ${sp.protocol}: port-forward carries TCP only (as kubectl)`,
       );
     return sp;
   });
+  if (svc.selectedPods === undefined || servicePorts.some((sp) => sp.targetPort === undefined))
+    return viaEndpoints(svc, where, mappings, servicePorts);
+  const ready = new Set(
+    svc.ports.flatMap((p) =>
+      p.endpoints.filter((e) => e.ready && e.pod !== null).map((e) => e.pod as string),
+    ),
+  );
+  const pods = svc.selectedPods
+    .map((n) => state.pods.find((p) => p.namespace === svc.namespace && p.name === n))
+    .filter((p): p is StatePod => p !== undefined);
+  if (pods.length === 0)
+    throw new PortForwardError(
+      svc.ports.some((p) => p.endpoints.length > 0)
+        ? `${where}: its endpoints name no pod (a Service without a selector)`
+        : `unable to forward port because no pods back ${where} (its selector matches no pod)`,
+    );
+  const pod = pods.find((p) => ready.has(p.name)) ?? (pods[0] as StatePod);
+  mustRun(pod);
+  const targets = mappings.map((m, i) =>
+    podTarget(state, pod, {
+      local: m.local,
+      remote: String(podPortForServicePort(svc, servicePorts[i] as StateServicePort, pod)),
+    }),
+  );
+  return { namespace: svc.namespace, pod: pod.name, targets };
+}
+
+/** A state file of an older `up` (no selected pods, no targetPorts): the first ready endpoint's pod and ports. */
+function viaEndpoints(
+  svc: StateService,
+  where: string,
+  mappings: readonly PortMapping[],
+  servicePorts: readonly StateServicePort[],
+): ResolvedForward {
   const endpoints = svc.ports.flatMap((p) => p.endpoints);
   if (endpoints.length === 0)
     throw new PortForwardError(`unable to forward port because no pods back ${where} (no endpoints)`);
@@ -219,6 +297,21 @@ export function resolveForward(
   return { namespace: svc.namespace, pod: podName, targets };
 }
 
+/**
+ * `--address`: comma-separated IPs or `localhost`, as kubectl's. The default is loopback only; any other address
+ * (0.0.0.0, a LAN address) is used only because the user wrote it, as kubectl does.
+ */
+export function parseForwardAddresses(raw: string): string[] {
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    const a = part.trim();
+    const ip = a === 'localhost' ? '127.0.0.1' : a;
+    if (net.isIP(ip) === 0) throw new PortForwardError(`--address ${a}: not an IP address or localhost`);
+    if (!out.includes(ip)) out.push(ip);
+  }
+  return out;
+}
+
 export interface ForwardListener {
   readonly address: string;
   readonly local: number;
@@ -231,7 +324,7 @@ export interface PortForward {
 }
 
 export interface PortForwardOptions {
-  /** Where to listen (127.0.0.0/8 only); default ['127.0.0.1']. */
+  /** Where to listen; default ['127.0.0.1'] (see parseForwardAddresses). */
   readonly addresses?: readonly string[];
   /** kubectl prints `Handling connection for PORT` for each connection. */
   readonly onConnection?: (local: number) => void;

@@ -4,6 +4,7 @@
  * this; nothing here prints.
  */
 import { type CheckOptions, check } from '../check.js';
+import type { ImageCommand } from '../config/config.js';
 import type { Finding } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import type { IngressBackend } from '../model/types.js';
@@ -16,12 +17,17 @@ import {
   resolveIngressBackend,
 } from '../semantics/ingress.js';
 import { clusterDnsRecords, type DnsService, startDnsServer } from './dns.js';
-import { type PodChanges, type RunningPods, startPods } from './images/run.js';
+import { type PodChanges, type ReconcilingPods, type RunningPods, startPods } from './images/run.js';
 import { type IngressBackends, type IngressEndpoints, startIngressController } from './ingress-controller.js';
-import { type KubeProxy, type KubeProxyOptions, startKubeProxy } from './kube-proxy.js';
+import type { KubeProxy } from './kube-proxy.js';
+import { type NetnsIsolation, startNetnsIsolation } from './netns.js';
 import { type ClusterPlan, type PlanAddressBase, type PlanService, planCluster } from './plan.js';
+import { type ProxyMode, type ProxyOptions, startProxy } from './proxy-mode.js';
+import type { IngressPathTraffic } from './stats.js';
 
-export interface UpOptions extends CheckOptions, KubeProxyOptions {
+export interface UpOptions extends CheckOptions, ProxyOptions {
+  /** userspace (default): relays in this process; iptables, nftables: DNAT rules in the kernel (root). */
+  readonly proxyMode?: ProxyMode;
   /** Where pod, clusterIP and LoadBalancer addresses are allocated (see PlanOptions.addressBase). */
   readonly addressBase?: PlanAddressBase;
   /** Ports below 1024 are bound at port + offset (see PlanOptions). */
@@ -38,6 +44,18 @@ export interface UpOptions extends CheckOptions, KubeProxyOptions {
   readonly dns?: { readonly host: string; readonly port: number; readonly clusterDomain?: string };
   /** What reading the inputs already found, and their order (as check()). */
   readonly read?: { readonly findings: readonly Finding[]; readonly order: readonly string[] };
+  /** `.portchain.yaml` `images:` as a mapping: local commands run for these images. */
+  readonly imageCommands?: Readonly<Record<string, ImageCommand>>;
+  /** `netns`: each pod running a local command gets its own network namespace (root and iproute2). */
+  readonly isolation?: 'none' | 'netns';
+  /** Prefix of network namespace and interface names (default `pc-`). */
+  readonly netnsPrefix?: string;
+  /** Probe seconds are multiplied by this (default 1; tests speed time up). */
+  readonly probeTimeScale?: number;
+  /** terminationGracePeriodSeconds is capped at this when a local command is stopped (default 5). */
+  readonly maxGraceSeconds?: number;
+  /** After a reconcile that probes (or an exiting local command) caused: the endpoints followed readiness. */
+  readonly onReadiness?: (r: Reconciled) => void;
 }
 
 export interface Up {
@@ -47,6 +65,8 @@ export interface Up {
   readonly pods: RunningPods;
   readonly kubeProxy: KubeProxy;
   readonly ingress: { readonly host: string; readonly port: number } | null;
+  /** The ingress controller's traffic per Ingress path (empty without an ingress controller). */
+  ingressTraffic(): { readonly paths: readonly IngressPathTraffic[]; readonly unmatched: number };
   readonly dns: { readonly host: string; readonly port: number } | null;
   /** Everything worth telling the user: plan notes, images not simulated, listeners that did not open. */
   readonly notes: readonly string[];
@@ -157,7 +177,13 @@ function ingressBackends(
 }
 
 export async function startUp(sources: readonly SourceText[], options: UpOptions = {}): Promise<Up> {
-  let result = check(sources, options, options.read);
+  // The kubelet's readiness (probes, local commands) becomes the pods' Ready condition in the semantic core,
+  // so EndpointSlices, kube-proxy, the ingress controller and DNS follow it as they follow status in a cluster.
+  let kubelet: ReconcilingPods | undefined;
+  const checkOptions: UpOptions = { ...options, podReady: (ns, name) => kubelet?.ready(ns, name) };
+  let result = check(sources, checkOptions, options.read);
+  let lastSources = sources;
+  let lastRead = options.read;
   const planOptions = {
     ...(options.lowPortOffset !== undefined ? { lowPortOffset: options.lowPortOffset } : {}),
     ...(options.addressBase ? { addressBase: options.addressBase } : {}),
@@ -168,12 +194,62 @@ export async function startUp(sources: readonly SourceText[], options: UpOptions
     for (const c of closers.reverse()) await c();
     closers.length = 0;
   };
+  // Reconciles run one at a time (a watch edit and a probe may ask together); the first waits for setup.
+  let setupDone: () => void = () => undefined;
+  let chain: Promise<unknown> = new Promise<void>((r) => {
+    setupDone = r;
+  });
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const r = chain.then(f);
+    chain = r.catch(() => undefined);
+    return r;
+  };
+  let closed = false;
+  const readinessChanges: string[] = [];
+  let probeReconcile: (() => Promise<Reconciled>) | null = null;
+  let scheduled = false;
+  const onPodReadiness = (pod: string, ready: boolean, why: string) => {
+    readinessChanges.push(`pod ${pod} ${ready ? 'ready' : 'not ready'} (${why})`);
+    if (scheduled || closed) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void serial(async () => {
+        if (closed || !probeReconcile) return;
+        const r = await probeReconcile();
+        options.onReadiness?.(r);
+      }).catch(() => undefined);
+    });
+  };
   try {
     const domain = options.dns?.clusterDomain ?? 'cluster.local';
     let records = clusterDnsRecords(dnsServices(plan), domain);
-    const pods = await startPods(plan, () => records);
+    let netns: NetnsIsolation | undefined;
+    if (options.isolation === 'netns') {
+      netns = await startNetnsIsolation(options.netnsPrefix ? { prefix: options.netnsPrefix } : {});
+      const isolation = netns;
+      closers.push(() => isolation.close());
+    }
+    const pods = await startPods(plan, {
+      clusterDns: () => records,
+      graph: () => result.graph,
+      ...(options.imageCommands ? { imageCommands: options.imageCommands } : {}),
+      ...(netns ? { netns } : {}),
+      ...(options.probeTimeScale !== undefined ? { probeTimeScale: options.probeTimeScale } : {}),
+      ...(options.maxGraceSeconds !== undefined ? { maxGraceSeconds: options.maxGraceSeconds } : {}),
+      onReadiness: onPodReadiness,
+    });
     closers.push(() => pods.close());
-    const kubeProxy = await startKubeProxy(plan, options);
+    kubelet = pods;
+    // The first probes (those without an initial delay) decide the endpoints the proxies start with.
+    await pods.settled();
+    if (plan.pods.some((p) => pods.ready(p.namespace, p.name) !== undefined)) {
+      result = check(sources, checkOptions, options.read);
+      plan = planCluster(result.graph, result.findings, { ...planOptions, previous: plan });
+      records = clusterDnsRecords(dnsServices(plan), domain);
+    }
+    readinessChanges.length = 0;
+    const kubeProxy = await startProxy(options.proxyMode ?? 'userspace', plan, options);
     closers.push(() => kubeProxy.close());
     let dns: Up['dns'] = null;
     if (options.dns) {
@@ -190,6 +266,7 @@ export async function startUp(sources: readonly SourceText[], options: UpOptions
       routes: () => current.routes(),
       endpoints: (ns, backend) => current.endpoints(ns, backend),
     };
+    let ingressStats: (() => { paths: readonly IngressPathTraffic[]; unmatched: number }) | null = null;
     if (options.ingress) {
       const o = options.ingress;
       let controller: Awaited<ReturnType<typeof startIngressController>>;
@@ -204,18 +281,37 @@ export async function startUp(sources: readonly SourceText[], options: UpOptions
       }
       closers.push(() => controller.close());
       ingress = controller.address;
+      ingressStats = () => controller.stats();
     }
-    const reconcile: Up['reconcile'] = async (next, read) => {
-      const r = check(next, options, read);
-      const p = planCluster(r.graph, r.findings, { ...planOptions, previous: plan });
+    const apply = async (
+      next: readonly SourceText[],
+      read: { readonly findings: readonly Finding[]; readonly order: readonly string[] } | undefined,
+    ): Promise<Reconciled> => {
+      lastSources = next;
+      lastRead = read;
+      const readiness = readinessChanges.splice(0);
+      let r = check(next, checkOptions, read);
+      let p = planCluster(r.graph, r.findings, { ...planOptions, previous: plan });
       const before = plan;
       result = r;
-      plan = p;
+      const podChanges = await pods.update(p);
+      // Pods (re)started just now are judged by their new probes and processes, not by the ones they replace.
+      const fresh = [...podChanges.started, ...podChanges.restarted];
+      if (
+        fresh.some((n) => pods.ready(n.slice(0, n.indexOf('/')), n.slice(n.indexOf('/') + 1)) !== undefined)
+      ) {
+        r = check(next, checkOptions, read);
+        p = planCluster(r.graph, r.findings, { ...planOptions, previous: p });
+        result = r;
+        await pods.update(p);
+      }
       records = clusterDnsRecords(dnsServices(p), domain);
       current = ingressBackends(r.graph, r.findings, p, ingressClass);
-      const podChanges = await pods.update(p);
       await kubeProxy.update(p);
+      // Read through `up.plan` only once kube-proxy carries it: what the plan says is then what answers.
+      plan = p;
       const changes = [
+        ...readiness,
         ...podChanges.stopped.map((n) => `pod ${n} stopped`),
         ...podChanges.restarted.map((n) => `pod ${n} restarted`),
         ...podChanges.started.map((n) => `pod ${n} started`),
@@ -223,6 +319,9 @@ export async function startUp(sources: readonly SourceText[], options: UpOptions
       ];
       return { changes, pods: podChanges };
     };
+    const reconcile: Up['reconcile'] = (next, read) => serial(() => apply(next, read));
+    probeReconcile = () => apply(lastSources, lastRead);
+    setupDone();
     return {
       get plan() {
         return plan;
@@ -236,14 +335,21 @@ export async function startUp(sources: readonly SourceText[], options: UpOptions
       pods,
       kubeProxy,
       ingress,
+      ingressTraffic: () => ingressStats?.() ?? { paths: [], unmatched: 0 },
       dns,
       get notes() {
         return [...plan.notes, ...pods.notes, ...kubeProxy.problems, ...extraNotes];
       },
       reconcile,
-      close: closeAll,
+      close: async () => {
+        closed = true;
+        await chain;
+        await closeAll();
+      },
     };
   } catch (e) {
+    closed = true;
+    setupDone();
     await closeAll();
     throw e;
   }

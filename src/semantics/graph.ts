@@ -45,6 +45,31 @@ export interface GraphOptions {
   readonly extraImages?: readonly ImageKnowledge[];
   /** Where the ingress controller runs (NetworkPolicy rules ask whether it may reach a backend). */
   readonly ingressNamespace?: string;
+  /**
+   * What a kubelet observed: a pod's Ready condition as its probes say (undefined: as the input says). The
+   * EndpointSlices then follow it as the endpoint controllers follow status (`portchain up`'s prober).
+   */
+  readonly podReady?: (namespace: string, name: string) => boolean | undefined;
+}
+
+/** The pods with their Ready condition replaced where `podReady` says otherwise. */
+function withReadiness(pods: PodInstance[], podReady: GraphOptions['podReady']): PodInstance[] {
+  if (!podReady) return pods;
+  return pods.map((p) => {
+    const ready = podReady(p.namespace, p.name);
+    if (ready === undefined) return p;
+    const status = p.pod.status ?? {};
+    const others = (status.conditions ?? []).filter(
+      (c) => c.type !== 'Ready' && c.type !== 'ContainersReady',
+    );
+    const value = ready ? 'True' : 'False';
+    const conditions = [
+      ...others,
+      { type: 'ContainersReady', status: value },
+      { type: 'Ready', status: value },
+    ];
+    return { ...p, pod: { ...p.pod, status: { ...status, conditions } } };
+  });
 }
 
 export interface ResolvedGraph {
@@ -99,7 +124,10 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
   }
   const ofKind = <K extends Kind>(kind: K) => (byKind.get(kind) ?? []) as Manifest<K>[];
 
-  const pods = podsFromManifests(manifests, options.nodes ? { nodes: options.nodes } : {});
+  const pods = withReadiness(
+    podsFromManifests(manifests, options.nodes ? { nodes: options.nodes } : {}),
+    options.podReady,
+  );
   const podIndex = new PodIndex(pods);
 
   const serviceManifests = new Map<string, Manifest<'Service'>>();
@@ -160,10 +188,17 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
   };
   const namespaceLabels = new Map(ofKind('Namespace').map((n) => [n.name, n.object.metadata.labels ?? {}]));
   const configs = new Map<string, ConfigLookup>();
+  // ConfigMaps then Secrets, grouped by namespace once: a dump has hundreds of namespaces, each asked for.
+  const configSources = new Map<string, Manifest[]>();
+  for (const m of [...ofKind('ConfigMap'), ...ofKind('Secret')]) {
+    const list = configSources.get(m.namespace);
+    if (list) list.push(m);
+    else configSources.set(m.namespace, [m]);
+  }
   const config = (ns: string): ConfigLookup => {
     let c = configs.get(ns);
     if (!c) {
-      c = configLookupFor(ns, [...ofKind('ConfigMap'), ...ofKind('Secret')]);
+      c = configLookupFor(ns, configSources.get(ns) ?? []);
       configs.set(ns, c);
     }
     return c;

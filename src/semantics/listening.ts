@@ -149,7 +149,7 @@ export function configLookupFor(namespace: string, manifests: readonly Manifest[
   return { configMap: (name) => configMaps.get(name), secret: (name) => secrets.get(name) };
 }
 
-interface Expansion {
+export interface Expansion {
   /** Undefined when a referenced variable's value is unknown. */
   readonly text?: string;
   readonly used: readonly string[];
@@ -162,7 +162,7 @@ interface Expansion {
  * Kubernetes' `$(VAR)` expansion (third_party/forked/golang/expansion): `$$` is a literal `$`, `$(VAR)` is
  * replaced when VAR is defined and kept as written when not.
  */
-function kubeExpand(input: string, lookup: (name: string) => ResolvedEnvVar | undefined): Expansion {
+export function kubeExpand(input: string, lookup: (name: string) => ResolvedEnvVar | undefined): Expansion {
   let out = '';
   const used: string[] = [];
   const missing: string[] = [];
@@ -180,8 +180,10 @@ function kubeExpand(input: string, lookup: (name: string) => ResolvedEnvVar | un
     } else if (next === '(') {
       const close = input.indexOf(')', i + 2);
       if (close < 0) {
-        out += input.slice(i);
-        break;
+        // An incomplete reference: `$(` is written as is and the scan goes on (tryReadVariableName).
+        out += '$(';
+        i++;
+        continue;
       }
       const name = input.slice(i + 2, close);
       const v = lookup(name);
@@ -203,7 +205,7 @@ function kubeExpand(input: string, lookup: (name: string) => ResolvedEnvVar | un
 }
 
 /** Names the kubelet accepts from envFrom (validation.IsEnvVarName: C identifiers, dots and dashes allowed). */
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 interface EnvResolution {
   readonly vars: Map<string, ResolvedEnvVar>;

@@ -136,6 +136,33 @@ export function isEgressAllowed(
   return evaluate('Egress', policies, source, destination, podSpec, port, protocol);
 }
 
+type Policies = readonly Manifest<'NetworkPolicy'>[];
+
+/**
+ * The policies of one namespace, in input order. Callers pass every policy of the input and ask once per pod
+ * and port, so the grouping is computed once per policy list (a cluster dump has a policy per app: scanning
+ * them all on every question made the NetworkPolicy rule quadratic).
+ */
+const byNamespace = new WeakMap<
+  Policies,
+  { length: number; groups: Map<string, Manifest<'NetworkPolicy'>[]> }
+>();
+function policiesOf(policies: Policies, namespace: string): Policies {
+  let cached = byNamespace.get(policies);
+  // The length guards against a caller that grows its array between questions.
+  if (!cached || cached.length !== policies.length) {
+    const groups = new Map<string, Manifest<'NetworkPolicy'>[]>();
+    for (const p of policies) {
+      const list = groups.get(p.namespace);
+      if (list) list.push(p);
+      else groups.set(p.namespace, [p]);
+    }
+    cached = { length: policies.length, groups };
+    byNamespace.set(policies, cached);
+  }
+  return cached.groups.get(namespace) ?? [];
+}
+
 function evaluate(
   direction: PolicyDirection,
   policies: readonly Manifest<'NetworkPolicy'>[],
@@ -147,8 +174,7 @@ function evaluate(
 ): PolicyVerdict {
   const protocol = rawProtocol.toUpperCase();
   const evaluations: PolicyEvaluation[] = [];
-  for (const policy of policies) {
-    if (policy.namespace !== subject.namespace) continue;
+  for (const policy of policiesOf(policies, subject.namespace)) {
     const spec = policy.object.spec;
     // podSelector is required; {} selects every pod of the namespace.
     const selectsPod = matchesLabelSelector(spec.podSelector ?? {}, subject.labels);

@@ -176,8 +176,22 @@ const internal = (field: FieldPath, detail: string): FieldError => ({
  * Whether the created object would pass validation. The registry fills nodePorts and healthCheckNodePort
  * before validating, so a missing healthCheckNodePort does not count.
  */
+/**
+ * validateObject per Service, once: allocation asks it of every Service, and api-validation asks again for
+ * each Service that got no node port (the object as filled is then the object as written).
+ */
+const validations = new WeakMap<Manifest<'Service'>, readonly FieldError[]>();
+function validationOf(m: Manifest<'Service'>): readonly FieldError[] {
+  let v = validations.get(m);
+  if (!v) {
+    v = validateObject(m);
+    validations.set(m, v);
+  }
+  return v;
+}
+
 function passesValidation(m: Manifest<'Service'>): boolean {
-  return validateObject(m).every(
+  return validationOf(m).every(
     (e) => e.reason === 'FieldValueRequired' && e.field.toString() === 'spec.healthCheckNodePort',
   );
 }
@@ -361,13 +375,54 @@ export function withAllocatedNodePorts(
   result: NodePortAllocationResult,
 ): Manifest<'Service'> {
   const object = structuredClone(m.object);
-  for (const a of result.allocations) {
-    const port = a.service === m ? object.spec.ports?.[a.portIndex] : undefined;
+  const mine = allocationsOf(result, m);
+  for (const a of mine.ports) {
+    const port = object.spec.ports?.[a.portIndex];
     if (port) port.nodePort = a.nodePort;
   }
-  const hc = result.healthCheckNodePorts.find((h) => h.service === m);
-  if (hc) object.spec.healthCheckNodePort = hc.nodePort;
+  if (mine.healthCheck) object.spec.healthCheckNodePort = mine.healthCheck.nodePort;
   return { ...m, object };
+}
+
+interface ServiceAllocations {
+  readonly ports: readonly NodePortAllocation[];
+  readonly healthCheck?: HealthCheckNodePortAllocation;
+  readonly errors: readonly FieldError[];
+}
+const NONE: ServiceAllocations = { ports: [], errors: [] };
+
+/**
+ * One Service's part of an allocation result, indexed once per result: asked for every Service, scanning the
+ * whole result each time was quadratic in the number of Services.
+ */
+const byService = new WeakMap<NodePortAllocationResult, Map<Manifest<'Service'>, ServiceAllocations>>();
+function allocationsOf(result: NodePortAllocationResult, m: Manifest<'Service'>): ServiceAllocations {
+  let index = byService.get(result);
+  if (!index) {
+    const ports = new Map<Manifest<'Service'>, NodePortAllocation[]>();
+    const errors = new Map<Manifest<'Service'>, FieldError[]>();
+    const push = <T>(map: Map<Manifest<'Service'>, T[]>, k: Manifest<'Service'>, v: T) => {
+      const list = map.get(k);
+      if (list) list.push(v);
+      else map.set(k, [v]);
+    };
+    for (const a of result.allocations) push(ports, a.service, a);
+    for (const e of result.errors) push(errors, e.service, e.error);
+    const hcs = new Map<Manifest<'Service'>, HealthCheckNodePortAllocation>();
+    // find() took the first one: keep the first per Service.
+    for (const h of result.healthCheckNodePorts) if (!hcs.has(h.service)) hcs.set(h.service, h);
+    index = new Map();
+    for (const k of new Set([...ports.keys(), ...errors.keys(), ...hcs.keys()])) {
+      const hc = hcs.get(k);
+      index.set(k, {
+        ports: ports.get(k) ?? [],
+        errors: errors.get(k) ?? [],
+        ...(hc ? { healthCheck: hc } : {}),
+      });
+    }
+    byService.set(result, index);
+  }
+  return index.get(m) ?? NONE;
 }
 
 /**
@@ -378,8 +433,14 @@ export function serviceValidationErrors(
   m: Manifest<'Service'>,
   result: NodePortAllocationResult,
 ): FieldError[] {
-  const allocatedHealthCheck = result.healthCheckNodePorts.some((h) => h.service === m);
-  return validateObject(withAllocatedNodePorts(m, result)).filter(
+  const mine = allocationsOf(result, m);
+  const allocatedHealthCheck = mine.healthCheck !== undefined;
+  // Nothing allocated: the object as filled is the object as written.
+  const errors =
+    mine.ports.length === 0 && !allocatedHealthCheck
+      ? validationOf(m)
+      : validateObject(withAllocatedNodePorts(m, result));
+  return errors.filter(
     // A Service rejected by validation got its healthCheckNodePort before being rejected.
     (e) =>
       allocatedHealthCheck ||
@@ -394,7 +455,7 @@ export function serviceValidationErrors(
  * LoadBalancer with externalTrafficPolicy Local gets from the allocator as missing.
  */
 export function serviceCreateErrors(m: Manifest<'Service'>, result: NodePortAllocationResult): FieldError[] {
-  const allocationErrors = result.errors.filter((e) => e.service === m).map((e) => e.error);
+  const allocationErrors = [...allocationsOf(result, m).errors];
   if (allocationErrors.length > 0) return allocationErrors;
   return serviceValidationErrors(m, result);
 }

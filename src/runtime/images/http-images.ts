@@ -5,6 +5,7 @@
  */
 import type http from 'node:http';
 import type { PlanContainer, PlanPod } from '../plan.js';
+import { goLogTime, nginxTime } from './logs.js';
 
 export interface ImageContext {
   readonly pod: PlanPod;
@@ -18,6 +19,49 @@ export interface SimulatedImage {
   readonly copies: string;
   /** The request handler, or a reason the process does not start (it then listens nowhere). */
   handler(ctx: ImageContext): HttpHandler | { readonly exits: string };
+  /** What the real process prints when it starts (its first log lines). */
+  startup?(ctx: ImageContext, now: Date): string[];
+  /** The access-log line the real process writes per request; absent: it logs none. */
+  accessLog?(entry: AccessEntry): string;
+}
+
+/** One answered request, for access logs. */
+export interface AccessEntry {
+  readonly req: http.IncomingMessage;
+  readonly status: number;
+  /** Body bytes sent. */
+  readonly bytes: number;
+  readonly time: Date;
+  readonly durationMs: number;
+}
+
+const header = (req: http.IncomingMessage, name: string) => {
+  const v = req.headers[name];
+  return (Array.isArray(v) ? v.join(', ') : v) || '-';
+};
+
+/**
+ * nginx's `main` log format of the official image's nginx.conf: the combined format plus
+ * "$http_x_forwarded_for" (access.log is a symlink to stdout there).
+ */
+export function nginxAccessLine(e: AccessEntry): string {
+  const r = e.req;
+  return `${r.socket.remoteAddress ?? '-'} - - [${nginxTime(e.time)}] "${r.method} ${r.url} HTTP/${r.httpVersion}" ${e.status} ${e.bytes} "${header(r, 'referer')}" "${header(r, 'user-agent')}" "${header(r, 'x-forwarded-for')}"`;
+}
+
+/** docker-entrypoint.sh and nginx's first notices, as `kubectl logs` shows them for a fresh nginx pod. */
+function nginxStartup(now: Date): string[] {
+  const t = goLogTime(now);
+  return [
+    '/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration',
+    '/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/',
+    '/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh',
+    '/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh',
+    '/docker-entrypoint.sh: Configuration complete; ready for start up',
+    `${t} [notice] 1#1: using the "epoll" event method`,
+    `${t} [notice] 1#1: nginx/1.27.0`,
+    `${t} [notice] 1#1: start worker processes`,
+  ];
 }
 
 /** nginx's stock /usr/share/nginx/html/index.html (docker-library/nginx). */
@@ -50,6 +94,8 @@ const nginxNotFound = `<html>\r\n<head><title>404 Not Found</title></head>\r\n<b
 
 const nginx: SimulatedImage = {
   copies: 'nginx default.conf: `location / { root /usr/share/nginx/html; index index.html; }`',
+  startup: (_ctx, now) => nginxStartup(now),
+  accessLog: nginxAccessLine,
   handler: () => (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const ok = path === '/' || path === '/index.html';
@@ -61,6 +107,10 @@ const nginx: SimulatedImage = {
 /** node_exporter: the landing page links /metrics, which serves the Prometheus text format. */
 const nodeExporter: SimulatedImage = {
   copies: 'node_exporter: `/metrics` in the Prometheus text format, a landing page on `/`',
+  startup: (ctx, now) => [
+    `ts=${now.toISOString()} caller=node_exporter.go:193 level=info msg="Starting node_exporter" version="(version=1.8.2, branch=HEAD, revision=portchain)"`,
+    `ts=${now.toISOString()} caller=tls_config.go:313 level=info msg="Listening on" address=[::]:${ctx.container.binds[0]?.port ?? 9100}`,
+  ],
   handler: (ctx) => (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
@@ -101,6 +151,12 @@ function flagValue(args: readonly string[], flag: string): string | undefined {
 /** hashicorp/http-echo: every path answers the -text (or ECHO_TEXT) plus a newline; no text: exit 127. */
 const httpEcho: SimulatedImage = {
   copies: 'hashicorp/http-echo main.go: writes `-text` and a newline on every path; exits without it',
+  startup: (ctx, now) => [
+    `${goLogTime(now)} [INFO] server is listening on :${ctx.container.binds[0]?.port ?? 5678}`,
+  ],
+  // http-echo's httpLog: host, client, request line, status, bytes, user agent, duration.
+  accessLog: (e) =>
+    `${goLogTime(e.time)} ${e.req.headers.host ?? ''} ${e.req.socket.remoteAddress}:${e.req.socket.remotePort} "${e.req.method} ${e.req.url} HTTP/${e.req.httpVersion}" ${e.status} ${e.bytes} "${header(e.req, 'user-agent')}" ${(e.durationMs * 1000).toFixed(3)}µs`,
   handler: (ctx) => {
     const text = flagValue(ctx.container.args, '-text') ?? ctx.container.env.ECHO_TEXT;
     if (text === undefined) return { exits: 'http-echo exits at start without -text (or ECHO_TEXT)' };
@@ -114,6 +170,7 @@ const httpEcho: SimulatedImage = {
 /** traefik/whoami: the hostname, the IPs, then the request line and headers as received. */
 const whoami: SimulatedImage = {
   copies: 'traefik/whoami `/`: Hostname, IP, RemoteAddr, then the request as received',
+  startup: (ctx, now) => [`${goLogTime(now)} Starting up on port ${ctx.container.binds[0]?.port ?? 80}`],
   handler: (ctx) => (req, res) => {
     const lines = [
       `Hostname: ${ctx.pod.name}`,
@@ -132,6 +189,11 @@ const whoami: SimulatedImage = {
 /** registry.k8s.io/echoserver: nginx + Lua printing pod information and the request. */
 const echoserver: SimulatedImage = {
   copies: 'kubernetes test/images/echoserver nginx.conf: Hostname, Pod Information, Request Information',
+  startup: () => ['Generating self-signed cert', 'Starting nginx'],
+  accessLog: (e) => {
+    const r = e.req;
+    return `${r.socket.remoteAddress ?? '-'} - - [${nginxTime(e.time)}] "${r.method} ${r.url} HTTP/${r.httpVersion}" ${e.status} ${e.bytes} "${header(r, 'referer')}" "${header(r, 'user-agent')}"`;
+  },
   handler: (ctx) => (req, res) => {
     const headers: string[] = [];
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
@@ -167,7 +229,7 @@ const echoserver: SimulatedImage = {
 };
 
 /** An app serving one HTML page on PORT (audiobookshelf, GKE hello-app): the page names the pod. */
-const podPage = (title: string, copies: string): SimulatedImage => ({
+export const podPage = (title: string, copies: string): SimulatedImage => ({
   copies,
   handler: (ctx) => (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });

@@ -1,21 +1,64 @@
 /**
- * The "kubelet" of `portchain up`: starts the simulated process of every container of the plan, bound where the
- * plan says (pod loopback IP : the port graph.listening found). Unknown images run nothing (reported once per
- * image). CoreDNS runs its whoami plugin, or cluster DNS when it is given a Corefile (see coredns.ts).
+ * The "kubelet" of `portchain up`: starts every container of the plan. A simulated image answers where the
+ * plan says (pod loopback IP : the port graph.listening found); an image mapped to a local command in
+ * `.portchain.yaml` runs that command with the container's environment as the kubelet builds it
+ * (kubelet-env.ts), in the pod's network namespace with `--isolation netns`; any other image "runs" but
+ * nothing listens (said once per image, with the YAML that maps it). CoreDNS runs its whoami plugin, or
+ * cluster DNS when it is given a Corefile (see coredns.ts). Readiness probes run over time (probes.ts), and
+ * each container keeps its log.
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import type { ImageCommand } from '../../config/config.js';
+import type { Container } from '../../model/types.js';
+import type { ResolvedGraph } from '../../semantics/graph.js';
 import type { DnsRecords } from '../dns.js';
+import { kubeletEnvFor } from '../kubelet-env.js';
+import type { NetnsIsolation, PodNetns } from '../netns.js';
 import type { ClusterPlan, PlanContainer, PlanPod } from '../plan.js';
+import { probeKind, type ReadinessWorker, startReadinessWorker } from '../probes.js';
+import {
+  type ContainerProcess,
+  findImageCommand,
+  imageCommandHint,
+  spawnContainerProcess,
+} from './commands.js';
 import { type RunningDns, startClusterDns, startWhoamiDns } from './coredns.js';
-import { SIMULATED_IMAGES } from './http-images.js';
+import { type HttpHandler, podPage, SIMULATED_IMAGES, type SimulatedImage } from './http-images.js';
+import { ContainerLog } from './logs.js';
 
 export interface RunningPods {
-  /** `ns/pod container image → 127.1.0.1:80` per bound port. */
+  /** `ns/pod container image → 127.1.0.1:80` per bound port, `… → pid N: command` per local command. */
   readonly listening: readonly string[];
   /** One sentence each: unknown images, processes that exit, ports that could not be bound. */
   readonly notes: readonly string[];
+  /** Per image neither simulated nor mapped (once each): the `.portchain.yaml` lines that map it. */
+  readonly imageHints: readonly string[];
+  /** The last lines (at most 1000) of a container's log; the pod's first container when none is named. */
+  logs(namespace: string, pod: string, container?: string): string[];
+  /**
+   * The pod's readiness as this kubelet sees it: false while a readiness probe has not passed or a local
+   * command is not running; undefined when nothing here decides it (the manifests' status stands).
+   */
+  ready(namespace: string, pod: string): boolean | undefined;
   close(): Promise<void>;
+}
+
+export interface PodsOptions {
+  /** What the cluster DNS answers (CoreDNS given a Corefile serves it). */
+  readonly clusterDns?: () => DnsRecords;
+  /** The graph the plan came from: the pods' specs (env, probes). Absent: no env, no probes. */
+  readonly graph?: () => ResolvedGraph;
+  /** `.portchain.yaml` `images:` as a mapping. */
+  readonly imageCommands?: Readonly<Record<string, ImageCommand>>;
+  /** `--isolation netns`: pods that run a local command get their own network namespace. */
+  readonly netns?: NetnsIsolation;
+  /** Probe seconds are multiplied by this (default 1). */
+  readonly probeTimeScale?: number;
+  /** A pod's readiness changed (a probe flipped, a local command exited). */
+  readonly onReadiness?: (pod: string, ready: boolean, why: string) => void;
+  /** terminationGracePeriodSeconds is capped at this (default 5): SIGKILL follows SIGTERM after it. */
+  readonly maxGraceSeconds?: number;
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<void> {
@@ -38,8 +81,14 @@ function dnsBinds(c: PlanContainer): Map<number, Set<string>> {
   return out;
 }
 
-/** What a pod runs: a changed spec (or address) means its processes restart. */
-const podSpecKey = (pod: PlanPod) => JSON.stringify([pod.ip, pod.containers]);
+interface ContainerState {
+  readonly name: string;
+  readonly log: ContainerLog;
+  process?: ContainerProcess;
+  probe?: ReadinessWorker;
+  /** False: not running (refused by the kubelet, exited); undefined: running, nothing here decides readiness. */
+  running?: boolean;
+}
 
 interface PodProcesses {
   readonly key: string;
@@ -48,15 +97,13 @@ interface PodProcesses {
   readonly sockets: Set<Socket>;
   readonly listening: string[];
   readonly notes: string[];
-  readonly unknownImages: readonly string[];
-}
-
-async function stopPod(p: PodProcesses): Promise<void> {
-  for (const s of p.sockets) s.destroy();
-  await Promise.all([
-    ...p.servers.map((s) => new Promise<void>((r) => s.close(() => r()))),
-    ...p.dnsServers.map((d) => d.close()),
-  ]);
+  readonly unknownImages: string[];
+  readonly containers: ContainerState[];
+  netns?: PodNetns;
+  graceMs: number;
+  stopping: boolean;
+  /** The readiness last reported (see RunningPods.ready). */
+  reported?: boolean;
 }
 
 export interface PodChanges {
@@ -71,65 +118,296 @@ export interface ReconcilingPods extends RunningPods {
    * start; unchanged pods keep running (same address, same connections).
    */
   update(plan: ClusterPlan): Promise<PodChanges>;
+  /** Resolves when every readiness probe due at start (no initialDelaySeconds) has run once. */
+  settled(): Promise<void>;
 }
 
-export async function startPods(plan: ClusterPlan, clusterDns?: () => DnsRecords): Promise<ReconcilingPods> {
+/** Wraps a handler so each answered request is written to the log as the real image writes it. */
+function logged(handler: HttpHandler, sim: SimulatedImage, log: ContainerLog): HttpHandler {
+  const line = sim.accessLog;
+  if (!line) return handler;
+  return (req, res) => {
+    const time = new Date();
+    const start = performance.now();
+    let bytes = 0;
+    const count = (chunk: unknown) => {
+      if (typeof chunk === 'string') bytes += Buffer.byteLength(chunk);
+      else if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
+    };
+    const write = res.write.bind(res) as (...a: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...a: unknown[]) => http.ServerResponse;
+    res.write = ((chunk: unknown, ...rest: unknown[]) => {
+      count(chunk);
+      return write(chunk, ...rest);
+    }) as typeof res.write;
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== 'function') count(chunk);
+      return end(chunk, ...rest);
+    }) as typeof res.end;
+    res.once('finish', () =>
+      log.line(line({ req, status: res.statusCode, bytes, time, durationMs: performance.now() - start })),
+    );
+    handler(req, res);
+  };
+}
+
+export async function startPods(
+  plan: ClusterPlan,
+  optionsOrDns?: PodsOptions | (() => DnsRecords),
+): Promise<ReconcilingPods> {
+  const options: PodsOptions =
+    typeof optionsOrDns === 'function' ? { clusterDns: optionsOrDns } : (optionsOrDns ?? {});
+  const clusterDns = options.clusterDns;
   const running = new Map<string, PodProcesses>();
+  let current = plan;
+  const maxGraceMs = (options.maxGraceSeconds ?? 5) * 1000;
+
+  /** What a pod runs: a changed spec (or address) means its processes restart. */
+  const podSpecKey = (pod: PlanPod) => {
+    const inst = options.graph?.().pods.find((p) => p.namespace === pod.namespace && p.name === pod.name);
+    return JSON.stringify([pod.ip, pod.containers, inst?.pod.spec.containers ?? null]);
+  };
+  const podReady = (p: PodProcesses): boolean | undefined => {
+    let decided = false;
+    for (const c of p.containers) {
+      if (c.running === false) return false;
+      if (c.probe) {
+        decided = true;
+        if (!c.probe.ready) return false;
+      }
+      if (c.process) decided = true;
+    }
+    return decided ? true : undefined;
+  };
+  /** Tells the owner when the pod's readiness differs from what it last said. */
+  const readinessChanged = (name: string, p: PodProcesses, why: string) => {
+    const now = podReady(p);
+    if (p.stopping || now === p.reported) return;
+    p.reported = now;
+    if (now !== undefined) options.onReadiness?.(name, now, why);
+  };
+
   const start = async (pod: PlanPod): Promise<PodProcesses> => {
-    const servers: http.Server[] = [];
-    const dnsServers: RunningDns[] = [];
-    const sockets = new Set<Socket>();
-    const listening: string[] = [];
-    const notes: string[] = [];
-    const unknownImages: string[] = [];
-    for (const c of pod.containers) {
-      const where = `${pod.namespace}/${pod.name} container ${c.name}`;
-      if (c.imageId === 'coredns') {
-        // -conf: a Corefile, taken as the cluster's (kubernetes plugin); none: the whoami plugin on :53.
-        const withConf = c.args.some((a) => a === '-conf' || a.startsWith('-conf='));
-        for (const [port, protocols] of dnsBinds(c)) {
-          try {
-            dnsServers.push(
-              withConf && clusterDns
-                ? await startClusterDns(pod.ip, port, clusterDns)
-                : await startWhoamiDns(pod.ip, port, protocols),
-            );
-            listening.push(`${where} ${c.image} → ${pod.ip}:${port} (${[...protocols].join('+')})`);
-          } catch (e) {
-            notes.push(`${where}: cannot bind ${pod.ip}:${port}: ${(e as Error).message}`);
-          }
-        }
-        continue;
-      }
-      const sim = c.imageId ? SIMULATED_IMAGES[c.imageId] : undefined;
-      if (!sim) {
-        if (!unknownImages.includes(c.image)) unknownImages.push(c.image);
-        continue;
-      }
-      const handler = sim.handler({ pod, container: c });
-      if (typeof handler !== 'function') {
-        notes.push(`${where}: ${handler.exits}; nothing listens`);
-        continue;
-      }
-      for (const b of c.binds) {
-        if (b.protocol !== 'TCP') continue;
-        const server = http.createServer(handler);
-        server.on('connection', (s) => {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-        });
-        try {
-          await listen(server, b.host, b.listenPort);
-          servers.push(server);
-          listening.push(`${where} ${c.image} → ${b.host}:${b.listenPort}`);
-        } catch (e) {
-          notes.push(`${where}: cannot bind ${b.host}:${b.listenPort}: ${(e as Error).message}`);
-        }
+    const name = `${pod.namespace}/${pod.name}`;
+    const graph = options.graph?.();
+    const inst = graph?.pods.find((p) => p.namespace === pod.namespace && p.name === pod.name);
+    const specs = new Map<string, Container>((inst?.pod.spec.containers ?? []).map((c) => [c.name, c]));
+    const grace = inst?.pod.spec.terminationGracePeriodSeconds;
+    const p: PodProcesses = {
+      key: podSpecKey(pod),
+      servers: [],
+      dnsServers: [],
+      sockets: new Set<Socket>(),
+      listening: [],
+      notes: [],
+      unknownImages: [],
+      containers: [],
+      graceMs: Math.min(maxGraceMs, (typeof grace === 'number' && grace >= 0 ? grace : 30) * 1000),
+      stopping: false,
+    };
+    const mapped = pod.containers.map((c) => findImageCommand(c.image, options.imageCommands));
+    if (options.netns && mapped.some((m) => m?.entry.command)) {
+      try {
+        p.netns = await options.netns.add(pod.ip);
+      } catch (e) {
+        p.notes.push(`${name}: cannot create its network namespace: ${(e as Error).message}`);
       }
     }
-    return { key: podSpecKey(pod), servers, dnsServers, sockets, listening, notes, unknownImages };
+    const now = new Date();
+    for (const [i, c] of pod.containers.entries()) {
+      const where = `${name} container ${c.name}`;
+      const state: ContainerState = { name: c.name, log: new ContainerLog() };
+      p.containers.push(state);
+      const spec = specs.get(c.name);
+      const command = mapped[i];
+      if (command?.entry.command) {
+        await startCommand(pod, c, spec, command.entry, state, p, where);
+      } else if (p.netns) {
+        // The pod's IP lives in its namespace now: an in-process simulation cannot bind it.
+        p.notes.push(
+          `${where}: ${c.image} is simulated, which cannot run inside the pod's network namespace`,
+        );
+      } else await startSimulated(pod, c, command?.entry, state, p, where, now);
+      if (spec && graph) startProbe(name, pod, c, spec, state, p);
+    }
+    p.reported = podReady(p);
+    return p;
   };
+
+  const startCommand = async (
+    pod: PlanPod,
+    c: PlanContainer,
+    spec: Container | undefined,
+    entry: ImageCommand,
+    state: ContainerState,
+    p: PodProcesses,
+    where: string,
+  ) => {
+    const graph = options.graph?.();
+    const env = graph ? kubeletEnvFor(graph, current, pod, c.name) : undefined;
+    if (env && env.errors.length > 0) {
+      // CreateContainerConfigError: the kubelet does not start the container.
+      state.running = false;
+      p.notes.push(`${where}: not started (CreateContainerConfigError): ${env.errors.join('; ')}`);
+      return;
+    }
+    for (const n of env?.notes ?? []) p.notes.push(`${where}: ${n}`);
+    const vars: Record<string, string> = {
+      ...(process.env.PATH ? { PATH: process.env.PATH } : {}),
+      ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
+      ...(env?.env ?? c.env),
+    };
+    // Ports below 1024 are bound at port + lowPortOffset everywhere else in the plan; PORT follows.
+    const port = vars.PORT;
+    if (current.lowPortOffset > 0 && port && /^\d+$/.test(port) && Number(port) < 1024)
+      vars.PORT = String(Number(port) + current.lowPortOffset);
+    Object.assign(vars, entry.env ?? {});
+    const argv = [...(entry.command ?? []), ...(entry.args ?? env?.args ?? spec?.args ?? [])];
+    const wrapped = p.netns ? p.netns.wrap(argv) : argv;
+    let proc: ContainerProcess;
+    try {
+      proc = spawnContainerProcess({
+        argv: wrapped,
+        env: vars,
+        ...(entry.workingDir ? { cwd: entry.workingDir } : {}),
+        log: state.log,
+      });
+    } catch (e) {
+      state.running = false;
+      p.notes.push(`${where}: cannot start ${argv[0] ?? ''}: ${(e as Error).message}`);
+      return;
+    }
+    state.process = proc;
+    p.listening.push(
+      `${where} ${c.image} → pid ${proc.pid ?? '?'}: ${argv.join(' ')}${p.netns ? ` (netns ${p.netns.name})` : ''}`,
+    );
+    void proc.exited.then(({ code, signal }) => {
+      if (p.stopping) return;
+      state.running = false;
+      const how = signal ? `signal ${signal}` : `code ${code}`;
+      p.notes.push(`${where}: ${argv[0] ?? ''} exited (${how}); the container is not restarted here`);
+      readinessChanged(`${pod.namespace}/${pod.name}`, p, `container ${c.name} exited (${how})`);
+    });
+  };
+
+  const startSimulated = async (
+    pod: PlanPod,
+    c: PlanContainer,
+    entry: ImageCommand | undefined,
+    state: ContainerState,
+    p: PodProcesses,
+    where: string,
+    now: Date,
+  ) => {
+    if (c.imageId === 'coredns') {
+      // -conf: a Corefile, taken as the cluster's (kubernetes plugin); none: the whoami plugin on :53.
+      const withConf = c.args.some((a) => a === '-conf' || a.startsWith('-conf='));
+      state.log.line('.:53');
+      state.log.line('CoreDNS-1.11.1');
+      state.log.line('linux/amd64, go1.21.1, ae2bbc2');
+      for (const [port, protocols] of dnsBinds(c)) {
+        try {
+          p.dnsServers.push(
+            withConf && clusterDns
+              ? await startClusterDns(pod.ip, port, clusterDns)
+              : await startWhoamiDns(pod.ip, port, protocols),
+          );
+          p.listening.push(`${where} ${c.image} → ${pod.ip}:${port} (${[...protocols].join('+')})`);
+        } catch (e) {
+          p.notes.push(`${where}: cannot bind ${pod.ip}:${port}: ${(e as Error).message}`);
+        }
+      }
+      return;
+    }
+    const sim: SimulatedImage | undefined =
+      (c.imageId ? SIMULATED_IMAGES[c.imageId] : undefined) ??
+      (entry?.honoursPort
+        ? podPage(c.image.split('/').pop()?.split(/[:@]/)[0] ?? 'app', 'an app that listens on $PORT')
+        : undefined);
+    if (!sim) {
+      if (!p.unknownImages.includes(c.image)) p.unknownImages.push(c.image);
+      return;
+    }
+    const ctx = { pod, container: c };
+    const handler = sim.handler(ctx);
+    if (typeof handler !== 'function') {
+      p.notes.push(`${where}: ${handler.exits}; nothing listens`);
+      state.log.line(handler.exits);
+      return;
+    }
+    for (const l of sim.startup?.(ctx, now) ?? []) state.log.line(l);
+    if (entry?.honoursPort && c.binds.length === 0)
+      p.notes.push(
+        `${where}: ${c.image} listens on $PORT, which the container does not set; nothing listens`,
+      );
+    for (const b of c.binds) {
+      if (b.protocol !== 'TCP') continue;
+      const server = http.createServer(logged(handler, sim, state.log));
+      server.on('connection', (s) => {
+        p.sockets.add(s);
+        s.on('close', () => p.sockets.delete(s));
+      });
+      try {
+        await listen(server, b.host, b.listenPort);
+        p.servers.push(server);
+        p.listening.push(`${where} ${c.image} → ${b.host}:${b.listenPort}`);
+      } catch (e) {
+        p.notes.push(`${where}: cannot bind ${b.host}:${b.listenPort}: ${(e as Error).message}`);
+      }
+    }
+  };
+
+  const probeNotes = new Set<string>();
+  const startProbe = (
+    name: string,
+    pod: PlanPod,
+    c: PlanContainer,
+    spec: Container,
+    state: ContainerState,
+    p: PodProcesses,
+  ) => {
+    const probe = spec.readinessProbe;
+    const kind = probeKind(probe);
+    if (!probe || kind === 'none' || state.running === false) return;
+    if (kind === 'exec' || kind === 'grpc') {
+      // Said once per kind: such a container is taken as ready once started.
+      if (!probeNotes.has(kind)) {
+        probeNotes.add(kind);
+        p.notes.push(
+          `${kind} readiness probes are not run by portchain up (first: ${name} container ${c.name}); such containers are ready when started`,
+        );
+      }
+      return;
+    }
+    const offset = current.lowPortOffset;
+    state.probe = startReadinessWorker(probe, {
+      podIP: pod.ip,
+      ports: spec.ports ?? [],
+      dialPort: (port) => (port < 1024 ? port + offset : port),
+      ...(options.probeTimeScale !== undefined ? { timeScale: options.probeTimeScale } : {}),
+      onChange: (ready, outcome) =>
+        readinessChanged(
+          name,
+          p,
+          `container ${c.name} readiness probe ${ready ? 'succeeded' : 'failed'} (${outcome.detail})`,
+        ),
+    });
+  };
+
+  const stopPod = async (p: PodProcesses): Promise<void> => {
+    p.stopping = true;
+    for (const c of p.containers) c.probe?.stop();
+    for (const s of p.sockets) s.destroy();
+    await Promise.all([
+      ...p.servers.map((s) => new Promise<void>((r) => s.close(() => r()))),
+      ...p.dnsServers.map((d) => d.close()),
+      ...p.containers.map((c) => c.process?.stop(p.graceMs)),
+    ]);
+    await p.netns?.close();
+  };
+
   const update = async (next: ClusterPlan): Promise<PodChanges> => {
+    current = next;
     const wanted = new Map(next.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
     const started: string[] = [];
     const restarted: string[] = [];
@@ -161,6 +439,24 @@ export async function startPods(plan: ClusterPlan, clusterDns?: () => DnsRecords
         ...images.map((i) => `image ${i}: not simulated; nothing listens for its containers`),
         ...all().flatMap((p) => p.notes),
       ];
+    },
+    get imageHints() {
+      const images = [...new Set(all().flatMap((p) => p.unknownImages))];
+      return images.map(
+        (i) =>
+          `image ${i} is neither simulated nor mapped; to run a local program for it, add to .portchain.yaml:\n${imageCommandHint(i)}`,
+      );
+    },
+    logs: (namespace, pod, container) => {
+      const p = running.get(`${namespace}/${pod}`);
+      const c = container === undefined ? p?.containers[0] : p?.containers.find((x) => x.name === container);
+      return c ? c.log.snapshot() : [];
+    },
+    settled: () =>
+      Promise.all(all().flatMap((p) => p.containers.map((c) => c.probe?.first))).then(() => undefined),
+    ready: (namespace, pod) => {
+      const p = running.get(`${namespace}/${pod}`);
+      return p ? podReady(p) : undefined;
     },
     update,
     close: async () => {

@@ -1,0 +1,105 @@
+/**
+ * One status line on stderr for long runs (a whole-cluster dump takes seconds): files read, objects loaded,
+ * rules run. Only on a terminal: a pipe, a file or CI (the CI variable, set by GitHub Actions, GitLab and
+ * most others) gets nothing, so output that is parsed or logged never carries control characters.
+ */
+import type { CheckProgress } from '../check.js';
+
+/** What the line is written to: process.stderr, or a fake in tests. */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  write(s: string): unknown;
+}
+
+export interface Progress {
+  /** Replaces the line (at most every `intervalMs`, unless `force`). */
+  update(text: string, force?: boolean): void;
+  /** The pipeline's own events, worded for people. */
+  readonly onCheck: (e: CheckProgress) => void;
+  /** Clears the line; call before printing results. */
+  done(): void;
+  readonly enabled: boolean;
+}
+
+export interface ProgressOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Milliseconds between redraws. */
+  readonly intervalMs?: number;
+  /** Nothing is drawn before this many milliseconds, so a quick run never flickers (default 200). */
+  readonly delayMs?: number;
+  readonly now?: () => number;
+}
+
+/** CI=true, CI=1, CI=anything but "false"/"0"/"": what CI systems set (and what ci-info tests). */
+export function isCi(env: NodeJS.ProcessEnv): boolean {
+  const v = env.CI;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+const CLEAR = '\r\x1b[K';
+/** Inputs this large (characters) take long enough to load that the line is drawn before the delay. */
+const BIG_INPUT = 8 * 2 ** 20;
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Describes a pipeline event in a few words. */
+export function describe(e: CheckProgress): string {
+  switch (e.stage) {
+    case 'load':
+      return `loading ${fmt(e.files)} file${e.files === 1 ? '' : 's'} (${(e.bytes / 2 ** 20).toFixed(1)} MB)`;
+    case 'resolve':
+      return `${fmt(e.objects)} objects read; resolving Services, endpoints, ingress routes`;
+    case 'rule':
+      return `rules ${e.index + 1}/${e.total} (${e.rule}) on ${fmt(e.objects)} objects`;
+    case 'report':
+      return `${fmt(e.findings)} findings from ${e.total} rules on ${fmt(e.objects)} objects; writing the report`;
+  }
+}
+
+export function createProgress(stream: ProgressStream, options: ProgressOptions = {}): Progress {
+  const enabled = stream.isTTY === true && !isCi(options.env ?? process.env);
+  const interval = options.intervalMs ?? 100;
+  const now = options.now ?? Date.now;
+  const start = now();
+  const delay = options.delayMs ?? 200;
+  let last = Number.NEGATIVE_INFINITY;
+  let shown = false;
+  const draw = (text: string) => {
+    // Never wider than the terminal: a wrapped line cannot be cleared with \r.
+    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    const line = `portchain: ${text}`;
+    stream.write(`${CLEAR}${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+    shown = true;
+  };
+  const update = (text: string, force = false) => {
+    if (!enabled) return;
+    const t = now();
+    if (t - start < delay || (!force && t - last < interval)) return;
+    last = t;
+    draw(text);
+  };
+  return {
+    enabled,
+    update,
+    // Stage changes always show; rule-by-rule updates are throttled. Loading is one long step: a big input
+    // says so at once, since nothing can be drawn until it is over.
+    onCheck: (e) => {
+      if (e.stage === 'load' && e.bytes >= BIG_INPUT && enabled) {
+        last = now();
+        draw(describe(e));
+      } else update(describe(e), e.stage !== 'rule');
+    },
+    done: () => {
+      if (shown) stream.write(CLEAR);
+      shown = false;
+    },
+  };
+}
+
+/** The progress line of check, endpoints and graph: drawn on `io.progress` (stderr) on a terminal, outside CI. */
+export function progressFor(io: {
+  readonly progress?: ProgressStream;
+  readonly env: NodeJS.ProcessEnv;
+}): Progress {
+  return createProgress(io.progress ?? { isTTY: false, write: () => true }, { env: io.env });
+}

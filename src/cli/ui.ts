@@ -1,0 +1,137 @@
+/**
+ * `portchain ui [paths...]`: serves a page on 127.0.0.1 that draws the port chain (the topology `graph` draws,
+ * with every finding of `check` on the link it breaks), traces a Service or an Ingress path on click, and
+ * reloads when the manifests change. Prints the URL; opens the browser unless --no-open; runs until SIGINT or
+ * SIGTERM. Exit codes: 0 after a clean stop; 2 a usage or config error, nothing readable, or the port is taken.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { check } from '../check.js';
+import { ConfigError, formatConfigProblem } from '../config/config.js';
+import { type Settings, SettingsError } from '../config/options.js';
+import { startUiServer, type UiServer } from '../ui/server.js';
+import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
+import type { Io } from './main.js';
+
+const EXIT_OK = 0;
+const EXIT_USAGE = 2;
+
+interface UiFlags extends InputFlags {
+  port?: string;
+  address?: string;
+  open: boolean;
+}
+
+/** Resolves when the server should stop; SIGINT/SIGTERM by default. */
+export type StopSignal = () => Promise<void>;
+
+const onSignal: StopSignal = () =>
+  new Promise((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) throw new SettingsError(`--port: not a port number: ${raw}`);
+  return n;
+}
+
+/** Opens `url` in the desktop's browser; no shell is involved. Resolves to an error message or null. */
+export function openBrowser(url: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const command =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  return new Promise((done) => {
+    try {
+      const child = spawn(command, [url], { stdio: 'ignore', detached: true, env, shell: false });
+      child.once('error', (e) => done(`${command}: ${e.message}`));
+      child.once('spawn', () => {
+        child.unref();
+        done(null);
+      });
+    } catch (e) {
+      done(`${command}: ${(e as Error).message}`);
+    }
+  });
+}
+
+export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSignal = onSignal): Command {
+  const cwd = io.cwd ?? process.cwd();
+  const fail = (message: string) => {
+    io.stderr(`portchain ui: ${message}\n`);
+    setExit(EXIT_USAGE);
+  };
+  const cmd = new Command('ui')
+    .description(
+      'serve a page that draws the port chain: Ingress -> Service -> Pods -> containers, ports on every link, broken links marked; click to trace',
+    )
+    .argument('[paths...]', 'files, folders (searched for .yaml, .yml, .json) or - for stdin', [])
+    .addOption(new Option('--port <port>', 'where the page is served (default: a free port)'))
+    .addOption(
+      new Option('--address <ip>', 'the address to bind (default 127.0.0.1; anything else only when given)'),
+    )
+    .addOption(new Option('--no-open', 'do not open a browser'));
+  return addInputOptions(cmd, 'draw')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText('after', '\nExamples:\n  portchain ui examples/\n  portchain ui k8s/ --port 43210 --no-open')
+    .action(async (paths: string[], o: UiFlags) => {
+      let settings: Settings;
+      let port = 0;
+      try {
+        settings = settingsFor(o, cwd);
+        if (o.port !== undefined) port = parsePort(o.port);
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);
+          setExit(EXIT_USAGE);
+          return;
+        }
+        if (e instanceof SettingsError) return fail(e.message);
+        throw e;
+      }
+      const read = await readInputs(paths, o, io, settings);
+      for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
+      if (read.sources.length === 0) return fail('nothing could be read');
+      let first = true;
+      const load = async () => {
+        const r = first ? read : await readInputs(paths, o, io, settings);
+        first = false;
+        const result = check(r.sources, settings.check, r);
+        return {
+          graph: result.graph,
+          findings: result.findings,
+          notes: r.findings.map((f) => f.message),
+          ...(settings.check.defaultNamespace ? { defaultNamespace: settings.check.defaultNamespace } : {}),
+        };
+      };
+      let server: UiServer;
+      try {
+        server = await startUiServer({
+          load,
+          host: o.address ?? '127.0.0.1',
+          port,
+          watch: (paths.length > 0 ? paths : ['.']).filter((p) => p !== '-').map((p) => resolve(cwd, p)),
+          onError: (e) => io.stderr(`portchain ui: ${e.message}\n`),
+        });
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+      io.stdout(`portchain ui: serving ${server.url} (Ctrl-C to stop)\n`);
+      if (o.open) {
+        const problem = await openBrowser(server.url, io.env);
+        if (problem) io.stderr(`portchain ui: could not open a browser (${problem}); open ${server.url}\n`);
+      }
+      await stop();
+      await server.close();
+      io.stdout('portchain ui: stopped\n');
+      setExit(EXIT_OK);
+    });
+}

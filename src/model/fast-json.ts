@@ -1,0 +1,244 @@
+/**
+ * The fast path for JSON (`kubectl get -o json`): values from `JSON.parse`, which for JSON text equal what
+ * the `yaml` library's YAML 1.1 reading gives (JSON is YAML flow style: quoted strings stay strings, and
+ * JSON numbers, true, false and null resolve the same). One cheap scan beforehand finds what JSON.parse
+ * hides and the library reports or reads differently: duplicate keys (counted), long keys, integers
+ * beyond double precision, characters the library rejects; any of them sends the source to the library.
+ * Where each `items[i]` of a List starts is found on the first `locate()`, which then walks one item only.
+ */
+import { hasUnsupportedChars, unsupported } from './yaml-scalars.js';
+
+export interface FastJson {
+  readonly value: unknown;
+  /** Offset of the root value (the library's `doc.contents.range[0]`). */
+  readonly rootStart: number;
+  /** For a root object whose `items` is an array: where the key and each element start (found when asked). */
+  items(): { readonly keyStart: number; readonly starts: readonly number[] } | null;
+}
+
+const isWs = (c: number): boolean => c === 32 || c === 10;
+
+/** Offset of the closing quote of the string whose opening quote is at `i`. */
+function stringEnd(t: string, i: number): number {
+  let j = i;
+  for (;;) {
+    j = t.indexOf('"', j + 1);
+    if (j === -1) return unsupported('an unterminated string');
+    let b = j - 1;
+    while (t.charCodeAt(b) === 92) b--;
+    if ((j - 1 - b) % 2 === 0) return j;
+  }
+}
+
+/** True when the text starts (after white space) like a JSON object or array. */
+export function looksLikeJson(text: string): boolean {
+  let i = 0;
+  while (isWs(text.charCodeAt(i))) i++;
+  const c = text.charCodeAt(i);
+  return c === 123 || c === 91;
+}
+
+/**
+ * Counts the keys of a JSON text quickly: a key is a string followed by `:`, and elsewhere a `":` occurs
+ * only escaped inside a string (`\":`) or as the opening quote of a string starting with `:`, so the count
+ * is never too low. Returns -1 when a key is separated from its colon by white space.
+ */
+function countKeysInText(t: string): number {
+  if (/"[ \n]+:/.test(t)) return -1;
+  let n = 0;
+  for (let i = t.indexOf('":'); i !== -1; i = t.indexOf('":', i + 2)) {
+    let b = i - 1;
+    while (t.charCodeAt(b) === 92) b--;
+    if ((i - 1 - b) % 2 === 0) n++;
+  }
+  return n;
+}
+
+/** The library limits an implicit key to 1024 characters of source; escapes make source up to 6x longer. */
+const MAX_KEY = 170;
+
+/** Keys of the parsed value, or -1 when a key or number is one the fast path does not copy. */
+function countKeys(v: unknown): number {
+  if (typeof v !== 'object' || v === null) {
+    // An integer beyond double precision: the library's parseInt and JSON.parse might round differently.
+    if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return -1;
+    return 0;
+  }
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const c = countKeys(x);
+      if (c < 0) return -1;
+      n += c;
+    }
+    return n;
+  }
+  for (const k in v) {
+    if (k.length > MAX_KEY) return -1;
+    const c = countKeys((v as Record<string, unknown>)[k]);
+    if (c < 0) return -1;
+    n += 1 + c;
+  }
+  return n;
+}
+
+/** One pass over the text: its keys, and where the root object's `items` elements start. */
+function scan(t: string): { keys: number; keyStart: number; starts: number[] } {
+  const len = t.length;
+  let depth = 0;
+  let keys = 0;
+  let keyStart = -1;
+  let pendingItems = false;
+  let inItems = false;
+  let expectItem = false;
+  const starts: number[] = [];
+  for (let i = 0; i < len; i++) {
+    const c = t.charCodeAt(i);
+    if (isWs(c)) continue;
+    if (expectItem) {
+      expectItem = false;
+      if (c !== 93) starts.push(i);
+    }
+    if (c === 34) {
+      const end = stringEnd(t, i);
+      let k = end + 1;
+      while (isWs(t.charCodeAt(k))) k++;
+      if (t.charCodeAt(k) === 58) {
+        keys++;
+        if (depth === 1 && end - i === 6 && t.startsWith('items', i + 1)) {
+          pendingItems = true;
+          keyStart = i;
+          i = k;
+          continue;
+        }
+      }
+      pendingItems = false;
+      i = end;
+      continue;
+    }
+    if (c === 123 || c === 91) {
+      depth++;
+      if (pendingItems && c === 91 && depth === 2) {
+        inItems = true;
+        expectItem = true;
+      }
+      pendingItems = false;
+      continue;
+    }
+    pendingItems = false;
+    if (c === 125 || c === 93) {
+      depth--;
+      if (depth === 1) inItems = false;
+    } else if (c === 44 && inItems && depth === 2) expectItem = true;
+  }
+  return { keys, keyStart, starts };
+}
+
+/** Reads a JSON source, or throws `Unsupported`. */
+export function parseJsonFast(text: string): FastJson {
+  if (hasUnsupportedChars(text)) unsupported('a character the fast reader does not copy');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return unsupported('not JSON');
+  }
+  const inText = countKeysInText(text);
+  const keys = countKeys(value);
+  // JSON.parse keeps the last of duplicate keys silently; the library reports them. The quick count can
+  // only count too many (a string starting with `:` looks like a key's end), so a mismatch is re-counted.
+  if (keys < 0 || (keys !== inText && keys !== scan(text).keys)) unsupported('duplicate or unusual keys');
+  let rootStart = 0;
+  while (isWs(text.charCodeAt(rootStart))) rootStart++;
+  let items: { keyStart: number; starts: number[] } | null | undefined;
+  return {
+    value,
+    rootStart,
+    items() {
+      if (items === undefined) {
+        const r = scan(text);
+        items = r.keyStart !== -1 && r.starts.length > 0 ? { keyStart: r.keyStart, starts: r.starts } : null;
+      }
+      return items;
+    },
+  };
+}
+
+/** The offset just after the JSON value starting at `i`. */
+function skipValue(t: string, i: number): number {
+  const c = t.charCodeAt(i);
+  if (c === 34) return stringEnd(t, i) + 1;
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    for (let j = i; j < t.length; j++) {
+      const d = t.charCodeAt(j);
+      if (d === 34) j = stringEnd(t, j);
+      else if (d === 123 || d === 91) depth++;
+      else if (d === 125 || d === 93) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+    }
+    return t.length;
+  }
+  let j = i;
+  for (; j < t.length; j++) {
+    const d = t.charCodeAt(j);
+    if (d === 44 || d === 125 || d === 93 || isWs(d)) break;
+  }
+  return j;
+}
+
+function skipWs(t: string, i: number): number {
+  let j = i;
+  while (isWs(t.charCodeAt(j))) j++;
+  return j;
+}
+
+/**
+ * Walks `keys` from the value at `start` as load.ts's locateIn walks the library's nodes: into a map by
+ * the first key whose string equals the segment (offset = the key's opening quote), into a sequence by a
+ * numeric index (offset = the element's start), and stops at the first segment that is not there.
+ * Returns the offset of the deepest segment found, or `start`.
+ */
+export function walkJson(t: string, start: number, keys: readonly (string | number)[]): number {
+  let offset = start;
+  let i = start;
+  for (const key of keys) {
+    const c = t.charCodeAt(i);
+    let found = false;
+    if (c === 123) {
+      const want = String(key);
+      let j = skipWs(t, i + 1);
+      while (t.charCodeAt(j) === 34) {
+        const end = stringEnd(t, j);
+        const raw = t.slice(j + 1, end);
+        const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+        const keyStart = j;
+        j = skipWs(t, skipWs(t, end + 1) + 1);
+        if (name === want) {
+          offset = keyStart;
+          i = j;
+          found = true;
+          break;
+        }
+        j = skipWs(t, skipValue(t, j));
+        if (t.charCodeAt(j) === 44) j = skipWs(t, j + 1);
+      }
+    } else if (c === 91 && typeof key === 'number') {
+      let j = skipWs(t, i + 1);
+      for (let idx = 0; t.charCodeAt(j) !== 93 && j < t.length; idx++) {
+        if (idx === key) {
+          offset = j;
+          i = j;
+          found = true;
+          break;
+        }
+        j = skipWs(t, skipValue(t, j));
+        if (t.charCodeAt(j) === 44) j = skipWs(t, j + 1);
+      }
+    }
+    if (!found) break;
+  }
+  return offset;
+}

@@ -1,0 +1,114 @@
+/**
+ * Source positions for the fast readers, found only when asked for. `locate()` gives the same line and
+ * column as load.ts's `locateIn` over the `yaml` library's nodes: the library's `LineCounter` counts every
+ * `\n`, so a line is the number of line starts at or before an offset, and a column is 1-based.
+ */
+import type { FastJson } from './fast-json.js';
+import { walkJson } from './fast-json.js';
+import type { FastDoc, PosNode } from './fast-yaml.js';
+import { parseDocPositions, parseItemPositions } from './fast-yaml.js';
+import type { SourceLocation } from './finding.js';
+
+export type Keys = readonly (string | number)[];
+export type Locator = (keys: Keys) => SourceLocation;
+
+/** How many re-read documents or items to keep: a rule asks for several fields of one object in a row. */
+const CACHE_SIZE = 256;
+
+export class LazyPositions {
+  private lineStarts: number[] | null = null;
+  /** Line starts are known up to here. */
+  private scanned = 0;
+  private readonly cache = new Map<string, PosNode | null>();
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+  ) {}
+
+  /** LineCounter.linePos: the line whose start is the last one at or before `offset`. */
+  location(offset: number): SourceLocation {
+    // Line starts are found only as far as asked: findings are few, and often early in a big file.
+    const starts = this.lineStarts ?? [0];
+    this.lineStarts = starts;
+    const t = this.text;
+    while (this.scanned <= offset && this.scanned < t.length) {
+      const nl = t.indexOf('\n', this.scanned);
+      if (nl === -1) this.scanned = t.length;
+      else {
+        starts.push(nl + 1);
+        this.scanned = nl + 1;
+      }
+    }
+    let low = 0;
+    let high = starts.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((starts[mid] as number) <= offset) low = mid + 1;
+      else high = mid;
+    }
+    return { file: this.file, line: low, column: offset - (starts[low - 1] as number) + 1 };
+  }
+
+  private cached(key: string, read: () => PosNode | null): PosNode | null {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const node = read();
+    if (this.cache.size >= CACHE_SIZE) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(key, node);
+    return node;
+  }
+
+  /** A locator for one document read by fast-yaml. */
+  yaml(doc: FastDoc, docIndex: number): Locator {
+    return (keys) => {
+      if (keys.length === 0) return this.location(doc.rootStart);
+      const dashes = doc.itemDashes;
+      if (dashes && keys[0] === 'items') {
+        const i = keys[1];
+        if (typeof i !== 'number' || dashes[i] === undefined) return this.location(doc.itemsKeyStart);
+        const item = this.cached(`${docIndex}/${i}`, () => parseItemPositions(this.text, doc, i));
+        return this.location(item ? walk(item, keys, 2, item.start) : doc.itemsKeyStart);
+      }
+      const root = this.cached(`${docIndex}`, () => parseDocPositions(this.text, doc));
+      return this.location(root ? walk(root, keys, 0, root.start) : doc.rootStart);
+    };
+  }
+
+  /** A locator for a JSON source read by fast-json. */
+  json(doc: FastJson): Locator {
+    return (keys) => {
+      const items = keys[0] === 'items' ? doc.items() : null;
+      if (items) {
+        const i = keys[1];
+        if (typeof i !== 'number' || items.starts[i] === undefined) return this.location(items.keyStart);
+        return this.location(walkJson(this.text, items.starts[i] as number, keys.slice(2)));
+      }
+      return this.location(walkJson(this.text, doc.rootStart, keys));
+    };
+  }
+}
+
+/** locateIn's walk over recorded positions, from `keys[from]` on. */
+function walk(node: PosNode, keys: Keys, from: number, start: number): number {
+  let offset = start;
+  let n: PosNode | null = node;
+  for (let k = from; k < keys.length && n; k++) {
+    const key = keys[k] as string | number;
+    if (n.keys) {
+      const entry = n.keys.get(String(key));
+      if (!entry) break;
+      offset = entry.keyStart;
+      n = entry.value;
+    } else if (n.items && typeof key === 'number') {
+      const item: PosNode | undefined = n.items[key];
+      if (!item) break;
+      offset = item.start;
+      n = item;
+    } else break;
+  }
+  return offset;
+}

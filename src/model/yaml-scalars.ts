@@ -1,0 +1,303 @@
+/**
+ * YAML 1.1 scalar values exactly as the `yaml` library (v2, `version: '1.1'`) turns them into JavaScript
+ * with `toJS()`, so the fast loader gives bit-for-bit the values the plain loader gives. Each function
+ * copies the library's code path it names (yaml/dist/schema/yaml-1.1/*.js, compose/resolve-flow-scalar.js,
+ * compose/resolve-block-scalar.js); anything those paths would report as an error throws `Unsupported`,
+ * which sends the whole source back to the library so that the error finding is worded as today.
+ */
+
+/** The fast path met something it does not copy: the caller loads the source with the `yaml` library. */
+export class Unsupported extends Error {}
+
+export const unsupported = (why: string): never => {
+  throw new Unsupported(why);
+};
+
+/**
+ * Tabs, carriage returns, C0/C1 controls, line/paragraph separators, byte order marks and noncharacters:
+ * the library rejects some and treats others as white space or line breaks; the fast readers leave
+ * them all to it.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these characters are what it looks for.
+const UNSUPPORTED_CHARS = /[\t\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
+
+export const hasUnsupportedChars = (text: string): boolean => UNSUPPORTED_CHARS.test(text);
+
+// The tests of the YAML 1.1 types (https://yaml.org/type/), in the order the library's yaml-1.1 schema
+// lists them: the first tag whose test matches resolves the plain scalar.
+const NULL_RE = /^(?:~|[Nn]ull|NULL)?$/;
+const TRUE_RE = /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/;
+const FALSE_RE = /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
+const INT_BIN_RE = /^[-+]?0b[0-1_]+$/;
+const INT_OCT_RE = /^[-+]?0[0-7_]+$/;
+const INT_RE = /^[-+]?[0-9][0-9_]*$/;
+const INT_HEX_RE = /^[-+]?0x[0-9a-fA-F_]+$/;
+const FLOAT_NAN_RE = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const FLOAT_EXP_RE = /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/;
+const FLOAT_RE = /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/;
+const INT_TIME_RE = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/;
+const FLOAT_TIME_RE = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/;
+const TIMESTAMP_RE =
+  /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\.[0-9]+)?)(?:[ \t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$/;
+
+/** yaml-1.1/int.js intResolve (intAsBigInt off). */
+function intResolve(str: string, offset: number, radix: number): number {
+  const sign = str[0];
+  const start = sign === '-' || sign === '+' ? offset + 1 : offset;
+  const n = Number.parseInt(str.substring(start).replace(/_/g, ''), radix);
+  return sign === '-' ? -1 * n : n;
+}
+
+/** yaml-1.1/timestamp.js parseSexagesimal (numbers only). */
+function parseSexagesimal(str: string): number {
+  const sign = str[0];
+  const parts = sign === '-' || sign === '+' ? str.substring(1) : str;
+  const res = parts
+    .replace(/_/g, '')
+    .split(':')
+    .reduce((acc, p) => acc * 60 + Number(p), 0);
+  return sign === '-' ? -1 * res : res;
+}
+
+/**
+ * yaml-1.1/timestamp.js resolve, then `toJS()`: a Date becomes `date.toJSON()` (an ISO string, or null
+ * for an invalid date), because toJS calls a value's toJSON.
+ */
+function timestampValue(match: RegExpMatchArray): string | null {
+  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
+  const millisec = match[7] ? Number(`${match[7]}00`.substr(1, 3)) : 0;
+  let date = Date.UTC(
+    year as number,
+    (month as number) - 1,
+    day as number,
+    hour || 0,
+    minute || 0,
+    second || 0,
+    millisec,
+  );
+  const tz = match[8];
+  if (tz && tz !== 'Z') {
+    let d = parseSexagesimal(tz);
+    if (Math.abs(d) < 30) d *= 60;
+    date -= 60000 * d;
+  }
+  return new Date(date).toJSON();
+}
+
+/** A plain scalar's value: null, boolean, number or string. */
+export type PlainValue = null | boolean | number | string;
+
+/**
+ * Resolves a plain (unquoted) scalar as the library's YAML 1.1 schema does (compose-scalar.js
+ * findScalarTagByTest). At a mapping key, `<<` is the merge key (yaml.org/type/merge.html): not copied.
+ */
+export function resolvePlain(s: string, atKey: boolean): PlainValue {
+  const c = s.charCodeAt(0);
+  // Only these first characters can start a non-string: digits, sign, dot, `e`/`E` (the exponent
+  // float's mantissa is optional: `e0` reads as NaN), `~`, and the letters of null/true/false/yes/no/on/off.
+  // Everything else is a string without running the tests.
+  const digitLike = (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || c === 101 || c === 69;
+  if (!digitLike && s.length > 0 && c !== 126 && !'NnTtFfYyOo'.includes(s[0] as string)) {
+    if (atKey && s === '<<') unsupported('merge key');
+    return s;
+  }
+  if (NULL_RE.test(s)) return null;
+  if (TRUE_RE.test(s)) return true;
+  if (FALSE_RE.test(s)) return false;
+  if (!digitLike) return s;
+  if (INT_BIN_RE.test(s)) return intResolve(s, 2, 2);
+  if (INT_OCT_RE.test(s)) return intResolve(s, 1, 8);
+  if (INT_RE.test(s)) return intResolve(s, 0, 10);
+  if (INT_HEX_RE.test(s)) return intResolve(s, 2, 16);
+  if (FLOAT_NAN_RE.test(s)) {
+    return s.slice(-3).toLowerCase() === 'nan'
+      ? Number.NaN
+      : s[0] === '-'
+        ? Number.NEGATIVE_INFINITY
+        : Number.POSITIVE_INFINITY;
+  }
+  if (FLOAT_EXP_RE.test(s)) return Number.parseFloat(s.replace(/_/g, ''));
+  if (FLOAT_RE.test(s)) return Number.parseFloat(s.replace(/_/g, ''));
+  if (INT_TIME_RE.test(s)) return parseSexagesimal(s);
+  if (FLOAT_TIME_RE.test(s)) return parseSexagesimal(s);
+  const ts = s.match(TIMESTAMP_RE);
+  if (ts) {
+    // A timestamp key would be located by the Date's local-time string: not copied.
+    if (atKey) unsupported('timestamp key');
+    return timestampValue(ts);
+  }
+  return s;
+}
+
+const TRIM_END = /(?<![ \t])[ \t]+$/;
+const TRIM_BOTH = /^[ \t]+|(?<![ \t])[ \t]+$/g;
+
+/** resolve-flow-scalar.js unfoldLines: line folding of plain and single-quoted scalars (YAML 1.2 §6.5). */
+export function unfoldLines(source: string): string {
+  const line = /(.*?)\r?\n/sy;
+  let match = line.exec(source);
+  if (!match) return source;
+  let res = (match[1] as string).replace(TRIM_END, '');
+  let sep = ' ';
+  let pos = line.lastIndex;
+  // biome-ignore lint/suspicious/noAssignInExpressions: the library's loop, copied as written.
+  while ((match = line.exec(source))) {
+    const lm = (match[1] as string).replace(TRIM_BOTH, '');
+    if (lm === '') {
+      if (sep === '\n') res += sep;
+      else sep = '\n';
+    } else {
+      res += sep + lm;
+      sep = ' ';
+    }
+    pos = line.lastIndex;
+  }
+  const last = /[ \t]*(.*)/sy;
+  last.lastIndex = pos;
+  match = last.exec(source);
+  return res + sep + (match?.[1] ?? '');
+}
+
+/** resolve-flow-scalar.js singleQuotedValue; `source` includes both quotes. */
+export function singleQuotedValue(source: string): string {
+  return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
+}
+
+const ESCAPES: Record<string, string> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  '\t': '\t',
+};
+
+/** resolve-flow-scalar.js doubleQuotedValue (without `\r`, which the fast path never sees). */
+export function doubleQuotedValue(source: string): string {
+  let res = '';
+  for (let i = 1; i < source.length - 1; ++i) {
+    const ch = source[i] as string;
+    if (ch === '\n') {
+      // foldNewline: one break folds to a space, n breaks to n-1 newlines.
+      let fold = '';
+      let next = source[i + 1];
+      while (next === ' ' || next === '\t' || next === '\n') {
+        if (next === '\n') fold += '\n';
+        i += 1;
+        next = source[i + 1];
+      }
+      res += fold || ' ';
+    } else if (ch === '\\') {
+      let next = source[++i] as string;
+      const cc = ESCAPES[next];
+      if (cc) res += cc;
+      else if (next === '\n') {
+        // An escaped line break: skipped, and the next line's indentation trimmed.
+        next = source[i + 1] as string;
+        while (next === ' ' || next === '\t') next = source[++i + 1] as string;
+      } else if (next === 'x' || next === 'u' || next === 'U') {
+        const length = next === 'x' ? 2 : next === 'u' ? 4 : 8;
+        const cc = source.substr(i + 1, length);
+        if (cc.length !== length || !/^[0-9a-fA-F]+$/.test(cc)) unsupported('bad escape');
+        const code = Number.parseInt(cc, 16);
+        if (code > 0x10ffff) unsupported('bad escape');
+        res += String.fromCodePoint(code);
+        i += length;
+      } else unsupported('bad escape');
+    } else if (ch === ' ' || ch === '\t') {
+      // Trailing white space before a line break is trimmed.
+      const wsStart = i;
+      let next = source[i + 1];
+      while (next === ' ' || next === '\t') next = source[++i + 1];
+      if (next !== '\n') res += i > wsStart ? source.slice(wsStart, i + 1) : ch;
+    } else res += ch;
+  }
+  return res;
+}
+
+/**
+ * resolve-block-scalar.js for a header without an indentation indicator. `source` is the lexer's token:
+ * the content lines after the header line, each ending in `\n` (the last one possibly not). `lineIndent`
+ * is the parser's indentation of the header's line (the key's column, or the column after `- `).
+ */
+export function blockScalarValue(
+  source: string,
+  folded: boolean,
+  chomp: '' | '-' | '+',
+  lineIndent: number,
+): string {
+  const lines: [string, string][] = [];
+  const split = source.split(/\n( *)/);
+  const first = split[0] as string;
+  const m = /^( *)/.exec(first)?.[1] ?? '';
+  lines.push([m, first.slice(m.length)]);
+  for (let i = 1; i < split.length; i += 2) lines.push([split[i] as string, split[i + 1] as string]);
+  let chompStart = lines.length;
+  for (let i = lines.length - 1; i >= 0; --i) {
+    if ((lines[i] as [string, string])[1] === '') chompStart = i;
+    else break;
+  }
+  if (chompStart === 0) unsupported('empty block scalar');
+  // The parser's indentation of the header's line (the token's `indent`) is where trimming starts.
+  let trimIndent = lineIndent;
+  let contentStart = 0;
+  for (let i = 0; i < chompStart; ++i) {
+    const [indent, content] = lines[i] as [string, string];
+    if (content === '') {
+      if (indent.length > trimIndent) trimIndent = indent.length;
+    } else {
+      // "Block scalars with more-indented leading empty lines must use an explicit indentation indicator"
+      if (indent.length < trimIndent) unsupported('more-indented leading empty lines');
+      trimIndent = indent.length;
+      contentStart = i;
+      break;
+    }
+  }
+  for (let i = lines.length - 1; i >= chompStart; --i) {
+    if ((lines[i] as [string, string])[0].length > trimIndent) chompStart = i + 1;
+  }
+  let value = '';
+  let sep = '';
+  let prevMoreIndented = false;
+  for (let i = 0; i < contentStart; ++i) value += `${(lines[i] as [string, string])[0].slice(trimIndent)}\n`;
+  for (let i = contentStart; i < chompStart; ++i) {
+    const [indent, content] = lines[i] as [string, string];
+    if (content && indent.length < trimIndent) unsupported('block scalar less indented');
+    if (!folded) {
+      value += sep + indent.slice(trimIndent) + content;
+      sep = '\n';
+    } else if (indent.length > trimIndent) {
+      // More-indented content within a folded block keeps its line breaks (YAML 1.2 §8.1.3).
+      if (sep === ' ') sep = '\n';
+      else if (!prevMoreIndented && sep === '\n') sep = '\n\n';
+      value += sep + indent.slice(trimIndent) + content;
+      sep = '\n';
+      prevMoreIndented = true;
+    } else if (content === '') {
+      if (sep === '\n') value += '\n';
+      else sep = '\n';
+    } else {
+      value += sep + content;
+      sep = ' ';
+      prevMoreIndented = false;
+    }
+  }
+  if (chomp === '+') {
+    for (let i = chompStart; i < lines.length; ++i)
+      value += `\n${(lines[i] as [string, string])[0].slice(trimIndent)}`;
+    if (value[value.length - 1] !== '\n') value += '\n';
+  } else if (chomp === '') value += '\n';
+  return value;
+}

@@ -1,0 +1,582 @@
+/**
+ * The fast readers (src/model/fast-yaml.ts, fast-json.ts) against the plain path (the `yaml` library): for
+ * every real file, every generated document and every fast-check document, values, findings, document
+ * counts and `locate()` positions for every field path of every object must be exactly equal.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { generate } from '../bench/static/generate.js';
+import { FieldPath } from '../src/model/field-path.js';
+import { type LoadResult, loadTextWith, type Manifest, type SourceText } from '../src/model/load.js';
+import { hasUnsupportedChars } from '../src/model/yaml-scalars.js';
+import { corpusDir, repoRoot, vectorsDir } from './helpers/shared.js';
+
+/** JSON that tells -0 from 0 and keeps NaN and the infinities, with key order. */
+function exact(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (typeof x === 'number') {
+      if (Object.is(x, -0)) return '<-0>';
+      if (!Number.isFinite(x)) return `<${String(x)}>`;
+    }
+    return x;
+  });
+}
+
+/** Every field path of a raw object, plus a missing child under each mapping and an index past each list. */
+function fieldPaths(v: unknown, base: FieldPath, out: FieldPath[]): void {
+  out.push(base);
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => {
+      fieldPaths(x, base.index(i), out);
+    });
+    out.push(base.index(v.length));
+    out.push(base.child('notThere'));
+  } else if (typeof v === 'object' && v !== null) {
+    for (const [k, x] of Object.entries(v)) fieldPaths(x, base.child(k), out);
+    out.push(base.child('notThere'));
+    out.push(base.index(0));
+  }
+}
+
+function summary(r: LoadResult): string {
+  return exact({
+    findings: r.findings,
+    documents: r.documents,
+    skipped: r.skippedKinds,
+    manifests: r.manifests.map((m: Manifest) => ({
+      kind: m.kind,
+      apiVersion: m.apiVersion,
+      name: m.name,
+      namespace: m.namespace,
+      ref: m.ref,
+      decodeFailed: m.decodeFailed,
+      doc: m.source.doc,
+      file: m.source.file,
+      raw: m.raw,
+      object: m.object,
+    })),
+  });
+}
+
+/** Loads `src` both ways and expects the same; returns which reader the fast path used. */
+function compareReaders(src: SourceText): string {
+  const plain = loadTextWith(src, { reader: 'plain' });
+  const fast = loadTextWith(src, { reader: 'fast' });
+  expect(summary(fast.result), src.name).toBe(summary(plain.result));
+  for (const [i, m] of plain.result.manifests.entries()) {
+    const f = fast.result.manifests[i] as Manifest;
+    const paths: FieldPath[] = [];
+    fieldPaths(m.raw, FieldPath.empty, paths);
+    const want = paths.map((p) => `${p.toString()} ${exact(m.source.locate(p))}`);
+    const got = paths.map((p) => `${p.toString()} ${exact(f.source.locate(p))}`);
+    expect(got, `${src.name} ${m.kind}/${m.name}`).toEqual(want);
+  }
+  return fast.reader;
+}
+
+function filesUnder(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) filesUnder(p, out);
+    else if (['.yaml', '.yml', '.json'].includes(extname(e.name))) out.push(p);
+  }
+  return out.sort();
+}
+
+const read = (path: string): SourceText => ({ name: path, text: readFileSync(path, 'utf8') });
+
+describe('fast readers equal the yaml library on real files', { timeout: 300_000 }, () => {
+  const roots = [corpusDir, vectorsDir, join(repoRoot, 'examples')].filter((d) => {
+    try {
+      return statSync(d).isDirectory();
+    } catch {
+      return false;
+    }
+  });
+  for (const root of roots) {
+    it(`every file under ${root.replace(repoRoot, '.')}`, () => {
+      const files = filesUnder(root);
+      expect(files.length).toBeGreaterThan(0);
+      const used: Record<string, number> = {};
+      for (const f of files) {
+        const reader = compareReaders(read(f));
+        used[reader] = (used[reader] ?? 0) + 1;
+      }
+      // The fast path must really be taken for most real files, or this test proves nothing.
+      expect(used.plain ?? 0).toBeLessThan(files.length / 4);
+    });
+  }
+});
+
+describe('fast readers equal the yaml library on what kubectl and Helm print', () => {
+  const pod = `apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: |
+      {"apiVersion":"v1","kind":"Pod","metadata":{"annotations":{},"name":"web"}}
+    long: this annotation is long enough that go-yaml folds it over two lines when it writes
+      it out at eighty columns
+    quoted: "a double-quoted string that go-yaml also folds, with an escaped \\"quote\\" and \\
+      a continuation"
+    single: 'it''s single-quoted'
+    kept: |+
+      two trailing breaks
+
+    stripped: >-
+      folded
+      text
+
+      with a paragraph
+  creationTimestamp: "2024-05-01T10:00:00Z"
+  labels: {}
+  name: web
+  namespace: shop   # a comment
+spec:
+  containers:
+  - args:
+    - --port=8080
+    -   "--verbose"
+    -
+    - |
+      script line 1
+      script line 2
+    image: nginx:1.25
+    name: app
+    ports:
+    - containerPort: 8080
+      name: http
+      protocol: TCP
+  nodeSelector:
+    "8080": "yes"
+    on: off
+status:
+  conditions: []
+  podIP: 10.0.0.1
+`;
+  const cases: [string, string][] = [
+    ['a Pod as kubectl prints it', pod],
+    ['the same Pod twice with separators and comments', `# head\n---\n${pod}--- # two\n${pod}---\n`],
+    ['a List', `apiVersion: v1\nitems:\n- ${pod.replace(/\n/g, '\n  ').trimEnd()}\nkind: List\n`],
+    ['an indentation indicator', pod.replace('kept: |+', 'kept: |2+')],
+    ['CRLF line ends', pod.replace(/\n/g, '\r\n')],
+    ['an anchor and an alias', `${pod}extra: &a {x: 1}\nmore: *a\n`],
+    ['a duplicate key', `${pod}spec: {}\n`],
+    ['a nested sequence', `${pod}extra:\n- - a\n  - b\n`],
+    ['a tab', pod.replace('name: web', 'name:\tweb')],
+    ['a document that is a scalar', 'just a string\n'],
+    ['a document that is a sequence', '- a\n- b\n'],
+    ['an empty file', ''],
+    ['only comments', '# nothing\n# here\n'],
+  ];
+  for (const [what, text] of cases) {
+    it(what, () => {
+      compareReaders({ name: 'case.yaml', text });
+    });
+  }
+  it('takes the fast path for kubectl output', () => {
+    expect(compareReaders({ name: 'pod.yaml', text: pod })).toBe('fast-yaml');
+  });
+});
+
+describe('fast readers equal the yaml library on cluster dumps', { timeout: 300_000 }, () => {
+  // The benchmark's generator: `kubectl get -A -o yaml` Lists, multi-document YAML and `-o json`.
+  for (const rich of [false, true]) {
+    it(`kubectl-shaped List, multi-document and JSON dumps${rich ? ' (whole Pods)' : ''}`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'portchain-load-fast-'));
+      try {
+        const g = generate({ scale: 0.0005, seed: rich ? 7 : 3, outDir: dir, rich });
+        const readers = Object.values(g.files)
+          .flat()
+          .map((f) => compareReaders(read(f)));
+        expect(readers.sort()).toEqual(['fast-json', 'fast-yaml', 'fast-yaml']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('plain scalars resolve as the yaml library resolves them (YAML 1.1)', { timeout: 300_000 }, () => {
+  const alphabet = fc.constantFrom(...'0123456789.eE+-_:xbo~anluyYtrfsNTF ZTI'.split(''));
+  const plainScalar = fc
+    .array(alphabet, { minLength: 1, maxLength: 10 })
+    .map((cs) => cs.join('').trim())
+    .filter((s) => s !== '' && !/^[-?:~](?: |$)/.test(s) && !s.includes(': ') && !s.endsWith(':'));
+  it('as values and as keys', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(plainScalar, fc.constantFrom(...tricky.filter((t) => /^[\w.+~-]/.test(t)))),
+        (s) => {
+          for (const text of [`k: ${s}\n`, `${s}: v\n`])
+            compareReaders({ name: 'scalar.yaml', text: `kind: X\napiVersion: v1\n${text}` });
+        },
+      ),
+      { numRuns: runs * 3 },
+    );
+  });
+});
+
+// ---- generated documents ----
+
+/** Scalars chosen to hit every YAML 1.1 type the library resolves, and strings that look like them. */
+const tricky = [
+  'yes',
+  'No',
+  'ON',
+  'off',
+  'y',
+  'n',
+  'true',
+  'False',
+  '~',
+  'null',
+  'Null',
+  '',
+  '0',
+  '-0',
+  '+12',
+  '012',
+  '08',
+  '0x1F',
+  '0b101',
+  '1_000',
+  '1:30',
+  '-1:30:00',
+  '1:30.5',
+  '3.14',
+  '.5',
+  '1.',
+  '1e3',
+  '-1.5E-3',
+  '.inf',
+  '-.Inf',
+  '.nan',
+  '2024-01-02',
+  '2024-01-02T03:04:05Z',
+  '2024-1-2 3:04:05.5 +01:00',
+  '12345678901234567890',
+  '<<',
+  'a:b',
+  'a :b',
+  'a#b',
+  'http://x:80/y',
+  '-x',
+  '?x',
+  ':x',
+  'a, b',
+  'a [b]',
+  'ünï',
+  '"q"',
+  "it's",
+  'a\\b',
+  '8080',
+  'v1',
+  'TCP',
+  'nginx:1.25',
+  'kube-system',
+  'x y  z',
+  '@at',
+  '`tick',
+  '%pct',
+  '!bang',
+  '&amp',
+  '*star',
+  '|pipe',
+  '>gt',
+  '{b}',
+  '[s]',
+  ',c',
+  '#h',
+  '- d',
+  'e -',
+  '0o17',
+  '0.0',
+  '-0.0',
+  '00',
+  '1__0',
+  '0_7',
+  'e0',
+  'E5',
+  '.',
+  '-.',
+  '+.e1',
+  '._',
+  '0x',
+  '0b',
+  '1:60',
+  '190:20:30',
+  '1_2:3_4',
+];
+
+const plainSafe = /^[A-Za-z0-9][A-Za-z0-9 ._/=+-]*[A-Za-z0-9._/=+-]$|^[A-Za-z]$/;
+
+type Node = null | string | Node[] | { [k: string]: Node };
+
+const scalarArb = fc.oneof(
+  fc.constantFrom(...tricky),
+  fc.string({ maxLength: 12 }),
+  fc.stringMatching(/^[a-z][a-z0-9 .:/#-]{0,20}$/),
+  fc.integer().map(String),
+  fc.double({ noNaN: false }).map(String),
+);
+
+const keyArb = fc.oneof(
+  fc.constantFrom(
+    'apiVersion',
+    'kind',
+    'metadata',
+    'name',
+    'items',
+    'spec',
+    'ports',
+    'port',
+    'yes',
+    '1',
+    '~',
+    '0x10',
+  ),
+  fc.stringMatching(/^[a-z][a-zA-Z0-9./-]{0,10}$/),
+  fc.constantFrom(...tricky),
+);
+
+const nodeArb: fc.Arbitrary<Node> = fc.letrec<{ node: Node }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.oneof(scalarArb, fc.constant(null)),
+    fc.array(tie('node'), { maxLength: 4 }),
+    fc.dictionary(keyArb, tie('node'), { maxKeys: 4 }),
+  ),
+})).node;
+
+/** Writes a node as YAML with randomly chosen (valid) styles, driven by `pick`. */
+function emitYaml(root: Node, pick: () => number): string {
+  const out: string[] = [];
+  const comment = () => (pick() < 0.1 ? ' # note: x' : '');
+  const blank = () => {
+    if (pick() < 0.05) out.push('\n');
+    if (pick() < 0.05) out.push(`${' '.repeat(Math.floor(pick() * 6))}# a comment\n`);
+  };
+  const scalar = (s: string | null, indent: number): string => {
+    if (s === null) return pick() < 0.5 ? 'null' : '~';
+    const r = pick();
+    if (r < 0.15) return `'${s.replace(/'/g, "''")}'`;
+    if (r < 0.3) return JSON.stringify(s);
+    if (r < 0.38 && s.length > 0 && !s.includes('\n')) {
+      // A double-quoted scalar folded over lines, as go-yaml writes long strings.
+      const cut = Math.floor(pick() * s.length);
+      const q = JSON.stringify(s);
+      const at = Math.min(q.length - 1, Math.max(1, cut));
+      return `${q.slice(0, at)}\\\n${' '.repeat(indent + 2)}${q.slice(at)}`;
+    }
+    if (r < 0.46 && s.length > 0) {
+      const chomp = ['', '-', '+'][Math.floor(pick() * 3)] as string;
+      const head = pick() < 0.8 ? '|' : '>';
+      const pad = ' '.repeat(indent + 2);
+      const body = s
+        .split('\n')
+        .map((l) => (l === '' ? '' : pad + l))
+        .join('\n');
+      return `${head}${chomp}${comment()}\n${body}${pick() < 0.3 ? '\n' : ''}`;
+    }
+    if (r < 0.5 && plainSafe.test(s) && s.includes(' ')) {
+      // A plain scalar folded over two lines.
+      const i = s.indexOf(' ');
+      return `${s.slice(0, i)}\n${' '.repeat(indent + 2)}${s.slice(i + 1)}`;
+    }
+    // Mostly what a YAML writer would print; sometimes raw, to test what the fast path must refuse.
+    return plainSafe.test(s) || pick() < 0.1 ? s : JSON.stringify(s);
+  };
+  const key = (k: string): string => {
+    const r = pick();
+    if (r < 0.1) return `'${k.replace(/'/g, "''")}'`;
+    if (r < 0.2 || (!plainSafe.test(k) && r < 0.9)) return JSON.stringify(k);
+    return k;
+  };
+  const emit = (n: Node, indent: number, lead: string | null): void => {
+    const pad = ' '.repeat(indent);
+    if (Array.isArray(n)) {
+      if (n.length === 0) {
+        out.push(`${lead ?? pad}[]${comment()}\n`);
+        return;
+      }
+      n.forEach((x, i) => {
+        blank();
+        const first = i === 0 && lead !== null ? lead : pad;
+        if (x === null && pick() < 0.3) out.push(`${first}-\n`);
+        else if (typeof x === 'object' && x !== null && !Array.isArray(x) && Object.keys(x).length > 0) {
+          const sp = pick() < 0.8 ? 1 : 3;
+          emit(x, indent + 1 + sp, `${first}-${' '.repeat(sp)}`);
+        } else if (Array.isArray(x) && x.length > 0) {
+          out.push(`${first}-${comment()}\n`);
+          emit(x, indent + 2, null);
+        } else out.push(`${first}- ${inline(x, indent)}${comment()}\n`);
+      });
+      return;
+    }
+    if (typeof n === 'object' && n !== null) {
+      const keys = Object.keys(n);
+      if (keys.length === 0) {
+        out.push(`${lead ?? pad}{}${comment()}\n`);
+        return;
+      }
+      keys.forEach((k, i) => {
+        blank();
+        const v = n[k] as Node;
+        const first = i === 0 && lead !== null ? lead : pad;
+        if (Array.isArray(v) && v.length > 0) {
+          out.push(`${first}${key(k)}:${comment()}\n`);
+          emit(v, pick() < 0.6 ? indent : indent + 2, null);
+        } else if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0) {
+          out.push(`${first}${key(k)}:${comment()}\n`);
+          emit(v, indent + 2, null);
+        } else if (v === null && pick() < 0.3) out.push(`${first}${key(k)}:${comment()}\n`);
+        else out.push(`${first}${key(k)}: ${inline(v, indent)}${comment()}\n`);
+      });
+      return;
+    }
+    out.push(`${lead ?? pad}${inline(n, indent)}\n`);
+  };
+  const inline = (v: Node, indent: number): string => {
+    if (Array.isArray(v)) return '[]';
+    if (typeof v === 'object' && v !== null) return '{}';
+    return scalar(v, indent);
+  };
+  emit(root, 0, null);
+  return out.join('');
+}
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const docArb = fc.record({
+  kind: fc.constantFrom('Service', 'Pod', 'List', 'ConfigMap', 'Widget'),
+  body: fc.dictionary(keyArb, nodeArb, { maxKeys: 5 }),
+  items: fc.array(fc.dictionary(keyArb, nodeArb, { maxKeys: 4 }), { maxLength: 3 }),
+});
+
+function manifestText(
+  docs: { kind: string; body: { [k: string]: Node }; items: { [k: string]: Node }[] }[],
+  seed: number,
+): string {
+  const pick = seeded(seed);
+  return docs
+    .map((d) => {
+      const obj: { [k: string]: Node } = { apiVersion: 'v1', kind: d.kind, ...d.body };
+      if (d.kind === 'List') obj.items = d.items.map((i) => ({ apiVersion: 'v1', kind: 'Pod', ...i }));
+      return emitYaml(obj, pick);
+    })
+    .join(pick() < 0.5 ? '---\n' : '--- # next\n');
+}
+
+const runs = Number(process.env.FUZZ_RUNS ?? 300);
+
+describe('fast readers equal the yaml library on generated documents', { timeout: 300_000 }, () => {
+  it('random manifests in kubectl and hand-written styles', () => {
+    const used: Record<string, number> = {};
+    fc.assert(
+      fc.property(fc.array(docArb, { minLength: 1, maxLength: 3 }), fc.integer(), (docs, seed) => {
+        const text = manifestText(docs, seed);
+        const reader = compareReaders({ name: 'gen.yaml', text });
+        used[reader] = (used[reader] ?? 0) + 1;
+      }),
+      { numRuns: runs },
+    );
+    // Most generated documents must take the fast path, or the comparison proves little.
+    expect(used['fast-yaml'] ?? 0).toBeGreaterThan(runs / 3);
+  });
+
+  it('the same manifests as JSON', () => {
+    fc.assert(
+      fc.property(
+        fc.array(docArb, { minLength: 1, maxLength: 1 }),
+        fc.integer({ min: 0, max: 4 }),
+        (docs, indent) => {
+          const d = docs[0] as (typeof docs)[number];
+          const obj = { apiVersion: 'v1', kind: d.kind, ...d.body, items: d.items };
+          const text = JSON.stringify(obj, null, indent);
+          // Characters the library treats specially (C1 controls, BOMs, ...) are left to it.
+          expect(compareReaders({ name: 'gen.json', text })).toBe(
+            hasUnsupportedChars(text) ? 'plain' : 'fast-json',
+          );
+        },
+      ),
+      { numRuns: runs },
+    );
+  });
+
+  it('JSON the library reads differently from JSON.parse, or reports', () => {
+    const pod = (extra: string) =>
+      `{"apiVersion": "v1", "kind": "List", "items": [\n  {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"${extra}}}\n]}`;
+    const cases = [
+      pod(', "name": "q"'),
+      pod(', "labels": {"a": "1", "a": "2"}'),
+      pod(', "labels": {"a" : "1", "b"\n: "2"}'),
+      pod(', "generation": 12345678901234567890'),
+      pod(', "generation": 9007199254740993'),
+      pod(', "generation": -0, "x": 1e400, "y": 1E-3, "z": 0.1000000000000000055511151231257827'),
+      pod(', "labels": {"\\u0041": "\\ud83d\\ude00", "k\\"q": "v\\"\\":"}'),
+      pod(`, "annotations": {"${'k'.repeat(1100)}": "v", "${'j'.repeat(200)}": "w"}`),
+      pod(', "annotations": {"__proto__": "x", "constructor": "y"}'),
+      pod(', "labels": {"tab": "a\\tb", "nl": "a\\nb"}'),
+      '[1, 2]',
+      '{"kind": "List", "items": [1, {"kind": "Pod"}, []]}',
+      '{"a": 1}\n{"b": 2}',
+      '{"a": [1, 2,]}',
+      '  \n {}',
+    ];
+    for (const text of cases) compareReaders({ name: 'case.json', text });
+  });
+
+  it('mutated manifests: the fast path takes them only when it reads them as the library does', () => {
+    const junk = [
+      '\t',
+      '&a ',
+      '*a',
+      '!t ',
+      '? ',
+      ': ',
+      ' #',
+      '-',
+      '"',
+      "'",
+      '\n',
+      '  ',
+      '{',
+      '[x]',
+      '|',
+      '%',
+      '---\n',
+      '...\n',
+      'x: 1\n',
+      '\\',
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(docArb, { minLength: 1, maxLength: 2 }),
+        fc.integer(),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...junk)), { minLength: 1, maxLength: 3 }),
+        (docs, seed, edits) => {
+          let text = manifestText(docs, seed);
+          for (const [at, s] of edits) {
+            const i = at % (text.length + 1);
+            text = text.slice(0, i) + s + text.slice(i);
+          }
+          compareReaders({ name: 'mutated.yaml', text });
+        },
+      ),
+      { numRuns: runs },
+    );
+  });
+});

@@ -1,0 +1,177 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { type CheckProgress, check } from '../src/check.js';
+import { main } from '../src/cli/main.js';
+import { createProgress, isCi, type ProgressStream } from '../src/cli/progress.js';
+import { registeredRules } from '../src/rules/registry.js';
+import { readSources } from '../src/sources/files.js';
+import { tempTree } from './helpers/cli.js';
+
+/** A terminal that records what is written to it. */
+function fakeTty(isTTY = true, columns = 120): ProgressStream & { chunks: string[] } {
+  const chunks: string[] = [];
+  return {
+    isTTY,
+    columns,
+    chunks,
+    write(s: string) {
+      chunks.push(s);
+      return true;
+    },
+  };
+}
+
+const CLEAR = '\r\x1b[K';
+const events: CheckProgress[] = [
+  { stage: 'load', files: 2, bytes: 3 * 2 ** 20 },
+  { stage: 'resolve', objects: 163402 },
+  { stage: 'rule', objects: 163402, rule: 'api-validation', index: 0, total: 25 },
+  { stage: 'rule', objects: 163402, rule: 'node-port-allocation', index: 1, total: 25 },
+  { stage: 'report', objects: 163402, total: 25, findings: 80 },
+];
+
+describe('progress line', () => {
+  it('draws each stage on a terminal, redrawing one line, and clears it when done', () => {
+    const tty = fakeTty();
+    let t = 1000;
+    const p = createProgress(tty, { env: {}, now: () => t, delayMs: 0 });
+    expect(p.enabled).toBe(true);
+    for (const e of events) {
+      p.onCheck(e);
+      t += 500;
+    }
+    p.done();
+    const out = tty.chunks.join('');
+    expect(tty.chunks.every((c) => c.startsWith(CLEAR))).toBe(true);
+    expect(out).not.toContain('\n');
+    expect(out).toContain('portchain: loading 2 files (3.0 MB)');
+    expect(out).toContain('163,402 objects read; resolving');
+    expect(out).toContain('rules 2/25 (node-port-allocation)');
+    expect(out).toContain('80 findings');
+    expect(tty.chunks.at(-1)).toBe(CLEAR);
+  });
+
+  it('keeps the line narrower than the terminal', () => {
+    const tty = fakeTty(true, 60);
+    const p = createProgress(tty, { env: {}, delayMs: 0 });
+    p.update('x'.repeat(500), true);
+    const line = (tty.chunks[0] ?? '').slice(CLEAR.length);
+    expect(line.length).toBeLessThan(60);
+    expect(line.endsWith('…')).toBe(true);
+  });
+
+  it('throttles rule updates but never a stage change', () => {
+    const tty = fakeTty();
+    const t = 5000;
+    const p = createProgress(tty, { env: {}, now: () => t, delayMs: 0, intervalMs: 100 });
+    p.onCheck({ stage: 'resolve', objects: 10 });
+    for (let i = 0; i < 25; i++)
+      p.onCheck({ stage: 'rule', objects: 10, rule: `r${i}`, index: i, total: 25 });
+    p.onCheck({ stage: 'report', objects: 10, total: 25, findings: 0 });
+    // Same instant: the stage changes are drawn, the 25 rule updates are not.
+    expect(tty.chunks).toHaveLength(2);
+  });
+
+  it('draws nothing before the delay, so a quick run does not flicker', () => {
+    const tty = fakeTty();
+    let t = 0;
+    const p = createProgress(tty, { env: {}, now: () => t, delayMs: 200 });
+    p.onCheck({ stage: 'resolve', objects: 10 });
+    p.done();
+    expect(tty.chunks).toEqual([]);
+    t = 250;
+    p.onCheck({ stage: 'report', objects: 10, total: 25, findings: 0 });
+    expect(tty.chunks).toHaveLength(1);
+  });
+
+  it('writes nothing on a pipe or a file', () => {
+    const pipe = fakeTty(false);
+    const p = createProgress(pipe, { env: {}, delayMs: 0 });
+    for (const e of events) p.onCheck(e);
+    p.update('anything', true);
+    p.done();
+    expect(p.enabled).toBe(false);
+    expect(pipe.chunks).toEqual([]);
+  });
+
+  it('writes nothing in CI, even on a terminal', () => {
+    const tty = fakeTty();
+    const p = createProgress(tty, { env: { CI: 'true' }, delayMs: 0 });
+    for (const e of events) p.onCheck(e);
+    p.done();
+    expect(tty.chunks).toEqual([]);
+    expect(isCi({ CI: '1' })).toBe(true);
+    expect(isCi({ CI: 'false' })).toBe(false);
+    expect(isCi({ CI: '' })).toBe(false);
+    expect(isCi({})).toBe(false);
+  });
+});
+
+describe('check reports its progress', () => {
+  it('loads, resolves, runs every rule in order, then reports, with the same findings as without', async () => {
+    const read = await readSources([join('examples', 'named-port')], Readable.from(['']));
+    const seen: CheckProgress[] = [];
+    const withProgress = check(read.sources, { onProgress: (e) => seen.push(e) }, read);
+    const without = check(read.sources, {}, read);
+    expect(withProgress.findings).toEqual(without.findings);
+    expect(seen.map((e) => e.stage)).toEqual([
+      'load',
+      'resolve',
+      ...registeredRules.map(() => 'rule'),
+      'report',
+    ]);
+    const rules = seen.flatMap((e) => (e.stage === 'rule' ? [e.rule] : []));
+    expect(rules).toEqual(registeredRules.map((r) => r.meta.id));
+    const last = seen.at(-1);
+    expect(last?.stage === 'report' && last.findings).toBe(without.findings.length);
+    expect(seen[1]?.stage === 'resolve' && seen[1].objects).toBe(without.summary.objects);
+  });
+});
+
+describe('portchain check on a terminal', () => {
+  // Over 8 MiB of input: the loading line is drawn at once, whatever the speed of the machine.
+  const big = () => {
+    const service = readFileSync(join('examples', 'named-port', '1-broken-typo.yaml'), 'utf8');
+    const dir = tempTree({});
+    const file = join(dir, 'big.yaml');
+    writeFileSync(file, `${service}\n${`# ${'x'.repeat(1000)}\n`.repeat(8600)}`);
+    return file;
+  };
+
+  const run = async (progress: ProgressStream, env: NodeJS.ProcessEnv) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['check', big(), '--format', 'json', '--fail-on', 'never', '--no-config'], {
+      stdout: (s) => {
+        stdout += s;
+      },
+      stderr: (s) => {
+        stderr += s;
+      },
+      stdin: Readable.from(['']),
+      isTTY: false,
+      env,
+      progress,
+    });
+    return { code, stdout, stderr };
+  };
+
+  it('draws progress on the terminal stream and leaves the output clean', async () => {
+    const tty = fakeTty();
+    const r = await run(tty, {});
+    expect(r.code).toBe(0);
+    expect(tty.chunks.join('')).toContain('portchain: loading 1 file');
+    expect(tty.chunks.at(-1)).toBe(CLEAR);
+    expect(() => JSON.parse(r.stdout)).not.toThrow();
+    expect(r.stdout).not.toContain('\x1b');
+  }, 60_000);
+
+  it('draws nothing when stderr is not a terminal', async () => {
+    const pipe = fakeTty(false);
+    const r = await run(pipe, {});
+    expect(r.code).toBe(0);
+    expect(pipe.chunks).toEqual([]);
+  }, 60_000);
+});
