@@ -14,9 +14,11 @@ import { type LoadResult, loadTextWith, type Manifest, type SourceText } from '.
 import { hasUnsupportedChars } from '../src/model/yaml-scalars.js';
 import { corpusDir, repoRoot, vectorsDir } from './helpers/shared.js';
 
-/** JSON that tells -0 from 0 and keeps NaN and the infinities, with key order. */
+/** JSON that tells -0 from 0, a Date from its ISO string, and keeps NaN and the infinities, with key order. */
 function exact(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => {
+  return JSON.stringify(v, function (this: Record<string, unknown>, k: string, x: unknown) {
+    const original = this[k];
+    if (original instanceof Date) return `<Date ${String(x)}>`;
     if (typeof x === 'number') {
       if (Object.is(x, -0)) return '<-0>';
       if (!Number.isFinite(x)) return `<${String(x)}>`;
@@ -65,7 +67,9 @@ function summary(r: LoadResult): string {
 function compareReaders(src: SourceText): string {
   const plain = loadTextWith(src, { reader: 'plain' });
   const fast = loadTextWith(src, { reader: 'fast' });
-  expect(summary(fast.result), src.name).toBe(summary(plain.result));
+  expect(summary(fast.result), `${src.name} ${JSON.stringify(src.text.slice(0, 400))}`).toBe(
+    summary(plain.result),
+  );
   for (const [i, m] of plain.result.manifests.entries()) {
     const f = fast.result.manifests[i] as Manifest;
     const paths: FieldPath[] = [];

@@ -4,8 +4,11 @@
  * default grouping (`auto`: sound namespaces folded) and with `none` (every node laid out).
  *
  * Usage (after `npm run build` and `tsc -p bench/tsconfig.json`):
- *   node bench-dist/bench/ui/layout.js [--nodes 5000] [--per-namespace 10]
- * Results: stdout and bench-output/ui-layout.json.
+ *   node bench-dist/bench/ui/layout.js [--nodes 5000] [--per-namespace 10] [--static DIR] [--out NAME]
+ *     [--auto-only]
+ * `--auto-only` skips the drawing of every node (100,000 nodes are not meant to be drawn at once).
+ * `--static` serves another build of the page (an A/B run against an older layout); results go to stdout and
+ * bench-output/NAME (ui-layout.json by default).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,15 +25,21 @@ const arg = (name: string, fallback: number) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 
+const text = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+};
+
 async function main(): Promise<void> {
   const nodes = arg('nodes', 5000);
+  const staticDir = resolve(text('static', join(ROOT, 'dist/web')));
   const perNamespace = arg('per-namespace', 10);
   // One Service, one Deployment of one pod and one container per chain: three nodes.
   const services = Math.ceil(nodes / 3);
   const r = check([{ name: 'bench.yaml', text: largeManifests({ services, pods: services, perNamespace }) }]);
   const server = await startUiServer({
     load: async () => ({ graph: r.graph, findings: r.findings }),
-    staticDir: join(ROOT, 'dist/web'),
+    staticDir,
   });
   const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'portchain-bench-ui-')), {
     executablePath: '/usr/bin/chromium',
@@ -57,20 +66,24 @@ async function main(): Promise<void> {
     await page.goto(server.url);
     await page.waitForSelector('.app[data-ready="true"]', { timeout: 600_000 });
     await read('auto', t0);
-    t0 = performance.now();
-    await page.locator('select').nth(2).selectOption('none');
-    // All nodes drawn: `N of N nodes drawn` (page code reaches the DOM through globalThis; no DOM library here).
-    await page.waitForFunction(
-      () => {
-        const doc = (
-          globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }
-        ).document;
-        return /^(\d+) of \1 nodes drawn/.test(doc.querySelector('.status')?.textContent ?? '');
-      },
-      undefined,
-      { timeout: 1_800_000, polling: 500 },
-    );
-    await read('none', t0);
+    if (!process.argv.includes('--auto-only')) {
+      t0 = performance.now();
+      await page.locator('select').nth(2).selectOption('none');
+      // All nodes drawn: `N of N nodes drawn` (page code reaches the DOM through globalThis; no DOM library here).
+      await page.waitForFunction(
+        () => {
+          const doc = (
+            globalThis as unknown as {
+              document: { querySelector(s: string): { textContent: string } | null };
+            }
+          ).document;
+          return /^(\d+) of \1 nodes drawn/.test(doc.querySelector('.status')?.textContent ?? '');
+        },
+        undefined,
+        { timeout: 1_800_000, polling: 500 },
+      );
+      await read('none', t0);
+    }
   } finally {
     await context.close();
     await server.close();
@@ -79,13 +92,17 @@ async function main(): Promise<void> {
     requested: nodes,
     manifests: r.graph.manifests.length,
     perNamespace,
+    staticDir,
     cpus: cpus().length,
     load: loadavg()[0],
     results,
   };
   console.log(JSON.stringify(report, null, 2));
   mkdirSync(join(ROOT, 'bench-output'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench-output/ui-layout.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(
+    join(ROOT, 'bench-output', text('out', 'ui-layout.json')),
+    `${JSON.stringify(report, null, 2)}\n`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -32,6 +32,7 @@ import {
   apiVersions,
   VERSION_INFO,
 } from './discovery.js';
+import { EventRecorder, NODE_NAME } from './events.js';
 import {
   apiErrorOf,
   createObject,
@@ -78,6 +79,8 @@ export interface ApiServerOptions {
   readonly onReconcile?: (changes: readonly string[]) => void;
   /** Called when a reconcile fails (the write is stored; the data plane keeps its previous plan). */
   readonly onError?: (e: Error) => void;
+  /** How often the kubelet's readiness is read for `Unhealthy` events (default 1000 ms; 0: never). */
+  readonly readinessPollMs?: number;
 }
 
 export interface ApiServer {
@@ -187,6 +190,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     pods: type('pods'),
     endpoints: type('endpoints'),
     endpointslices: type('endpointslices'),
+    events: type('events'),
   };
 
   // Seed: built-in namespaces, then every object `up` started with that the API server accepts.
@@ -251,6 +255,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   }
 
+  // Events of the scheduler, the kubelet and the service controller for what `up` runs (events.ts).
+  const recorder = new EventRecorder();
+  const uidOf = (kind: 'Pod' | 'Service', ns: string, name: string) => {
+    const e = store.get(kind === 'Pod' ? types.pods : types.services, ns, name);
+    const uid = e ? metadataOf(e.object).uid : undefined;
+    return typeof uid === 'string' ? uid : undefined;
+  };
+
   /** Writes what controllers, the registry and the kubelet would: from up's current plan and graph. */
   const writeBack = () => {
     const view = {
@@ -282,7 +294,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         const status = storedPodStatus(view, e.namespace, e.name, created);
         if (status) o.status = status;
         // The scheduler's binding: the one node.
-        if (status && isJsonObject(o.spec) && o.spec.nodeName === undefined) o.spec.nodeName = 'node-1';
+        if (status && isJsonObject(o.spec) && o.spec.nodeName === undefined) o.spec.nodeName = NODE_NAME;
       } else if (['Deployment', 'StatefulSet', 'DaemonSet'].includes(e.type.kind)) {
         o.status = workloadStatus(view, e.type.kind, e.namespace, e.name, metadataOf(o).generation);
       } else continue;
@@ -291,6 +303,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     store.syncComputed(types.pods, workloadPods(view));
     store.syncComputed(types.endpoints, endpoints(view));
     store.syncComputed(types.endpointslices, endpointSlices(view));
+    recorder.observe(up.plan, uidOf);
+    store.syncComputed(types.events, recorder.list());
   };
 
   const sources = (): SourceText[] =>
@@ -314,6 +328,27 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return run;
   };
   await sync();
+
+  // The prober's Warning events: readiness is read from up's kubelet (pods.ready), as its status sync does.
+  let polling = false;
+  const pollMs = options.readinessPollMs ?? 1000;
+  const readinessTimer =
+    pollMs > 0
+      ? setInterval(() => {
+          if (polling) return;
+          polling = true;
+          recorder
+            .observeReadiness(up.plan, up.graph, (ns, pod) => up.pods.ready?.(ns, pod), uidOf)
+            .then((recorded) => {
+              if (recorded) store.syncComputed(types.events, recorder.list());
+            })
+            .catch((e: Error) => options.onError?.(e))
+            .finally(() => {
+              polling = false;
+            });
+        }, pollMs)
+      : null;
+  readinessTimer?.unref();
 
   const timers = new Set<NodeJS.Timeout>();
   const ctx: WriteContext = {
@@ -524,6 +559,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     token,
     caCert: certs.caCert,
     async close() {
+      if (readinessTimer) clearInterval(readinessTimer);
       for (const t of timers) clearTimeout(t);
       forwards.close();
       for (const s of sockets) s.destroy();

@@ -18,7 +18,7 @@ import {
 } from '../apiserver/index.js';
 import { ConfigError, formatConfigProblem } from '../config/config.js';
 import { type Settings, SettingsError } from '../config/options.js';
-import type { ClusterPlan } from '../runtime/plan.js';
+import type { ClusterPlan, PlanAddressBase } from '../runtime/plan.js';
 import { isProxyMode, PROXY_MODES } from '../runtime/proxy-mode.js';
 import type { ServicePortTraffic } from '../runtime/stats.js';
 import { startUp, type Up } from '../runtime/up.js';
@@ -46,6 +46,7 @@ interface UpFlags extends InputFlags {
   mergeKubeconfig?: boolean;
   ui?: boolean;
   proxyMode?: string;
+  addressBase?: string;
 }
 
 /** Resolves when the data plane should stop; SIGINT/SIGTERM by default. */
@@ -73,6 +74,26 @@ function parseHostPort(raw: string): { host: string; port: number } {
   if (!m)
     throw new SettingsError(`--dns ${raw}: expected HOST:PORT with a 127.0.0.0/8 host, e.g. 127.0.0.53:5353`);
   return { host: m[1] as string, port: parsePort(m[2] as string, '--dns') };
+}
+
+/**
+ * `--address-base PODS,SERVICES,LOADBALANCERS,NODE` (hidden from --help): the /16 bases of pod IPs,
+ * clusterIPs and LoadBalancer addresses and the node's address, all in 127.0.0.0/8, so two `up`s (tests
+ * running in parallel) never share an address. Maps to UpOptions.addressBase (plan.ts PlanAddressBase).
+ */
+function parseAddressBase(raw: string): PlanAddressBase {
+  const parts = raw.split(',');
+  const loopback = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+  const ok = (a: string) => {
+    const m = loopback.exec(a);
+    return m?.slice(1).every((x) => Number(x) <= 255) === true;
+  };
+  if (parts.length !== 4 || !parts.every(ok))
+    throw new SettingsError(
+      `--address-base ${raw}: expected PODS,SERVICES,LOADBALANCERS,NODE, four 127.0.0.0/8 addresses, e.g. 127.121.0.0,127.122.0.0,127.123.0.0,127.120.0.1`,
+    );
+  const [pods, services, loadBalancers, node] = parts as [string, string, string, string];
+  return { pods, services, loadBalancers, node };
 }
 
 /** What the table shows besides the plan, when `up` runs. */
@@ -239,9 +260,9 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         'with --api: also add the portchain context to $KUBECONFIG or ~/.kube/config (removed on stop)',
       ),
     )
-    .addOption(
-      new Option('--ui', 'serve the portchain ui page with live traffic on 127.0.0.1 (a free port)'),
-    );
+    .addOption(new Option('--ui', 'serve the portchain ui page with live traffic on 127.0.0.1 (a free port)'))
+    // Hidden: for tests and for two `up`s on one machine (see parseAddressBase).
+    .addOption(new Option('--address-base <pods,services,loadBalancers,node>').hideHelp());
   return addInputOptions(cmd, 'run')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError()
@@ -252,12 +273,14 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       let dns: { host: string; port: number } | undefined;
       let lowPortOffset = 0;
       let api: { host: string; port: number } | undefined;
+      let addressBase: PlanAddressBase | undefined;
       try {
         settings = settingsFor(o, cwd);
         if (o.ingressPort !== undefined) ingressPort = parsePort(o.ingressPort, '--ingress-port');
         if (o.dns !== undefined) dns = parseHostPort(o.dns);
         if (o.lowPortOffset !== undefined) lowPortOffset = parsePort(o.lowPortOffset, '--low-port-offset');
         if (o.api !== undefined) api = parseApiAddress(o.api);
+        if (o.addressBase !== undefined) addressBase = parseAddressBase(o.addressBase);
         if (api && o.watch)
           throw new SettingsError('--api and --watch: choose one (kubectl apply edits what --api serves)');
       } catch (e) {
@@ -280,6 +303,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
           ...settings.check,
           read,
           lowPortOffset,
+          ...(addressBase ? { addressBase } : {}),
           ...(settings.imageCommands ? { imageCommands: settings.imageCommands } : {}),
           isolation: o.isolation === 'netns' ? 'netns' : 'none',
           proxyMode: o.proxyMode !== undefined && isProxyMode(o.proxyMode) ? o.proxyMode : 'userspace',

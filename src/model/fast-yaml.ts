@@ -455,7 +455,10 @@ class Reader {
     if (!this.isSpaceOrEnd(k)) return unsupported('a block scalar header with an indentation indicator');
     let h = k;
     while (t.charCodeAt(h) === SPACE) h++;
-    if (t.charCodeAt(h) === HASH && h === k) return unsupported('a comment without space');
+    const after = t.charCodeAt(h);
+    // Only a comment may follow the header on its line (YAML 1.2 §8.1.1).
+    if (h < this.len && after !== NL && (after !== HASH || h === k))
+      return unsupported('content after a block scalar header');
     const headerEnd = this.lineEnd(h);
     if (headerEnd >= this.len) return unsupported('an empty block scalar');
     const start = headerEnd + 1;

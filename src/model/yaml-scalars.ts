@@ -59,31 +59,6 @@ function parseSexagesimal(str: string): number {
   return sign === '-' ? -1 * res : res;
 }
 
-/**
- * yaml-1.1/timestamp.js resolve, then `toJS()`: a Date becomes `date.toJSON()` (an ISO string, or null
- * for an invalid date), because toJS calls a value's toJSON.
- */
-function timestampValue(match: RegExpMatchArray): string | null {
-  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
-  const millisec = match[7] ? Number(`${match[7]}00`.substr(1, 3)) : 0;
-  let date = Date.UTC(
-    year as number,
-    (month as number) - 1,
-    day as number,
-    hour || 0,
-    minute || 0,
-    second || 0,
-    millisec,
-  );
-  const tz = match[8];
-  if (tz && tz !== 'Z') {
-    let d = parseSexagesimal(tz);
-    if (Math.abs(d) < 30) d *= 60;
-    date -= 60000 * d;
-  }
-  return new Date(date).toJSON();
-}
-
 /** A plain scalar's value: null, boolean, number or string. */
 export type PlainValue = null | boolean | number | string;
 
@@ -120,12 +95,9 @@ export function resolvePlain(s: string, atKey: boolean): PlainValue {
   if (FLOAT_RE.test(s)) return Number.parseFloat(s.replace(/_/g, ''));
   if (INT_TIME_RE.test(s)) return parseSexagesimal(s);
   if (FLOAT_TIME_RE.test(s)) return parseSexagesimal(s);
-  const ts = s.match(TIMESTAMP_RE);
-  if (ts) {
-    // A timestamp key would be located by the Date's local-time string: not copied.
-    if (atKey) unsupported('timestamp key');
-    return timestampValue(ts);
-  }
+  // A timestamp (yaml-1.1/timestamp.js) becomes a Date, which `doc.toJS()` keeps as a Date (it converts
+  // with `keep: true`) and which a key turns into its local-time string: not copied. kubectl quotes them.
+  if (TIMESTAMP_RE.test(s)) unsupported('a timestamp');
   return s;
 }
 

@@ -23,6 +23,7 @@ import {
   type IngressRouteTable,
   matchIngressRequest,
 } from '../semantics/ingress.js';
+import { UpstreamPool, UpstreamTimeoutError } from './http-upstream.js';
 import type { IngressPathTraffic } from './stats.js';
 
 export interface IngressTarget {
@@ -217,6 +218,8 @@ class MatchCache {
   }
 }
 const MATCH_CACHE_SIZE = 4096;
+/** Fresh-connection retries of an idempotent request whose kept-alive upstream socket had gone stale. */
+const MAX_STALE_RETRIES = 2;
 
 /** Methods nginx passes to the next upstream after the request was sent (proxy_next_upstream non_idempotent off). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -249,6 +252,38 @@ function upstreamHeaders(req: http.IncomingMessage, serverPort: number): http.Ou
   headers['x-forwarded-scheme'] = 'http';
   headers['x-scheme'] = 'http';
   return headers;
+}
+
+/** A bodyless request as sent upstream: the request line and headers as one string (Connection: keep-alive). */
+function requestHead(method: string, path: string, headers: http.OutgoingHttpHeaders): string {
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;
+    else head += `${name}: ${value}\r\n`;
+  }
+  return `${head}connection: keep-alive\r\n\r\n`;
+}
+
+/** Upstream response headers without the hop-by-hop ones (those listed in its Connection header included). */
+function endToEndRaw(raw: readonly string[]): string[] {
+  let named: Set<string> | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== 'connection') continue;
+    named ??= new Set();
+    for (const t of (raw[i + 1] as string).split(',')) {
+      const token = t.trim().toLowerCase();
+      if (token !== '') named.add(token);
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const lower = (raw[i] as string).toLowerCase();
+    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
+    out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  return out;
 }
 
 /** The live counters of one Ingress path (IngressPathTraffic, mutable). */
@@ -333,6 +368,9 @@ export async function startIngressController(
     scheduling: 'lifo',
     noDelay: true,
   } as http.AgentOptions);
+  // Bodyless requests (nearly all) go through raw kept-alive sockets; a request with a body is streamed
+  // through the agent above.
+  const pool = new UpstreamPool(connectTimeoutMs, upstreamTimeoutMs);
   /** Round-robin position per upstream (ingress-nginx: one balancer per namespace-service-port). */
   const cursors = new Map<string, number>();
   /** Client and upstream sockets of upgraded connections, which the server no longer tracks. */
@@ -403,6 +441,19 @@ export async function startIngressController(
     const { path } = requestTarget(req);
     const withBody = hasBody(req);
     const idempotent = IDEMPOTENT.has(req.method ?? 'GET');
+    if (!withBody) {
+      proxyRaw(
+        req,
+        res,
+        targets,
+        start,
+        tries,
+        requestHead(req.method ?? 'GET', path, headers),
+        idempotent,
+        counter,
+      );
+      return;
+    }
     let clientGone = false;
     let current: http.ClientRequest | null = null;
     res.on('close', () => {
@@ -476,6 +527,69 @@ export async function startIngressController(
       });
     };
     attempt(0);
+  };
+
+  /** A bodyless request on the raw upstream pool (http-upstream.ts), with the same retries as proxy(). */
+  const proxyRaw = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    targets: readonly IngressTarget[],
+    start: number,
+    tries: number,
+    head: string,
+    idempotent: boolean,
+    counter: PathCounter,
+  ): void => {
+    let current: { abort(): void; resume(): void } | null = null;
+    let clientGone = false;
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        current?.abort();
+      }
+    });
+    req.on('error', () => current?.abort());
+    req.resume();
+    const onDrain = (): void => current?.resume();
+    res.on('drain', onDrain);
+    const noResponseBody = req.method === 'HEAD';
+
+    const attempt = (n: number, staleRetries: number): void => {
+      const target = targets[(start + n) % targets.length] as IngressTarget;
+      current = pool.exchange(target.ip, target.port, head, noResponseBody, {
+        onConnected: () => {},
+        onHead: ({ status, rawHeaders }) => {
+          answered(counter, status);
+          res.writeHead(status, endToEndRaw(rawHeaders));
+        },
+        onData: (chunk) => res.write(chunk),
+        onEnd: () => {
+          res.end();
+        },
+        onError: (err, state) => {
+          if (clientGone) return;
+          if (state.responded) {
+            res.destroy();
+            return;
+          }
+          // A kept-alive connection the upstream had closed meanwhile: an idempotent request goes again on a
+          // fresh connection without using up a try (nginx: ngx_http_upstream_next gives a cached connection's
+          // error back its try; non-idempotent requests are never sent twice).
+          if (state.reused && idempotent && staleRetries < MAX_STALE_RETRIES) {
+            attempt(n, staleRetries + 1);
+            return;
+          }
+          // proxy_next_upstream error timeout, as in proxy().
+          const retry = !state.connected || idempotent || state.reused;
+          if (retry && n + 1 < tries) {
+            attempt(n + 1, staleRetries);
+            return;
+          }
+          sendError(res, err instanceof UpstreamTimeoutError ? 504 : 502, counter);
+        },
+      });
+    };
+    attempt(0, 0);
   };
 
   /**
@@ -625,6 +739,7 @@ export async function startIngressController(
         server.closeAllConnections();
         for (const socket of upgraded) socket.destroy();
         agent.destroy();
+        pool.close();
       });
       return closing;
     },

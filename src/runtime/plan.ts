@@ -266,6 +266,8 @@ export function planCluster(
     if (v === null || v >>> 24 !== 127) throw new Error(`${what} address base ${ip}: not in 127.0.0.0/8`);
     return ((v >>> 16) << 16) >>> 0;
   };
+  // The node address is where node ports listen: outside loopback they would answer on every interface.
+  base(addressBase.node, 'node');
   const podBase = base(addressBase.pods, 'pod');
   const clusterIpBase = base(addressBase.services, 'service');
   const lbBase = base(addressBase.loadBalancers, 'load balancer');

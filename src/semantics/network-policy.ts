@@ -163,6 +163,36 @@ function policiesOf(policies: Policies, namespace: string): Policies {
   return cached.groups.get(namespace) ?? [];
 }
 
+/**
+ * The evaluation of a policy that does not select the pod depends on the policy and direction alone; a
+ * namespace with a policy per app asks it of every other app's pods, so it is made once (it is never changed).
+ */
+const notSelectingCache = new WeakMap<
+  Manifest<'NetworkPolicy'>,
+  Partial<Record<PolicyDirection, PolicyEvaluation>>
+>();
+function notSelecting(policy: Manifest<'NetworkPolicy'>, direction: PolicyDirection): PolicyEvaluation {
+  let byDirection = notSelectingCache.get(policy);
+  if (!byDirection) {
+    byDirection = {};
+    notSelectingCache.set(policy, byDirection);
+  }
+  let e = byDirection[direction];
+  if (!e) {
+    e = {
+      policy,
+      selectsPod: false,
+      hasPolicyType: (policy.object.spec.policyTypes ?? ['Ingress']).includes(direction),
+      isolates: false,
+      matched: false,
+      rules: [],
+      detail: 'spec.podSelector does not select the pod',
+    };
+    byDirection[direction] = e;
+  }
+  return e;
+}
+
 function evaluate(
   direction: PolicyDirection,
   policies: readonly Manifest<'NetworkPolicy'>[],
@@ -178,6 +208,10 @@ function evaluate(
     const spec = policy.object.spec;
     // podSelector is required; {} selects every pod of the namespace.
     const selectsPod = matchesLabelSelector(spec.podSelector ?? {}, subject.labels);
+    if (!selectsPod) {
+      evaluations.push(notSelecting(policy, direction));
+      continue;
+    }
     const hasPolicyType = (spec.policyTypes ?? ['Ingress']).includes(direction);
     const isolates = selectsPod && hasPolicyType;
     const list = direction === 'Ingress' ? (spec.ingress ?? []) : (spec.egress ?? []);

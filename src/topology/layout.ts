@@ -3,10 +3,13 @@
  * right, orthogonal edges, one partition per lane so Ingress, Service, Pods and Containers stand in columns.
  * Each namespace is laid out on its own (no link crosses a namespace) and the namespaces are stacked. Rows are
  * fixed-position ELK ports, so an edge starts and ends at the row it links. Text is measured with a fixed
- * advance per character (the drawing uses a monospace font), so no browser is needed.
+ * advance per character (the drawing uses a monospace font), so no browser is needed. A namespace made only of
+ * chains (one node per lane, the usual Service) is placed directly by layout-chains.ts: ELK costs tens of
+ * milliseconds per call and seconds per few hundred nodes, which made 5,000 nodes take most of a minute.
  */
 import elkModule from 'elkjs/lib/elk.bundled.js';
 import type { ELK as ElkApi, ElkExtendedEdge, ElkNode, ElkPort } from 'elkjs/lib/elk-api.js';
+import { layoutChains } from './layout-chains.js';
 import {
   indexTopology,
   LANE_TITLES,
@@ -98,11 +101,11 @@ export interface TopologyLayout {
   readonly edges: readonly EdgePath[];
 }
 
-function headerHeight(n: TopologyNode): number {
+export function headerHeight(n: TopologyNode): number {
   return METRICS.padY * 2 + (1 + n.detail.length) * METRICS.lineHeight;
 }
 
-function nodeSize(n: TopologyNode): { width: number; height: number } {
+export function nodeSize(n: TopologyNode): { width: number; height: number } {
   const texts = [n.label, ...n.detail, ...n.ports.map((p) => p.label)].map((s) => truncate(s));
   const widest = Math.max(...texts.map((s) => textWidth(s)));
   const width = Math.max(METRICS.minNodeWidth, Math.ceil(widest + METRICS.padX * 2 + METRICS.markWidth));
@@ -116,7 +119,7 @@ const HIDDEN = '\u0000layout:';
 const OUT = '\u0000out';
 
 /** The y of an element's anchor inside its node: a row's middle, or the title's. */
-function anchorY(n: TopologyNode, portId: string | undefined): number {
+export function anchorY(n: TopologyNode, portId: string | undefined): number {
   const i = portId ? n.ports.findIndex((p) => p.id === portId) : -1;
   if (i < 0) return METRICS.padY + METRICS.lineHeight / 2;
   return headerHeight(n) + i * METRICS.rowHeight + METRICS.rowHeight / 2;
@@ -194,7 +197,7 @@ function elkGraph(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]
       ? [
           {
             text: e.label,
-            width: textWidth(truncate(edgeText(e), 40), METRICS.labelCharWidth) + 6,
+            width: edgeLabelWidth(e),
             height: METRICS.labelHeight,
           },
         ]
@@ -213,6 +216,11 @@ function elkGraph(nodes: readonly TopologyNode[], edges: readonly TopologyEdge[]
 /** The text an edge label shows: its ports, and how many links it stands for. */
 export function edgeText(e: TopologyEdge): string {
   return e.count && e.count > 1 ? `${e.label} ×${e.count}` : e.label;
+}
+
+/** The width an edge label takes (at most 40 characters drawn). */
+export function edgeLabelWidth(e: TopologyEdge): number {
+  return textWidth(truncate(edgeText(e), 40), METRICS.labelCharWidth) + 6;
 }
 
 function pointsOf(e: ElkExtendedEdge, dx: number, dy: number): Point[] {
@@ -253,9 +261,19 @@ function alignUnlinked(boxes: NodeBox[], linked: ReadonlySet<string>): void {
   });
 }
 
+/** The lane titles of a namespace, over the leftmost node of each lane. */
+function laneTitles(laneX: ReadonlyMap<Lane, number>): NamespaceBox['lanes'] {
+  return LANES.filter((l) => laneX.has(l)).map((l) => ({
+    lane: l,
+    title: LANE_TITLES[l],
+    x: laneX.get(l) as number,
+  }));
+}
+
 /** Lays out every namespace and stacks them; resolves once ELK is done. */
 export async function layoutTopology(t: Topology): Promise<TopologyLayout> {
-  const elk = new ELK();
+  // Made on first need: a drawing of chains only never starts ELK.
+  let elk: ElkApi | undefined;
   const ix = indexTopology(t);
   const namespaces: NamespaceBox[] = [];
   const nodes: NodeBox[] = [];
@@ -273,10 +291,27 @@ export async function layoutTopology(t: Topology): Promise<TopologyLayout> {
   for (const group of t.groups) {
     const members = group.nodes.map((id) => ix.node.get(id)).filter((n): n is TopologyNode => !!n);
     if (members.length === 0) continue;
-    const laid = await elk.layout(elkGraph(members, edgesByNs.get(group.namespace) ?? [], group.id));
+    const nsEdges = edgesByNs.get(group.namespace) ?? [];
     const ox = METRICS.namespacePad;
     const oy = y + METRICS.namespaceHeader;
     const laneX = new Map<Lane, number>();
+    // Chains are placed directly (layout-chains.ts); ELK only lays out namespaces of another shape.
+    const chains = layoutChains(members, nsEdges, ox, oy);
+    if (chains) {
+      for (const b of chains.nodes) {
+        nodes.push(b);
+        laneX.set(b.node.lane, Math.min(laneX.get(b.node.lane) ?? Number.POSITIVE_INFINITY, b.x));
+      }
+      edges.push(...chains.edges);
+      const w = chains.width + METRICS.namespacePad * 2;
+      const h = METRICS.namespaceHeader + chains.height + METRICS.namespacePad;
+      namespaces.push({ group, x: 0, y, width: w, height: h, lanes: laneTitles(laneX) });
+      width = Math.max(width, w);
+      y += h + METRICS.namespaceGap;
+      continue;
+    }
+    elk ??= new ELK();
+    const laid = await elk.layout(elkGraph(members, nsEdges, group.id));
     const boxes: NodeBox[] = [];
     for (const c of laid.children ?? []) {
       const n = ix.node.get(c.id) as TopologyNode;
@@ -319,11 +354,7 @@ export async function layoutTopology(t: Topology): Promise<TopologyLayout> {
       y,
       width: w,
       height: h,
-      lanes: LANES.filter((l) => laneX.has(l)).map((l) => ({
-        lane: l,
-        title: LANE_TITLES[l],
-        x: laneX.get(l) as number,
-      })),
+      lanes: laneTitles(laneX),
     });
     width = Math.max(width, w);
     y += h + METRICS.namespaceGap;

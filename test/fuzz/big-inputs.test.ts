@@ -22,7 +22,6 @@ const TIMEOUT = fullFuzz ? 30 * 60_000 : 60_000;
  * file ("internal error: Maximum call stack size exceeded", exit 2, after 6.5 minutes of parsing).
  */
 const KNOWN_BIG_BUGS: ReadonlySet<string> = new Set([
-  'spread-push-overflows-past-120k-objects',
   // TODO(load.ts): when parseAllDocuments itself runs out of stack (5,000-deep block nesting in a vitest worker;
   // deeper in the CLI's main thread), loadText's catch makes the whole file one finding at line 1:1, and the
   // sound documents beside the deep one are never checked. Parsing the `---`-separated chunks one by one after

@@ -133,7 +133,8 @@ describe('the loader on arbitrary text', () => {
           const r = check([{ name: 'f.yaml', text }]);
           expectSaneLocations(r.findings, 'f.yaml', text);
         }),
-        fuzzParams(),
+        // FUZZ_RUNS / 4: the slowest property of the loader (a full check() per case).
+        fuzzParams(200, 4),
       );
     },
     PROPERTY_TIMEOUT,
