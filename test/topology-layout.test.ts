@@ -115,6 +115,25 @@ describe('layoutChains', () => {
     expectDrawable(t, await layoutTopology(t));
   });
 
+  it('leaves links from one row with different labels to ELK, which keeps the labels apart', async () => {
+    const t = exampleTopology('three-apps-port-80');
+    const ix = indexTopology(t);
+    // Two links from one Service row to the two pods of a workload; give them different labels.
+    const first = t.edges.find((e) =>
+      t.edges.some((o) => o !== e && o.source === e.source && o.sourcePort === e.sourcePort),
+    );
+    expect(first).toBeDefined();
+    const changed: Topology = {
+      ...t,
+      edges: t.edges.map((e) => (e === first ? { ...e, label: `${e.label} (changed)` } : e)),
+    };
+    const ns = ix.node.get(first?.source ?? '')?.namespace;
+    const part = namespaceParts(changed).find((p) => p.members[0]?.namespace === ns);
+    expect(layoutChains(part?.members ?? [], part?.edges ?? [], 0, 0)).toBeNull();
+    const layout = await layoutTopology(changed);
+    expectDrawable(changed, layout);
+  });
+
   it('stacks hundreds of chains without overlap, in model order', async () => {
     const docs: string[] = [];
     for (let i = 0; i < 120; i++) {

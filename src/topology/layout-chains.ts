@@ -107,6 +107,15 @@ export function layoutChains(
   for (const l of links) {
     if ((position.get(l.target) as number) !== (position.get(l.source) as number) + 1) return null;
   }
+  // Labels of links leaving the same row are drawn at the same place: only when they read the same.
+  const labelAt = new Map<string, string>();
+  for (const e of edges) {
+    if (!e.label) continue;
+    const at = `${e.source}\u0000${e.sourcePort ?? ''}`;
+    const text = edgeText(e);
+    if ((labelAt.get(at) ?? text) !== text) return null;
+    labelAt.set(at, text);
+  }
 
   // Columns: as wide as their widest node; a gap wide enough for the labels leaving it and the bends entering
   // the next column.
