@@ -395,3 +395,29 @@ describe('--proxy-mode (proxy-mode.ts)', () => {
     expect(await read('127.82.1.9', 44009)).toBe('a');
   });
 });
+
+describe('a port already in use', () => {
+  it('is a problem naming the address and the Service port that wanted it; the other listeners open', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen({ host: '127.82.9.1', port: 44990 }, r));
+    const backend = net.createServer((s) => s.end('ok'));
+    await new Promise<void>((r) => backend.listen({ host: '127.81.9.1', port: 0 }, r));
+    const port = (backend.address() as net.AddressInfo).port;
+    const p = plan([
+      svc('127.82.9.1', 44990, [ep('127.81.9.1', port)]),
+      svc('127.82.9.2', 44990, [ep('127.81.9.1', port)]),
+    ]);
+    const k = await startKubeProxy(p, { shuffle: (l) => [...l] });
+    try {
+      expect(k.problems).toHaveLength(1);
+      expect(k.problems[0]).toMatch(
+        /^TCP 127\.82\.9\.1:44990, wanted by Service \S+:44990\/TCP: the port is already in use by another process$/,
+      );
+      expect(k.listening()).toContain('TCP 127.82.9.2:44990');
+    } finally {
+      await k.close();
+      await new Promise((r) => holder.close(r));
+      await new Promise((r) => backend.close(r));
+    }
+  });
+});

@@ -426,7 +426,15 @@ export async function startKubeProxy(plan: ClusterPlan, options: KubeProxyOption
             if (closed) await l.close();
             else listeners.set(w.key, l);
           } catch (e) {
-            problems.push(`${w.key}: ${(e as Error).message}`);
+            // Name the port and the Service that wanted it (as the userspace proxier's "Port conflict detected").
+            const err = e as NodeJS.ErrnoException;
+            const why =
+              err.code === 'EADDRINUSE'
+                ? 'the port is already in use by another process'
+                : err.code === 'EACCES'
+                  ? 'binding it is not permitted (a port below 1024 needs root; see --low-port-offset)'
+                  : err.message;
+            problems.push(`${w.key}, wanted by Service ${w.balancer}: ${why}`);
           }
         }),
     );
