@@ -20,8 +20,8 @@ import {
   resolveForward,
   startPortForward,
 } from '../runtime/port-forward.js';
+import { onSignal, type StopSignal } from './long-running.js';
 import type { Io } from './main.js';
-import type { StopSignal } from './up.js';
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 2;
@@ -31,17 +31,6 @@ interface PortForwardFlags {
   address: string;
   namespace?: string;
 }
-
-const onSignal: StopSignal = () =>
-  new Promise((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 
 export function portForwardCommand(
   io: Io,

@@ -12,6 +12,7 @@ import { ConfigError, formatConfigProblem } from '../config/config.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import { startUiServer, type UiServer } from '../ui/server.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
+import { onSignal, parsePortFlag, type StopSignal } from './long-running.js';
 import type { Io } from './main.js';
 
 const EXIT_OK = 0;
@@ -21,26 +22,6 @@ interface UiFlags extends InputFlags {
   port?: string;
   address?: string;
   open: boolean;
-}
-
-/** Resolves when the server should stop; SIGINT/SIGTERM by default. */
-export type StopSignal = () => Promise<void>;
-
-const onSignal: StopSignal = () =>
-  new Promise((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-
-function parsePort(raw: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n > 65535) throw new SettingsError(`--port: not a port number: ${raw}`);
-  return n;
 }
 
 /** Opens `url` in the desktop's browser; no shell is involved. Resolves to an error message or null. */
@@ -87,7 +68,7 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       let port = 0;
       try {
         settings = settingsFor(o, cwd);
-        if (o.port !== undefined) port = parsePort(o.port);
+        if (o.port !== undefined) port = parsePortFlag(o.port, '--port');
       } catch (e) {
         if (e instanceof ConfigError) {
           for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);

@@ -26,6 +26,7 @@ import { watchInputs } from '../runtime/watch.js';
 import { isPodReady } from '../semantics/endpoints.js';
 import { startUpUi, type UiServer } from '../ui/server.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
+import { onSignal, parsePortFlag, type StopSignal } from './long-running.js';
 import type { Io } from './main.js';
 
 const EXIT_OK = 0;
@@ -49,31 +50,11 @@ interface UpFlags extends InputFlags {
   addressBase?: string;
 }
 
-/** Resolves when the data plane should stop; SIGINT/SIGTERM by default. */
-export type StopSignal = () => Promise<void>;
-
-const onSignal: StopSignal = () =>
-  new Promise((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-
-function parsePort(raw: string, what: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n > 65535) throw new SettingsError(`${what}: not a port number: ${raw}`);
-  return n;
-}
-
 function parseHostPort(raw: string): { host: string; port: number } {
   const m = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}):(\d+)$/.exec(raw);
   if (!m)
     throw new SettingsError(`--dns ${raw}: expected HOST:PORT with a 127.0.0.0/8 host, e.g. 127.0.0.53:5353`);
-  return { host: m[1] as string, port: parsePort(m[2] as string, '--dns') };
+  return { host: m[1] as string, port: parsePortFlag(m[2] as string, '--dns') };
 }
 
 /**
@@ -276,9 +257,10 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       let addressBase: PlanAddressBase | undefined;
       try {
         settings = settingsFor(o, cwd);
-        if (o.ingressPort !== undefined) ingressPort = parsePort(o.ingressPort, '--ingress-port');
+        if (o.ingressPort !== undefined) ingressPort = parsePortFlag(o.ingressPort, '--ingress-port');
         if (o.dns !== undefined) dns = parseHostPort(o.dns);
-        if (o.lowPortOffset !== undefined) lowPortOffset = parsePort(o.lowPortOffset, '--low-port-offset');
+        if (o.lowPortOffset !== undefined)
+          lowPortOffset = parsePortFlag(o.lowPortOffset, '--low-port-offset');
         if (o.api !== undefined) api = parseApiAddress(o.api);
         if (o.addressBase !== undefined) addressBase = parseAddressBase(o.addressBase);
         if (api && o.watch)
@@ -298,6 +280,19 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       if (read.sources.length === 0) return fail('nothing could be read');
       let u: Up;
       let started: Up | undefined;
+      let ui: UiServer | null = null;
+      const writeState = () => {
+        if (o.state && started)
+          writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(started), null, 2)}\n`);
+      };
+      // Every reconcile (probes, the API, --watch) is told the same way: the changes, the table, the page, --state.
+      const reconciled = (changes: readonly string[]) => {
+        if (!started) return;
+        io.stdout(`portchain up: reconciled (${changes.length > 0 ? changes.join('; ') : 'no change'})\n`);
+        io.stdout(liveServiceTable(started));
+        void ui?.notify();
+        writeState();
+      };
       try {
         u = await startUp(read.sources, {
           ...settings.check,
@@ -308,13 +303,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
           isolation: o.isolation === 'netns' ? 'netns' : 'none',
           proxyMode: o.proxyMode !== undefined && isProxyMode(o.proxyMode) ? o.proxyMode : 'userspace',
           // Probes flip readiness: the endpoints follow, as after a watch reconcile.
-          onReadiness: (r) => {
-            if (!started) return;
-            io.stdout(`portchain up: reconciled (${r.changes.join('; ')})\n`);
-            io.stdout(liveServiceTable(started));
-            if (o.state)
-              writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(started), null, 2)}\n`);
-          },
+          onReadiness: (r) => reconciled(r.changes),
           ingress: {
             host: '127.0.0.1',
             port: ingressPort ?? DEFAULT_INGRESS_PORT,
@@ -334,9 +323,8 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         if (!(hinted && / not simulated; nothing listens for its containers$/.test(n)))
           io.stdout(`note: ${n}\n`);
       for (const h of u.pods.imageHints) io.stdout(`${h}\n`);
-      if (o.state) writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(u), null, 2)}\n`);
+      writeState();
       let apiServer: ApiServer | undefined;
-      let ui: UiServer | null = null;
       try {
         if (api) {
           apiServer = await startApiServer({
@@ -348,14 +336,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
             ...(o.mergeKubeconfig ? { mergeKubeconfig: userKubeconfigPath(io.env) } : {}),
             ...(settings.check.defaultNamespace ? { defaultNamespace: settings.check.defaultNamespace } : {}),
             ...(settings.check.nodePortRange ? { nodePortRange: settings.check.nodePortRange } : {}),
-            onReconcile: (changes) => {
-              io.stdout(
-                `portchain up: reconciled (${changes.length > 0 ? changes.join('; ') : 'no change'})\n`,
-              );
-              io.stdout(liveServiceTable(u));
-              void ui?.notify();
-              if (o.state) writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(u), null, 2)}\n`);
-            },
+            onReconcile: reconciled,
             onError: (e) => io.stderr(`portchain up: api: ${e.message}\n`),
           });
           io.stdout(
@@ -388,12 +369,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
               read: () => readInputs(paths, o, io, settings),
               onReconcile: (r) => {
                 for (const k of r.kept) io.stderr(`portchain up: ${k}\n`);
-                io.stdout(
-                  `portchain up: reconciled (${r.changes.length > 0 ? r.changes.join('; ') : 'no change'})\n`,
-                );
-                io.stdout(liveServiceTable(u));
-                void ui?.notify();
-                if (o.state) writeFileSync(resolve(cwd, o.state), `${JSON.stringify(upState(u), null, 2)}\n`);
+                reconciled(r.changes);
               },
               onError: (e) => io.stderr(`portchain up: watch: ${e.message}\n`),
             },
