@@ -67,10 +67,12 @@ export function sortFindings(findings: Finding[], fileOrder: readonly string[]):
     .map((x) => x.f);
 }
 
-export function summarize(
-  findings: readonly Finding[],
-  counts: Omit<CheckSummary, 'errors' | 'warnings' | 'infos'>,
-): CheckSummary {
+/** How many findings of each severity. */
+export function severityCounts(findings: readonly Finding[]): {
+  errors: number;
+  warnings: number;
+  infos: number;
+} {
   let errors = 0;
   let warnings = 0;
   let infos = 0;
@@ -79,7 +81,14 @@ export function summarize(
     else if (f.severity === 'warning') warnings++;
     else infos++;
   }
-  return { errors, warnings, infos, ...counts };
+  return { errors, warnings, infos };
+}
+
+export function summarize(
+  findings: readonly Finding[],
+  counts: Omit<CheckSummary, 'errors' | 'warnings' | 'infos'>,
+): CheckSummary {
+  return { ...severityCounts(findings), ...counts };
 }
 
 /** Checks loaded sources; `read` carries what reading them already found and the order inputs came in. */

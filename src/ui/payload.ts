@@ -3,6 +3,7 @@
  * already resolved there), the finding counts, and, for each Service port and Ingress path, the `trace` TARGET
  * a click runs. Nothing here re-derives a link.
  */
+import { severityCounts } from '../check.js';
 import type { Finding } from '../model/finding.js';
 import type { Protocol } from '../model/types.js';
 import type { ResolvedGraph } from '../semantics/graph.js';
@@ -65,15 +66,7 @@ export function traceTargets(graph: ResolvedGraph): Record<string, TraceTargetRe
 }
 
 export function summarizeFindings(findings: readonly Finding[], objects: number): GraphSummary {
-  let errors = 0;
-  let warnings = 0;
-  let infos = 0;
-  for (const f of findings) {
-    if (f.severity === 'error') errors++;
-    else if (f.severity === 'warning') warnings++;
-    else infos++;
-  }
-  return { errors, warnings, infos, objects };
+  return { ...severityCounts(findings), objects };
 }
 
 export function graphPayload(input: CheckedInput, version: number, live: boolean): GraphPayload {
