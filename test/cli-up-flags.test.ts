@@ -6,13 +6,13 @@
  * so, where kubectl is absent.
  * Addresses: pods 127.121/16, Services 127.122/16, LBs 127.123/16, node 127.120.0.1, ports 49000-49999.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, get, probe, run, UpProcess } from './helpers/up-process.js';
 
 const hasKubectl = (() => {
   try {
@@ -28,93 +28,6 @@ const ADDRESS_BASE = '127.121.0.0,127.122.0.0,127.123.0.0,127.120.0.1';
 const LOW = '49000';
 const INGRESS_PORT = 49080 + 1; // 49080 is nginx's port 80 at the low-port offset
 const API_PORT = 49443;
-const BIN = join(process.cwd(), 'bin', 'portchain');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], input?: string): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(cmd, args, { env: { ...process.env, KUBECONFIG: '', NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    if (input !== undefined) child.stdin.end(input);
-    else child.stdin.end();
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-/** GET over plain HTTP; resolves with status and body, rejects on a socket error. */
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((done, fail) => {
-    const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => {
-        body += c.toString();
-      });
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
-    req.on('error', fail);
-  });
-}
-
-/** Resolves 'refused' when nothing listens there, 'open' when a connection succeeds. */
-function probe(host: string, port: number): Promise<'open' | 'refused' | string> {
-  return new Promise((done) => {
-    const s = net.connect({ host, port });
-    s.setTimeout(3000, () => {
-      s.destroy();
-      done('timeout');
-    });
-    s.on('connect', () => {
-      s.destroy();
-      done('open');
-    });
-    s.on('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : String(e.code)));
-  });
-}
-
-/** The long-running `up`: its output so far, and a wait for a line to appear after a given offset. */
-class UpProcess {
-  out = '';
-  err = '';
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [BIN, 'up', ...args], {
-      env: { ...process.env, KUBECONFIG: '', NO_COLOR: '1' },
-    });
-    this.child.stdout?.on('data', (c: Buffer) => {
-      this.out += c.toString();
-    });
-    this.child.stderr?.on('data', (c: Buffer) => {
-      this.err += c.toString();
-    });
-    this.exited = new Promise((done) => this.child.on('exit', (code) => done(code)));
-  }
-
-  async waitFor(re: RegExp, from = 0, ms = 20_000): Promise<RegExpMatchArray> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const m = this.out.slice(from).match(re);
-      if (m) return m;
-      if (this.child.exitCode !== null || Date.now() > end)
-        throw new Error(`no ${re} in output:\n${this.out}\nstderr:\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 let dir = '';
 let up: UpProcess;
@@ -295,21 +208,6 @@ describe('portchain up --api --kubeconfig --ui, end to end', () => {
 describe('portchain up: usage errors exit 2', () => {
   const example = 'examples/multi-port/0-sound.yaml';
   const base = ['--address-base', ADDRESS_BASE, '--low-port-offset', LOW, '--ingress-port', '49082'];
-
-  it('--api with --watch', async () => {
-    const r = await run(process.execPath, [
-      BIN,
-      'up',
-      example,
-      ...base,
-      '--api',
-      '127.0.0.1:49444',
-      '--watch',
-    ]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('portchain up: --api and --watch: choose one');
-    expect(r.stdout).not.toContain('ready');
-  });
 
   it('a bad --api address', async () => {
     const r = await run(process.execPath, [BIN, 'up', example, ...base, '--api', '10.0.0.1:6443']);

@@ -36,12 +36,13 @@ export const PEER_IP = {
 export const INGRESS_HOST = 'app.example.com';
 export const INGRESS_PATH = '/api/items';
 
-const service = (
+export const planService = (
   name: string,
   clusterIP: string,
   port: number,
   target: number,
   nodePort: number | null,
+  pod = POD,
 ): PlanService => ({
   namespace: 'bench',
   name,
@@ -58,7 +59,7 @@ const service = (
       port,
       listenPort: port,
       nodePort,
-      endpoints: [{ pod: 'bench/pod', ip: POD, port: target, dialPort: target, ready: true }],
+      endpoints: [{ pod: 'bench/pod', ip: pod, port: target, dialPort: target, ready: true }],
     },
   ],
 });
@@ -69,17 +70,17 @@ export function benchPlan(pod = POD, node = NODE): ClusterPlan {
     lowPortOffset: 0,
     pods: [],
     services: [
-      service('bulk', CLUSTER_IP.bulk, PORTS.bulk.service, PORTS.source, PORTS.bulk.nodePort),
-      service('pong', CLUSTER_IP.pong, PORTS.pongClusterIP, PORTS.pong.clusterIP, null),
-      service(
+      planService('bulk', CLUSTER_IP.bulk, PORTS.bulk.service, PORTS.source, PORTS.bulk.nodePort),
+      planService('pong', CLUSTER_IP.pong, PORTS.pongClusterIP, PORTS.pong.clusterIP, null),
+      planService(
         'pong-node',
         CLUSTER_IP.pongNode,
         PORTS.pongNodePort.service,
         PORTS.pong.nodePort,
         PORTS.pongNodePort.nodePort,
       ),
-      service('web', CLUSTER_IP.web, PORTS.web, PORTS.http, null),
-      service('api', CLUSTER_IP.api, PORTS.web + 1, PORTS.http, null),
+      planService('web', CLUSTER_IP.web, PORTS.web, PORTS.http, null),
+      planService('api', CLUSTER_IP.api, PORTS.web + 1, PORTS.http, null),
     ],
     notes: [],
   };

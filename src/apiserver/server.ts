@@ -12,7 +12,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import type { Finding } from '../model/finding.js';
 import { loadAll, type SourceText } from '../model/load.js';
 import { RejectedObjects } from '../rules/rejection.js';
-import type { Up } from '../runtime/up.js';
+import type { Reconciled, Up } from '../runtime/up.js';
 import type { NodePortRange } from '../semantics/node-ports.js';
 import { admit, forSource } from './admission.js';
 import { AppliedConfigurations } from './apply.js';
@@ -33,6 +33,7 @@ import {
   VERSION_INFO,
 } from './discovery.js';
 import { EventRecorder, NODE_NAME } from './events.js';
+import { applyFileObjects, declaredObject, FILE_FIELD_MANAGER, objectKey } from './file-apply.js';
 import {
   apiErrorOf,
   createObject,
@@ -88,7 +89,18 @@ export interface ApiServer {
   readonly kubeconfigPath: string;
   readonly token: string;
   readonly caCert: string;
+  /**
+   * `--watch` with `--api`: applies the files' objects as `kubectl apply --server-side --prune` (file-apply.ts),
+   * then reconciles once. Resolves with that reconcile (null when it failed: onError was told).
+   */
+  applyFiles(sources: readonly SourceText[]): Promise<FileApplyReport>;
   close(): Promise<void>;
+}
+
+export interface FileApplyReport {
+  readonly reconciled: Reconciled | null;
+  readonly deleted: readonly string[];
+  readonly refused: readonly string[];
 }
 
 const NAMESPACE_TERMINATION_MS = 300;
@@ -207,6 +219,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {},
   );
   const rejected = new RejectedObjects(up.findings);
+  // The files' objects are also recorded as applied by the files' field manager, so a later file edit under
+  // --watch removes what it removed (applyFiles), and the prune knows what came from the files.
+  const applied = new AppliedConfigurations();
+  let fileKeys = new Set<string>();
   const ensureNamespace = (ns: string) => {
     if (ns && !store.get(types.namespaces, '', ns))
       store.create(types.namespaces, {
@@ -222,6 +238,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const t = resourceOfKind(m.apiVersion, m.kind);
     if (!t) continue;
     const raw = JSON.parse(JSON.stringify(m.raw)) as JsonObject;
+    const declared = declaredObject(t, m);
     const meta = metadataOf(raw);
     if (t.namespaced) {
       meta.namespace = m.namespace;
@@ -250,6 +267,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         t,
         admit(target.type, raw, store, options.nodePortRange ? { nodePortRange: options.nodePortRange } : {}),
       );
+      if (!t.computed) {
+        applied.apply(t, null, declared, FILE_FIELD_MANAGER, false);
+        fileKeys.add(objectKey(t, m.namespace && t.namespaced ? m.namespace : '', m.name));
+      }
     } catch {
       // Refused after all (e.g. a nodePort taken by an earlier seed): a real cluster would not hold it either.
     }
@@ -314,17 +335,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }));
 
   let queue: Promise<void> = Promise.resolve();
-  const sync = (): Promise<void> => {
+  const sync = (): Promise<Reconciled | null> => {
     const run = queue.then(async () => {
+      let r: Reconciled | null = null;
       try {
-        const r = await up.reconcile(sources(), { findings: [] as Finding[], order: [] });
+        r = await up.reconcile(sources(), { findings: [] as Finding[], order: [] });
         options.onReconcile?.(r.changes);
       } catch (e) {
         options.onError?.(e as Error);
       }
       writeBack();
+      return r;
     });
-    queue = run.catch(() => {});
+    queue = run.then(
+      () => {},
+      () => {},
+    );
     return run;
   };
   await sync();
@@ -354,8 +380,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const ctx: WriteContext = {
     store,
     admission: options.nodePortRange ? { nodePortRange: options.nodePortRange } : {},
-    applied: new AppliedConfigurations(),
-    sync,
+    applied,
+    sync: async () => {
+      await sync();
+    },
     allocate: (t, o) => {
       if (t !== types.services || !isJsonObject(o.spec)) return;
       const spec = o.spec;
@@ -558,6 +586,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     kubeconfigPath: options.kubeconfigPath,
     token,
     caCert: certs.caCert,
+    async applyFiles(files) {
+      const loaded = loadAll(
+        files,
+        options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {},
+      );
+      // One write at a time: kubectl's requests and the files' apply never interleave.
+      const done = queue.then(() => applyFileObjects(ctx, loaded.manifests, fileKeys, types.namespaces));
+      queue = done.then(
+        () => {},
+        () => {},
+      );
+      const r = await done;
+      fileKeys = new Set(r.keys);
+      return { reconciled: await sync(), deleted: r.deleted, refused: r.refused };
+    },
     async close() {
       if (readinessTimer) clearInterval(readinessTimer);
       for (const t of timers) clearTimeout(t);

@@ -22,7 +22,7 @@ import type { ClusterPlan, PlanAddressBase } from '../runtime/plan.js';
 import { isProxyMode, PROXY_MODES } from '../runtime/proxy-mode.js';
 import type { ServicePortTraffic } from '../runtime/stats.js';
 import { startUp, type Up } from '../runtime/up.js';
-import { watchInputs } from '../runtime/watch.js';
+import { type WatchOptions, watchInputs } from '../runtime/watch.js';
 import { isPodReady } from '../semantics/endpoints.js';
 import { startUpUi, type UiServer } from '../ui/server.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
@@ -173,6 +173,18 @@ export function upState(u: Up): Record<string, unknown> {
   };
 }
 
+/** `--watch` with `--api`: file edits go through the API's store (see ApiServer.applyFiles). */
+function applyThroughApi(api: ApiServer): NonNullable<WatchOptions['apply']> {
+  return async (sources) => {
+    const r = await api.applyFiles(sources);
+    return {
+      changes: r.reconciled?.changes ?? [],
+      pods: r.reconciled?.pods ?? { started: [], restarted: [], stopped: [] },
+      notes: [...r.deleted.map((d) => `${d}: no longer in the files; deleted`), ...r.refused],
+    };
+  };
+}
+
 export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSignal = onSignal): Command {
   const cwd = io.cwd ?? process.cwd();
   const fail = (message: string) => {
@@ -198,7 +210,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
     .addOption(
       new Option(
         '--watch',
-        'watch the inputs; on a change, check and plan again and reconcile the running pods, Services and routes',
+        'watch the inputs; on a change, check and plan again and reconcile the running pods, Services and routes (with --api: applied through the API, as kubectl apply --server-side --prune)',
       ),
     )
     .addOption(
@@ -263,8 +275,6 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
           lowPortOffset = parsePortFlag(o.lowPortOffset, '--low-port-offset');
         if (o.api !== undefined) api = parseApiAddress(o.api);
         if (o.addressBase !== undefined) addressBase = parseAddressBase(o.addressBase);
-        if (api && o.watch)
-          throw new SettingsError('--api and --watch: choose one (kubectl apply edits what --api serves)');
       } catch (e) {
         if (e instanceof ApiAddressError) return fail(e.message);
         if (e instanceof ConfigError) {
@@ -367,9 +377,12 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
               initial: read.sources,
               check: settings.check,
               read: () => readInputs(paths, o, io, settings),
+              // With --api, an edited file is applied through the API (as `kubectl apply --server-side
+              // --prune`), so kubectl's writes and the files' stay in one store; the API reports the reconcile.
+              ...(apiServer ? { apply: applyThroughApi(apiServer) } : {}),
               onReconcile: (r) => {
                 for (const k of r.kept) io.stderr(`portchain up: ${k}\n`);
-                reconciled(r.changes);
+                if (!apiServer) reconciled(r.changes);
               },
               onError: (e) => io.stderr(`portchain up: watch: ${e.message}\n`),
             },

@@ -38,6 +38,14 @@ export interface WatchOptions {
   /** The sources `up` started from (the first last-good texts). */
   readonly initial: readonly SourceText[];
   readonly debounceMs?: number;
+  /**
+   * Applies the sources in place of `up.reconcile` (`--api`: through the API's store, which reconciles `up`);
+   * its `notes` (e.g. objects the API refused) are reported with the files kept.
+   */
+  readonly apply?: (
+    sources: readonly SourceText[],
+    read: { readonly findings: readonly Finding[]; readonly order: readonly string[] },
+  ) => Promise<Reconciled & { readonly notes?: readonly string[] }>;
   readonly onReconcile: (report: WatchReport) => void;
   readonly onError?: (error: Error) => void;
 }
@@ -94,6 +102,10 @@ export function watchInputs(paths: readonly string[], up: Up, options: WatchOpti
       }
     const findings = read.findings.filter((f) => !(f.location && keptNames.has(f.location.file)));
     const order = [...read.order, ...sources.map((s) => s.name).filter((n) => !read.order.includes(n))];
+    if (options.apply) {
+      const { notes = [], ...r } = await options.apply(sources, { findings, order });
+      return { ...r, kept: [...kept, ...notes] };
+    }
     const r = await up.reconcile(sources, { findings, order });
     return { ...r, kept };
   };

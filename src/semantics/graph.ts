@@ -14,7 +14,14 @@ import {
   type UnresolvedPort,
 } from './endpoints.js';
 import { type IngressBackendEnv, type IngressRouteTable, ingressRoutes } from './ingress.js';
-import { type ConfigLookup, configLookupFor, inferListening, type ListeningInference } from './listening.js';
+import {
+  type ConfigLookup,
+  configLookupFor,
+  inferListening,
+  type ListeningInference,
+  type ObservedPodSockets,
+  observedListening,
+} from './listening.js';
 import { namespaceLabelsOf } from './network-policy.js';
 import { allocateNodePorts, DEFAULT_NODE_PORT_RANGE, type NodePortRange } from './node-ports.js';
 import { PodIndex } from './selectors.js';
@@ -50,6 +57,11 @@ export interface GraphOptions {
    * EndpointSlices then follow it as the endpoint controllers follow status (`portchain up`'s prober).
    */
   readonly podReady?: (namespace: string, name: string) => boolean | undefined;
+  /**
+   * What `--probe` read in a running pod's network namespace (undefined: not probed). Its sockets replace the
+   * inference of where that pod's containers listen (listening.ts observedListening).
+   */
+  readonly observedListening?: (namespace: string, name: string) => ObservedPodSockets | undefined;
 }
 
 /** The pods with their Ready condition replaced where `podReady` says otherwise. */
@@ -211,7 +223,8 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
       l = inferListening(container, config(pod.namespace), options.extraImages);
       listeningMemo.set(container, l);
     }
-    return l;
+    const seen = options.observedListening?.(pod.namespace, pod.name);
+    return seen ? observedListening(l, seen) : l;
   };
 
   return {

@@ -38,6 +38,8 @@ export interface ListeningInference {
   /** True when we believe these are ALL the ports the process binds. */
   readonly complete: boolean;
   readonly notes: readonly string[];
+  /** Set when the ports were read from the pod's sockets (`--probe`), not inferred: see observedListening. */
+  readonly observed?: ObservedPodSockets;
 }
 
 export interface ConfigLookup {
@@ -1549,4 +1551,126 @@ function pushGeneric(
     field: w.field,
     ...hostField(host),
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Observed sockets (`--probe`): what the pod's network namespace really listens on
+
+/** One socket read from /proc/net/{tcp,tcp6,udp,udp6}: TCP in LISTEN, or UDP bound and unconnected. */
+export interface ObservedSocket {
+  readonly protocol: 'TCP' | 'UDP';
+  /** The local address as the kernel holds it: `0.0.0.0`, `::`, `127.0.0.1`, `::ffff:127.0.0.1`, a pod IP. */
+  readonly address: string;
+  readonly port: number;
+  /** Where it was read: `/proc/net/tcp6`. */
+  readonly file: string;
+}
+
+/**
+ * What `--probe` read in one pod. A network namespace belongs to the pod, not to a container: every container
+ * sees (and may own) every socket, so the sockets stand for the whole pod.
+ */
+export interface ObservedPodSockets {
+  readonly namespace: string;
+  readonly pod: string;
+  /** The container the command ran in. */
+  readonly container: string;
+  readonly sockets: readonly ObservedSocket[];
+  /** False when the pod was not Ready when probed: a process may not have bound its port yet. */
+  readonly ready: boolean;
+}
+
+const WILDCARD = new Set(['0.0.0.0', '::']);
+
+/** `::ffff:127.0.0.1` -> `127.0.0.1`: an IPv4-mapped address is the IPv4 address (a dual-stack socket). */
+export function unmapAddress(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? (m[1] as string) : address;
+}
+
+/** 127.0.0.0/8 and ::1 (mapped or not): only the pod itself can connect; a Service or a probe cannot. */
+export function isLoopbackAddress(address: string): boolean {
+  const a = unmapAddress(address);
+  return a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a);
+}
+
+const hostPort = (address: string, port: number) =>
+  `${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+/**
+ * One port's sockets as evidence. A Service reaches `podIP:targetPort`, so a socket on the wildcard (`0.0.0.0`,
+ * or `::`, which takes IPv4 too unless IPV6_V6ONLY: net.ipv6.bindv6only defaults to 0) or on the pod IP serves
+ * it; a socket on 127.0.0.1 or ::1 only does not, and the evidence carries that host.
+ */
+function socketEvidence(
+  protocol: 'TCP' | 'UDP',
+  port: number,
+  sockets: readonly ObservedSocket[],
+  seen: ObservedPodSockets,
+): ListeningEvidence {
+  const reachable = sockets.filter((s) => !isLoopbackAddress(s.address));
+  const shown = [...new Set((reachable.length > 0 ? reachable : sockets).map((s) => hostPort(s.address, port)))];
+  const files = [...new Set(sockets.map((s) => s.file))];
+  const state = protocol === 'TCP' ? 'LISTEN' : 'bound';
+  const loopback = reachable.length === 0 ? unmapAddress((sockets[0] as ObservedSocket).address) : undefined;
+  return {
+    port,
+    protocol,
+    confidence: seen.ready ? 'certain' : 'likely',
+    because:
+      `observed with --probe: ${state} on ${listText(shown)} in ${files.join(', ')} of pod ${seen.pod}` +
+      (loopback ? `, on ${loopback} only` : ''),
+    ...hostField(loopback),
+  };
+}
+
+function listText(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+const observedMemo = new WeakMap<ObservedPodSockets, WeakMap<ListeningInference, ListeningInference>>();
+
+/**
+ * The pod's observed sockets in place of the inference: every TCP and UDP port is what the kernel says, certain
+ * (likely when the pod was not Ready yet), complete. SCTP is not in /proc/net/{tcp,udp}: its inferred ports stay.
+ * The image knowledge stays for naming and hints, without its config file: what the file says no longer matters.
+ */
+export function observedListening(inferred: ListeningInference, seen: ObservedPodSockets): ListeningInference {
+  let byInference = observedMemo.get(seen);
+  const hit = byInference?.get(inferred);
+  if (hit) return hit;
+  const groups = new Map<string, { protocol: 'TCP' | 'UDP'; port: number; sockets: ObservedSocket[] }>();
+  for (const s of seen.sockets) {
+    const key = `${s.port}/${s.protocol}`;
+    const g = groups.get(key);
+    if (g) g.sockets.push(s);
+    else groups.set(key, { protocol: s.protocol, port: s.port, sockets: [s] });
+  }
+  const observed = [...groups.values()]
+    .sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port)
+    .map((g) => socketEvidence(g.protocol, g.port, g.sockets, seen));
+  const sctp = inferred.ports.filter((e) => e.protocol === 'SCTP');
+  const notes = [
+    `ports observed with --probe in pod ${seen.namespace}/${seen.pod} (/proc/net read in container ${seen.container}; the network namespace is the pod's, shared by its containers)`,
+  ];
+  if (!seen.ready) notes.push(`pod ${seen.pod} was not Ready when probed: a process may not have bound its port yet`);
+  for (const e of inferred.ports) {
+    if (e.protocol === 'SCTP' || groups.has(`${e.port}/${e.protocol}`)) continue;
+    notes.push(`inferred ${e.port}/${e.protocol} (${e.because}), but nothing in the pod listens there`);
+  }
+  const image = inferred.image ? { ...inferred.image, configFile: undefined } : undefined;
+  const result: ListeningInference = {
+    ...(image ? { image } : {}),
+    ports: [...observed, ...sctp],
+    complete: true,
+    notes,
+    observed: seen,
+  };
+  if (!byInference) {
+    byInference = new WeakMap();
+    observedMemo.set(seen, byInference);
+  }
+  byInference.set(inferred, result);
+  return result;
 }
