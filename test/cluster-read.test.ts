@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type ApiServer, type ApiUp, startApiServer } from '../src/apiserver/server.js';
@@ -18,6 +19,7 @@ import { registeredRules } from '../src/rules/registry.js';
 import { type ClusterPlan, planCluster } from '../src/runtime/plan.js';
 import { readCluster } from '../src/sources/cluster.js';
 import { runCli } from './helpers/cli.js';
+import { get, UpProcess } from './helpers/up-process.js';
 
 const ADDRESSES = {
   pods: '127.101.0.0',
@@ -175,6 +177,46 @@ describe('--cluster in the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const svc = up.plan.services.find((s) => s.namespace === 'named-port' && s.name === 'web');
     for (const e of svc?.ports[0]?.endpoints ?? []) expect(r.stdout).toContain(e.ip);
+  });
+
+  it('portchain ui --cluster draws the live objects and reloads when the cluster changes', async () => {
+    const ui = new UpProcess(['--cluster', '-n', 'named-port', '--no-open', '--refresh', '0.2'], {
+      command: 'ui',
+      env: { KUBECONFIG: api.kubeconfigPath },
+    });
+    try {
+      const url = (await ui.waitFor(/^portchain ui: serving (http:\/\/127\.0\.0\.1:\d+\/)/m))[1] ?? '';
+      const graph = async () => (await get(new URL('api/graph', url).href)).body;
+      const first = await graph();
+      expect(first).toContain('"named-port"');
+      // The cluster's objects, located by `kubectl edit`, with the drift finding the cluster's stale slice gives.
+      expect(first).toContain('"id":"service/named-port/web"');
+      expect(first).toContain('kubectl edit service/web -n named-port --context portchain');
+      expect(first).toContain('"rule":"endpoints-drift"');
+      expect(first).not.toContain('added-later');
+      // A Service created in the cluster (through the API, as kubectl would) shows up at the next refresh.
+      const kc = new KubeConfig();
+      kc.loadFromFile(api.kubeconfigPath);
+      await kc.makeApiClient(CoreV1Api).createNamespacedService({
+        namespace: 'named-port',
+        body: {
+          metadata: { name: 'added-later' },
+          spec: { selector: { app: 'web' }, ports: [{ port: 81, targetPort: 8080 }] },
+        },
+      });
+      await expect.poll(graph, { timeout: 10_000, interval: 200 }).toContain('added-later');
+      ui.child.kill('SIGTERM');
+      expect(await ui.exited).toBe(0);
+      expect(ui.err).toBe('');
+    } finally {
+      if (ui.child.exitCode === null) ui.child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('ui --refresh without --cluster is a usage error', async () => {
+    const r = await runCli(['ui', 'examples/named-port', '--no-open', '--refresh', '5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--refresh: only with --cluster');
   });
 
   it('an unreachable cluster is a finding, not a stack trace (exit 2)', async () => {

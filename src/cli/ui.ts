@@ -1,7 +1,7 @@
 /**
  * `portchain ui [paths...]`: serves a page on 127.0.0.1 that draws the port chain (the topology `graph` draws,
  * with every finding of `check` on the link it breaks), traces a Service or an Ingress path on click, and
- * reloads when the manifests change. Prints the URL; opens the browser unless --no-open; runs until SIGINT or
+ * reloads when the manifests change (with --cluster: when a periodic read of the cluster differs). Prints the URL; opens the browser unless --no-open; runs until SIGINT or
  * SIGTERM. Exit codes: 0 after a clean stop; 2 a usage or config error, nothing readable, or the port is taken.
  */
 import { spawn } from 'node:child_process';
@@ -20,6 +20,7 @@ const EXIT_USAGE = 2;
 
 interface UiFlags extends InputFlags {
   port?: string;
+  refresh?: string;
   address?: string;
   open: boolean;
 }
@@ -42,6 +43,18 @@ export function openBrowser(url: string, env: NodeJS.ProcessEnv): Promise<string
   });
 }
 
+/** Every source's name and text: two reads of the cluster are the same when this is. */
+const sourcesText = (sources: readonly { name: string; text: string }[]) =>
+  sources.map((s) => `${s.name}\u0000${s.text}`).join('\u0000');
+
+function parseRefresh(raw: string, cluster: boolean): number {
+  if (!cluster) throw new SettingsError('--refresh: only with --cluster (files are watched instead)');
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(seconds))
+    throw new SettingsError(`--refresh ${raw}: expected seconds, e.g. 10 (0: never)`);
+  return Math.round(seconds * 1000);
+}
+
 export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSignal = onSignal): Command {
   const cwd = io.cwd ?? process.cwd();
   const fail = (message: string) => {
@@ -57,7 +70,13 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
     .addOption(
       new Option('--address <ip>', 'the address to bind (default 127.0.0.1; anything else only when given)'),
     )
-    .addOption(new Option('--no-open', 'do not open a browser'));
+    .addOption(new Option('--no-open', 'do not open a browser'))
+    .addOption(
+      new Option(
+        '--refresh <seconds>',
+        'with --cluster: read the cluster again this often; the page reloads when it changed (default 10; 0: never)',
+      ),
+    );
   return addInputOptions(cmd, 'draw')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError()
@@ -66,9 +85,11 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
     .action(async (paths: string[], o: UiFlags) => {
       let settings: Settings;
       let port = 0;
+      let refreshMs = 10_000;
       try {
         settings = settingsFor(o, cwd);
         if (o.port !== undefined) port = parsePortFlag(o.port, '--port');
+        if (o.refresh !== undefined) refreshMs = parseRefresh(o.refresh, o.cluster === true);
       } catch (e) {
         if (e instanceof ConfigError) {
           for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);
@@ -81,10 +102,13 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       const read = await readInputs(paths, o, io, settings);
       for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
       if (read.sources.length === 0) return fail('nothing could be read');
-      let first = true;
+      // What was read last, and what a cluster refresh read that differs (load() then uses it, not a new read).
+      let lastText = sourcesText(read.sources);
+      let pending: typeof read | null = read;
       const load = async () => {
-        const r = first ? read : await readInputs(paths, o, io, settings);
-        first = false;
+        const r = pending ?? (await readInputs(paths, o, io, settings));
+        pending = null;
+        lastText = sourcesText(r.sources);
         const result = check(r.sources, settings.check, r);
         return {
           graph: result.graph,
@@ -99,7 +123,10 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
           load,
           host: o.address ?? '127.0.0.1',
           port,
-          watch: (paths.length > 0 ? paths : ['.']).filter((p) => p !== '-').map((p) => resolve(cwd, p)),
+          // With --cluster and no paths, there are no files to watch: the refresh timer reads the cluster.
+          watch: (paths.length > 0 ? paths : o.cluster ? [] : ['.'])
+            .filter((p) => p !== '-')
+            .map((p) => resolve(cwd, p)),
           onError: (e) => io.stderr(`portchain ui: ${e.message}\n`),
         });
       } catch (e) {
@@ -110,7 +137,26 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         const problem = await openBrowser(server.url, io.env);
         if (problem) io.stderr(`portchain ui: could not open a browser (${problem}); open ${server.url}\n`);
       }
+      let refreshing = false;
+      const refresh =
+        o.cluster && refreshMs > 0
+          ? setInterval(() => {
+              if (refreshing) return;
+              refreshing = true;
+              readInputs(paths, o, io, settings)
+                .then((r) => {
+                  if (sourcesText(r.sources) === lastText) return;
+                  pending = r;
+                  return server.notify();
+                })
+                .catch((e: Error) => io.stderr(`portchain ui: --cluster: ${e.message}\n`))
+                .finally(() => {
+                  refreshing = false;
+                });
+            }, refreshMs)
+          : null;
       await stop();
+      if (refresh) clearInterval(refresh);
       await server.close();
       io.stdout('portchain ui: stopped\n');
       setExit(EXIT_OK);

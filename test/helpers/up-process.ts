@@ -70,9 +70,10 @@ export class UpProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [BIN, 'up', ...args], {
-      env: { ...process.env, KUBECONFIG: '', NO_COLOR: '1' },
+  /** `portchain up ARGS`, or another long-running command (`ui`) with `command`; `env` adds to the environment. */
+  constructor(args: string[], options: { command?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.child = spawn(process.execPath, [BIN, options.command ?? 'up', ...args], {
+      env: { ...process.env, KUBECONFIG: '', NO_COLOR: '1', ...options.env },
     });
     this.child.stdout?.on('data', (c: Buffer) => {
       this.out += c.toString();
