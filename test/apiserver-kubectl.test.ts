@@ -246,6 +246,29 @@ describe.skipIf(!hasKubectl)('kubectl against portchain up (skipped when kubectl
     ]);
   });
 
+  it("kubectl get rs and describe deployment show the Deployment's ReplicaSet, which owns the pods", async () => {
+    const planned = up.plan.pods.filter((p) => p.namespace === 'named-port');
+    const rs = await kubectl('get', 'rs', '-n', 'named-port', '-o', 'wide');
+    expect(rs.stderr).toBe('');
+    const t = rows(rs.stdout);
+    expect(t[0]).toEqual(['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    expect(t).toHaveLength(2);
+    const name = t[1]?.[0] ?? '';
+    const n = String(planned.length);
+    expect(t[1]?.slice(1, 4)).toEqual([n, n, n]);
+    // The pods are `<replicaset>-<suffix>`, and the selector adds pod-template-hash.
+    for (const p of planned) expect(p.name.startsWith(`${name}-`)).toBe(true);
+    expect(t[1]?.[7]).toBe(`app=web,pod-template-hash=${name.slice('web-'.length)}`);
+    const d = await kubectl('describe', 'deployment', 'web', '-n', 'named-port');
+    expect(d.stderr).toBe('');
+    expect(d.stdout).toMatch(new RegExp(`NewReplicaSet:\\s+${name} \\(${n}/${n} replicas created\\)`));
+    const pod = await kubectl('describe', 'pod', planned[0]?.name ?? '', '-n', 'named-port');
+    expect(pod.stdout).toMatch(new RegExp(`Controlled By:\\s+ReplicaSet/${name}`));
+    const del = await kubectl('delete', 'rs', name, '-n', 'named-port');
+    expect(del.code).not.toBe(0);
+    expect(del.stderr).toContain('delete is not supported on resources of kind "replicasets.apps"');
+  });
+
   it('kubectl describe service and pod, and get -o yaml', async () => {
     const d = await kubectl('describe', 'service', 'web', '-n', 'named-port');
     expect(d.code).toBe(0);

@@ -5,12 +5,14 @@
  * replica counts. Nothing here re-derives a semantic: it renders graph and plan as API objects.
  */
 
+import { createHash } from 'node:crypto';
 import type { Finding } from '../model/finding.js';
+import type { PodTemplateSpec } from '../model/types.js';
 import { RejectedObjects } from '../rules/rejection.js';
 import type { ClusterPlan } from '../runtime/plan.js';
 import { isPodReady, legacyEndpoints } from '../semantics/endpoints.js';
 import type { ResolvedGraph } from '../semantics/graph.js';
-import type { PodInstance } from '../semantics/workloads.js';
+import { type PodInstance, podTemplateHash } from '../semantics/workloads.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
 
 export interface UpView {
@@ -174,6 +176,7 @@ export function workloadStatus(
   namespace: string,
   name: string,
   generation: JsonValue | undefined,
+  replicaSetName?: string,
 ): JsonObject {
   const pods = up.graph.pods.filter(
     (p) => p.synthesized && p.owner.kind === kind && p.owner.namespace === namespace && p.owner.name === name,
@@ -216,8 +219,107 @@ export function workloadStatus(
         type: 'Progressing',
         status: 'True',
         reason: 'NewReplicaSetAvailable',
-        message: `ReplicaSet "${name}" has successfully progressed.`,
+        message: `ReplicaSet "${replicaSetName ?? name}" has successfully progressed.`,
       },
     ],
   };
 }
+
+/** A stable UID for an object the controllers own (the same name gives the same UID on every read). */
+export function derivedUid(kind: string, namespace: string, name: string): string {
+  const h = createHash('sha1').update(`${kind}/${namespace}/${name}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function templateHash(d: StoredDeployment): string | undefined {
+  const spec = isJsonObject(d.object.spec) ? d.object.spec : {};
+  return isJsonObject(spec.template)
+    ? podTemplateHash(spec.template as unknown as PodTemplateSpec)
+    : undefined;
+}
+
+/** The name of the ReplicaSet a Deployment's controller creates for its current template. */
+export function replicaSetName(d: StoredDeployment): string | undefined {
+  const hash = templateHash(d);
+  return hash === undefined ? undefined : `${d.name}-${hash}`;
+}
+
+/** A Deployment as stored, for the ReplicaSet its controller creates. */
+export interface StoredDeployment {
+  readonly namespace: string;
+  readonly name: string;
+  readonly object: JsonObject;
+}
+
+/**
+ * The ReplicaSet each Deployment's controller keeps for its current template: `<deployment>-<pod-template-hash>`
+ * (the name the pods' ownerReferences carry), with the template's labels plus `pod-template-hash`, the
+ * Deployment as controller owner, the revision annotations, and replica counts from the pods the graph
+ * derived (pkg/controller/deployment/sync.go getNewReplicaSet). One ReplicaSet: `up` rolls out at once.
+ */
+export function replicaSets(up: UpView, deployments: readonly StoredDeployment[]): JsonObject[] {
+  const out: JsonObject[] = [];
+  for (const d of deployments) {
+    const spec = isJsonObject(d.object.spec) ? d.object.spec : {};
+    const template = isJsonObject(spec.template) ? spec.template : null;
+    const hash = templateHash(d);
+    if (!template || hash === undefined) continue;
+    const name = `${d.name}-${hash}`;
+    const pods = up.graph.pods.filter(
+      (p) =>
+        p.synthesized &&
+        p.namespace === d.namespace &&
+        p.pod.metadata?.ownerReferences?.some((r) => r.kind === 'ReplicaSet' && r.name === name),
+    );
+    const ready = pods.filter((p) => isPodReady(p.pod)).length;
+    const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+    const meta = metadataOf(d.object);
+    const tmeta = isJsonObject(template.metadata) ? template.metadata : {};
+    const labels = { ...(isJsonObject(tmeta.labels) ? tmeta.labels : {}), 'pod-template-hash': hash };
+    const selector = isJsonObject(spec.selector) ? spec.selector : {};
+    const matchLabels = isJsonObject(selector.matchLabels) ? selector.matchLabels : {};
+    const created = typeof meta.creationTimestamp === 'string' ? meta.creationTimestamp : undefined;
+    out.push({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name,
+        namespace: d.namespace,
+        uid: derivedUid('ReplicaSet', d.namespace, name),
+        ...(created ? { creationTimestamp: created } : {}),
+        generation: 1,
+        labels,
+        annotations: {
+          'deployment.kubernetes.io/desired-replicas': String(replicas),
+          'deployment.kubernetes.io/max-replicas': String(replicas + Math.ceil(replicas / 4)),
+          'deployment.kubernetes.io/revision': '1',
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: d.name,
+            ...(typeof meta.uid === 'string' ? { uid: meta.uid } : {}),
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      spec: {
+        replicas,
+        selector: { ...selector, matchLabels: { ...matchLabels, 'pod-template-hash': hash } },
+        template: { ...template, metadata: { ...tmeta, labels } },
+      },
+      status: {
+        replicas: pods.length,
+        fullyLabeledReplicas: pods.length,
+        readyReplicas: ready,
+        availableReplicas: ready,
+        observedGeneration: 1,
+      },
+    });
+  }
+  return out;
+}
+
+const metadataOf = (o: JsonObject): JsonObject => (isJsonObject(o.metadata) ? o.metadata : {});

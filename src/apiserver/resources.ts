@@ -66,6 +66,13 @@ export const RESOURCES: readonly ResourceType[] = [
   r('apps', 'Deployment', 'deployments', { shortNames: ['deploy'], categories: ['all'] }),
   r('apps', 'StatefulSet', 'statefulsets', { shortNames: ['sts'], categories: ['all'] }),
   r('apps', 'DaemonSet', 'daemonsets', { shortNames: ['ds'], categories: ['all'] }),
+  // Derived from the Deployments (computed.ts replicaSets): read-only here, as `up` rolls out at once.
+  r('apps', 'ReplicaSet', 'replicasets', {
+    shortNames: ['rs'],
+    categories: ['all'],
+    verbs: READ,
+    computed: true,
+  }),
   r('networking.k8s.io', 'Ingress', 'ingresses', { shortNames: ['ing'] }),
   r('networking.k8s.io', 'IngressClass', 'ingressclasses', { namespaced: false }),
   r('networking.k8s.io', 'NetworkPolicy', 'networkpolicies', { shortNames: ['netpol'] }),

@@ -12,6 +12,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import type { Finding } from '../model/finding.js';
 import { loadAll, type SourceText } from '../model/load.js';
 import { RejectedObjects } from '../rules/rejection.js';
+import type { PodNetworkSource } from '../runtime/proc-net.js';
 import type { Reconciled, Up } from '../runtime/up.js';
 import type { NodePortRange } from '../semantics/node-ports.js';
 import { admit, forSource } from './admission.js';
@@ -19,6 +20,8 @@ import { AppliedConfigurations } from './apply.js';
 import {
   endpointSlices,
   endpoints,
+  replicaSetName,
+  replicaSets,
   serviceAllocations,
   storedPodStatus,
   workloadPods,
@@ -33,6 +36,7 @@ import {
   VERSION_INFO,
 } from './discovery.js';
 import { EventRecorder, NODE_NAME } from './events.js';
+import { isExecUrl, serveExec } from './exec.js';
 import { applyFileObjects, declaredObject, FILE_FIELD_MANAGER, objectKey } from './file-apply.js';
 import {
   apiErrorOf,
@@ -59,7 +63,9 @@ import { servingCertificate } from './tls.js';
 import { watchObjects } from './watch.js';
 
 /** What the API needs of a running `up` (src/runtime/up.ts Up): an Up is one. */
-export type ApiUp = Pick<Up, 'graph' | 'plan' | 'findings' | 'reconcile'> & { readonly pods: PodLogSource };
+export type ApiUp = Pick<Up, 'graph' | 'plan' | 'findings' | 'reconcile'> & {
+  readonly pods: PodLogSource & PodNetworkSource;
+};
 
 export interface ApiServerOptions {
   readonly up: ApiUp;
@@ -202,6 +208,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     pods: type('pods'),
     endpoints: type('endpoints'),
     endpointslices: type('endpointslices'),
+    replicasets: type('replicasets'),
     events: type('events'),
   };
 
@@ -317,11 +324,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         // The scheduler's binding: the one node.
         if (status && isJsonObject(o.spec) && o.spec.nodeName === undefined) o.spec.nodeName = NODE_NAME;
       } else if (['Deployment', 'StatefulSet', 'DaemonSet'].includes(e.type.kind)) {
-        o.status = workloadStatus(view, e.type.kind, e.namespace, e.name, metadataOf(o).generation);
+        o.status = workloadStatus(
+          view,
+          e.type.kind,
+          e.namespace,
+          e.name,
+          metadataOf(o).generation,
+          e.type.kind === 'Deployment' ? replicaSetName(e) : undefined,
+        );
       } else continue;
       if (!jsonEqual(o, e.object)) store.update(e, o);
     }
     store.syncComputed(types.pods, workloadPods(view));
+    store.syncComputed(
+      types.replicasets,
+      replicaSets(
+        view,
+        store.written().filter((e) => e.type.kind === 'Deployment'),
+      ),
+    );
     store.syncComputed(types.endpoints, endpoints(view));
     store.syncComputed(types.endpointslices, endpointSlices(view));
     recorder.observe(up.plan, uidOf);
@@ -487,6 +508,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     if (target.subresource === 'portforward')
       throw badRequest('port-forward needs an upgrade to WebSocket or SPDY/3.1');
+    // The API server's upgrade-aware proxy (UpgradeRequired) refuses a plain request.
+    if (target.subresource === 'exec') throw badRequest('Upgrade request required');
     if (target.subresource !== undefined && target.subresource !== 'status')
       throw notFound(t, `${target.name ?? ''}/${target.subresource}`);
     const table = wantsTable(accept);
@@ -567,6 +590,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     exists: (namespace, pod) => store.get(types.pods, namespace, pod) !== undefined,
     dial,
+    ignore: isExecUrl,
+  });
+  const execs = serveExec(server, {
+    authorized,
+    pod: (namespace, name) => store.get(types.pods, namespace, name)?.object,
+    up,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -605,6 +634,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (readinessTimer) clearInterval(readinessTimer);
       for (const t of timers) clearTimeout(t);
       forwards.close();
+      execs.close();
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       await queue;

@@ -328,6 +328,28 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
       formatSelector(objectAt(o, 'spec', 'selector')),
     ],
   },
+  replicasets: {
+    // pkg/printers/internalversion printReplicaSet.
+    columns: [
+      NAME,
+      col('Desired', 'integer'),
+      col('Current', 'integer'),
+      col('Ready', 'integer'),
+      AGE,
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
+    ],
+    cells: (o) => [
+      nameOf(o),
+      num(o, 'spec', 'replicas'),
+      num(o, 'status', 'replicas'),
+      num(o, 'status', 'readyReplicas'),
+      age(o),
+      ...containersAndImages(o),
+      formatSelector(objectAt(o, 'spec', 'selector')),
+    ],
+  },
   statefulsets: {
     columns: [NAME, col('Ready'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1)],
     cells: (o) => [
