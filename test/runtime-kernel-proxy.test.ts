@@ -13,6 +13,7 @@ import {
   nftablesScript,
   parseConntrack,
   parseIptablesCounters,
+  staleUdpFlows,
   startKernelProxy,
 } from '../src/runtime/kernel-proxy.js';
 import type { KubeProxy } from '../src/runtime/kube-proxy.js';
@@ -136,6 +137,30 @@ describe('kernel proxy rules (text)', () => {
     expect(nftablesScript(sticky)).toMatch(/update @affinity-sep-\w+ \{ ip saddr \}/);
   });
 
+  it('clears the UDP flows of endpoints that left, and of Service ports that had none (as kube-proxy)', () => {
+    const dns = (endpoints: PlanEndpoint[]): PlanService => ({
+      ...svc('dns', '127.82.1.4', 53, []),
+      type: 'NodePort',
+      ports: [{ name: '', protocol: 'UDP', port: 53, listenPort: 53, nodePort: 30053, endpoints }],
+    });
+    const web = (endpoints: PlanEndpoint[]) => svc('web', '127.82.1.5', 80, endpoints);
+    const a = ep('127.81.1.1', 53);
+    const b = ep('127.81.1.2', 53);
+    const ports = (services: PlanService[]) => kernelServicePorts(plan(services));
+    // b left: its flows through the clusterIP and the node port go; a's stay; TCP is never touched.
+    expect(staleUdpFlows(ports([dns([a, b]), web([a, b])]), ports([dns([a]), web([a])]))).toEqual([
+      ['-D', '--orig-dst', '127.82.1.4', '-p', 'udp', '--dst-nat', '127.81.1.2'],
+      ['-D', '-p', 'udp', '--dport', '30053', '--dst-nat', '127.81.1.2'],
+    ]);
+    // No endpoint before, one now: every flow to its addresses goes (they were made while nothing matched).
+    expect(staleUdpFlows(ports([dns([])]), ports([dns([a])]))).toEqual([
+      ['-D', '--orig-dst', '127.82.1.4', '-p', 'udp'],
+      ['-D', '-p', 'udp', '--dport', '30053'],
+    ]);
+    // Nothing changed: nothing to clear.
+    expect(staleUdpFlows(ports([dns([a, b])]), ports([dns([b, a])]))).toEqual([]);
+  });
+
   it('reads connection counters and conntrack entries', () => {
     const { chains } = iptablesRules(ports, null, false);
     const sep = chains.nat.find((c) => c.startsWith('PORTCHAIN-SEP-')) as string;
@@ -203,14 +228,14 @@ one(0);
 /** A UDP client inside the namespace: one datagram, the answer (or `timeout`). */
 const UDP_CLIENT = `
 const s = require('node:dgram').createSocket('udp4');
-const [host, port] = process.argv.slice(1);
+const [host, port, sport] = process.argv.slice(1);
 const t = setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 2000);
 s.on('message', (m) => { clearTimeout(t); process.stdout.write(String(m)); process.exit(0); });
-s.send('?', Number(port), host);
+s.bind(Number(sport), () => s.send('?', Number(port), host));
 `;
 
-function ask(host: string, port: number): string {
-  return ns(['node', '-e', UDP_CLIENT, host, String(port)]);
+function ask(host: string, port: number, sourcePort?: number): string {
+  return ns(['node', '-e', UDP_CLIENT, host, String(port), String(sourcePort ?? 0)]);
 }
 
 function connect(host: string, port: number, count: number): string[] {
@@ -340,6 +365,24 @@ describe.skipIf(why !== null)('kernel proxy in a network namespace', () => {
           );
           expect(new Set(connect('127.82.4.1', 44311, 5))).toEqual(new Set(['127.81.4.3']));
           expect(connect('127.82.4.2', 44313, 1)).toEqual(['error:ECONNREFUSED']);
+
+          // UDP: a client that keeps its source port keeps its conntrack entry. When its endpoint leaves, the
+          // entry is cleared (conntrack -D, as kube-proxy does), so the next datagram goes to the new endpoint.
+          if (has('conntrack')) {
+            const sport = mode === 'iptables' ? 44390 : 44391;
+            await proxy.update(plan([udp]));
+            expect(ask('127.82.4.4', 44315, sport)).toBe('127.81.4.2');
+            const moved: PlanService = {
+              ...udp,
+              ports: udp.ports.map((p) => ({
+                ...p,
+                endpoints: [ep('127.81.4.3', ports['udp:127.81.4.3'] as number)],
+              })),
+            };
+            await proxy.update(plan([moved]));
+            expect(ask('127.82.4.4', 44315, sport)).toBe('127.81.4.3');
+            expect(proxy.problems).toEqual([]);
+          }
         } finally {
           await proxy?.close();
         }

@@ -297,6 +297,55 @@ ${chains.join('\n')}
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Stale UDP flows.
+
+const spKey = (sp: KernelServicePort) => `${sp.namespace}/${sp.name}:${sp.port}/${sp.protocol}`;
+
+/**
+ * The `conntrack` deletions kube-proxy makes after an update, so that UDP flows do not stick to what changed
+ * (pkg/proxy/conntrack/cleanup.go: deleteStaleEndpointConnections and deleteStaleServiceConntrackEntries).
+ * UDP has no connection end, so a client that keeps its source port keeps its conntrack entry, and with it:
+ * - the translation to an endpoint that left: `ClearEntriesForNAT(frontend, endpoint)` (for a node port,
+ *   `ClearEntriesForPortNAT(endpoint, nodePort)`), else its datagrams go on to the old pod;
+ * - no translation at all, for a Service port that had no endpoint and now has one (the entry was made while
+ *   nothing matched): `ClearEntriesForIP(frontend)` (`ClearEntriesForPort(nodePort)`).
+ * Each result is one `conntrack` argument list.
+ */
+export function staleUdpFlows(
+  before: readonly KernelServicePort[],
+  after: readonly KernelServicePort[],
+): string[][] {
+  const out = new Map<string, string[]>();
+  const add = (args: string[]) => out.set(args.join(' '), args);
+  const afterByKey = new Map(after.map((sp) => [spKey(sp), sp]));
+  const beforeByKey = new Map(before.map((sp) => [spKey(sp), sp]));
+  for (const sp of before) {
+    if (sp.protocol !== 'UDP') continue;
+    const still = new Set((afterByKey.get(spKey(sp))?.endpoints ?? []).map((e) => e.ip));
+    for (const e of sp.endpoints) {
+      if (still.has(e.ip)) continue;
+      for (const f of sp.frontends)
+        add(
+          f.kind === 'nodePort'
+            ? ['-D', '-p', 'udp', '--dport', String(f.port), '--dst-nat', e.ip]
+            : ['-D', '--orig-dst', f.ip, '-p', 'udp', '--dst-nat', e.ip],
+        );
+    }
+  }
+  for (const sp of after) {
+    if (sp.protocol !== 'UDP' || sp.endpoints.length === 0) continue;
+    if ((beforeByKey.get(spKey(sp))?.endpoints.length ?? 0) > 0) continue;
+    for (const f of sp.frontends)
+      add(
+        f.kind === 'nodePort'
+          ? ['-D', '-p', 'udp', '--dport', String(f.port)]
+          : ['-D', '--orig-dst', f.ip, '-p', 'udp'],
+      );
+  }
+  return [...out.values()];
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Running the tools.
 
 /** Runs `command` (in `netns` when given), feeding `input`; resolves with its stdout. */
@@ -321,7 +370,7 @@ function run(
       reject(
         e.code === 'ENOENT'
           ? new KernelProxyUnavailable(
-              `${command} is not installed (Debian: apt-get install ${command.startsWith('nft') ? 'nftables' : 'iptables'})`,
+              `${command} is not installed (Debian: apt-get install ${command.startsWith('nft') ? 'nftables' : command === 'conntrack' ? 'conntrack' : 'iptables'})`,
             )
           : e,
       ),
@@ -517,6 +566,25 @@ export async function startKernelProxy(
   };
   await read().catch(() => undefined);
 
+  let conntrackMissing = false;
+  const flushStaleUdp = async (deletions: readonly string[][]): Promise<void> => {
+    for (const args of deletions) {
+      if (conntrackMissing) return;
+      try {
+        await exec('conntrack', args);
+      } catch (e) {
+        // conntrack exits 1 when no entry matched ("0 flow entries have been deleted"), as kube-proxy allows.
+        if (/0 flow entries have been deleted/.test((e as Error).message)) continue;
+        if (e instanceof KernelProxyUnavailable) {
+          conntrackMissing = true;
+          problems.push(
+            `${e.message}: UDP flows to endpoints that left keep going there until idle (as with kube-proxy, it clears them)`,
+          );
+        } else problems.push((e as Error).message);
+      }
+    }
+  };
+
   return {
     problems,
     listening: () =>
@@ -525,8 +593,11 @@ export async function startKernelProxy(
       ),
     update: async (next: ClusterPlan) => {
       plan = next;
+      const before = ports;
       ports = kernelServicePorts(next, options);
-      if (!closed) await apply();
+      if (closed) return;
+      await apply();
+      await flushStaleUdp(staleUdpFlows(before, ports));
     },
     close: async () => {
       if (closed) return;
