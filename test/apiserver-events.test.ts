@@ -7,23 +7,16 @@
  * Addresses: pods 127.121/16, Services 127.122/16, LBs 127.123/16, node 127.120.0.1; low ports +49500 and
  * every port below 1024, so this never meets test/cli-up-flags.test.ts (same block, offset 49000).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApiServer } from '../src/apiserver/server.js';
 import { startUp, type Up } from '../src/runtime/up.js';
+import { hasKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
 
-const hasKubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasKubectl) console.warn('apiserver-events: kubectl not found on PATH; skipping');
+warnWithoutKubectl('apiserver-events');
 
 const ADDRESSES = {
   pods: '127.121.0.0',

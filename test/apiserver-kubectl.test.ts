@@ -5,7 +5,7 @@
  * nodePort conflicts, 409 conflicts, AlreadyExists, NotFound). Skipped, saying so, where kubectl is absent.
  * Addresses: pods 127.101/16, Services 127.102/16, LBs 127.103/16, node 127.100.0.1, low ports +46000.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -16,15 +16,7 @@ import { type ApiServer, startApiServer } from '../src/apiserver/server.js';
 import { check } from '../src/check.js';
 import { rejectsObject } from '../src/rules/rejection.js';
 import { startUp, type Up } from '../src/runtime/up.js';
-
-const hasKubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { hasKubectl } from './helpers/kubectl.js';
 
 const ADDRESSES = {
   pods: '127.101.0.0',

@@ -6,22 +6,14 @@
  * the API's message while the rest applies. Real CLI, real kubectl (steps skipped, saying so, without it).
  * Addresses: pods 127.161/16, Services 127.162/16, LBs 127.163/16, node 127.160.0.1, ports 47500-47999.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
 import { get, probe, run, UpProcess } from './helpers/up-process.js';
 
-const hasKubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasKubectl) console.warn('cli-up-api-watch: kubectl not found on PATH; skipping these tests');
+warnWithoutKubectl('cli-up-api-watch');
 
 const LOW = 47500;
 const SOUND = readFileSync('examples/multi-port/0-sound.yaml', 'utf8');

@@ -6,23 +6,15 @@
  * so, where kubectl is absent.
  * Addresses: pods 127.121/16, Services 127.122/16, LBs 127.123/16, node 127.120.0.1, ports 49000-49999.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
 import { BIN, get, probe, run, UpProcess } from './helpers/up-process.js';
 
-const hasKubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasKubectl) console.warn('cli-up-flags: kubectl not found on PATH; skipping the kubectl steps');
+warnWithoutKubectl('cli-up-flags');
 
 const ADDRESS_BASE = '127.121.0.0,127.122.0.0,127.123.0.0,127.120.0.1';
 const LOW = '49000';
