@@ -23,6 +23,8 @@ export interface PortForwardHooks {
   readonly target: (url: string) => { namespace: string; pod: string } | null;
   readonly exists: (namespace: string, pod: string) => boolean;
   readonly dial: PortForwardDialer;
+  /** Upgrades this handler leaves alone (those of another subresource: exec.ts answers exec). */
+  readonly ignore?: (url: string) => boolean;
 }
 
 const TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
@@ -102,6 +104,7 @@ export function servePortForward(server: Server, hooks: PortForwardHooks): { clo
   const wss = new WebSocketServer({ noServer: true });
   wss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${TUNNEL_PROTOCOL}`));
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (hooks.ignore?.(req.url ?? '/')) return;
     if (!hooks.authorized(req)) return refuse(socket, 401, 'Unauthorized', 'Unauthorized');
     const target = hooks.target(req.url ?? '/');
     if (!target) return refuse(socket, 404, 'Not Found', 'the server could not find the requested resource');

@@ -16,7 +16,7 @@ export interface ResourceType {
   readonly verbs: readonly string[];
   /** Read-only: derived from up's graph and plan, never written through the API. */
   readonly computed: boolean;
-  /** Subresources served (`log`, `portforward`, `status`). */
+  /** Subresources served (`exec`, `log`, `portforward`, `status`). */
   readonly subresources: readonly { name: string; kind: string; verbs: readonly string[] }[];
 }
 
@@ -54,6 +54,7 @@ export const RESOURCES: readonly ResourceType[] = [
     shortNames: ['po'],
     categories: ['all'],
     subresources: [
+      { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
       { name: 'log', kind: 'Pod', verbs: ['get'] },
       { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
       { name: 'status', kind: 'Pod', verbs: ['get', 'patch', 'update'] },

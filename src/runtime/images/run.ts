@@ -17,6 +17,7 @@ import { kubeletEnvFor } from '../kubelet-env.js';
 import type { NetnsIsolation, PodNetns } from '../netns.js';
 import type { ClusterPlan, PlanContainer, PlanPod } from '../plan.js';
 import { probeKind, type ReadinessWorker, startReadinessWorker } from '../probes.js';
+import type { ProcNetSocket } from '../proc-net.js';
 import {
   type ContainerProcess,
   findImageCommand,
@@ -41,7 +42,22 @@ export interface RunningPods {
    * command is not running; undefined when nothing here decides it (the manifests' status stands).
    */
   ready(namespace: string, pod: string): boolean | undefined;
+  /** What the pod's network namespace holds (exec's /proc/net, src/runtime/proc-net.ts); undefined: not here. */
+  network(namespace: string, pod: string): PodNetwork | undefined;
   close(): Promise<void>;
+}
+
+/** A running pod's network, read-only: one namespace shared by all its containers, as in Kubernetes. */
+export interface PodNetwork {
+  readonly ip: string;
+  /** Sockets the simulated containers opened in this process: listeners, then accepted connections. */
+  readonly sockets: readonly ProcNetSocket[];
+  /** Pids of the pod's running local commands (each leads its own process group). */
+  readonly pids: readonly number[];
+  /** `--isolation netns`: the pod has its own namespace, so /proc/PID/net of its pids is its table. */
+  readonly netns: boolean;
+  /** Whether each container runs (false: refused by the kubelet or exited). */
+  readonly containers: readonly { readonly name: string; readonly running: boolean }[];
 }
 
 export interface PodsOptions {
@@ -99,6 +115,9 @@ interface PodProcesses {
   readonly notes: string[];
   readonly unknownImages: string[];
   readonly containers: ContainerState[];
+  readonly ip: string;
+  /** Sockets of simulated DNS servers (http servers say theirs: server.address()). */
+  readonly bound: ProcNetSocket[];
   netns?: PodNetns;
   graceMs: number;
   stopping: boolean;
@@ -202,6 +221,8 @@ export async function startPods(
       notes: [],
       unknownImages: [],
       containers: [],
+      ip: pod.ip,
+      bound: [],
       graceMs: Math.min(maxGraceMs, (typeof grace === 'number' && grace >= 0 ? grace : 30) * 1000),
       stopping: false,
     };
@@ -313,6 +334,9 @@ export async function startPods(
               : await startWhoamiDns(pod.ip, port, protocols),
           );
           p.listening.push(`${where} ${c.image} → ${pod.ip}:${port} (${[...protocols].join('+')})`);
+          // startClusterDns binds UDP and TCP; the whoami server the protocols the ports name.
+          for (const protocol of withConf && clusterDns ? ['UDP', 'TCP'] : [...protocols])
+            if (protocol === 'UDP' || protocol === 'TCP') p.bound.push({ protocol, address: pod.ip, port });
         } catch (e) {
           p.notes.push(`${where}: cannot bind ${pod.ip}:${port}: ${(e as Error).message}`);
         }
@@ -457,6 +481,35 @@ export async function startPods(
     ready: (namespace, pod) => {
       const p = running.get(`${namespace}/${pod}`);
       return p ? podReady(p) : undefined;
+    },
+    network: (namespace, pod) => {
+      const p = running.get(`${namespace}/${pod}`);
+      if (!p) return undefined;
+      const sockets: ProcNetSocket[] = [...p.bound];
+      for (const server of p.servers) {
+        const a = server.address();
+        if (a && typeof a === 'object') sockets.push({ protocol: 'TCP', address: a.address, port: a.port });
+      }
+      for (const s of p.sockets)
+        if (s.localAddress && s.localPort && s.remoteAddress && s.remotePort && !s.destroyed)
+          sockets.push({
+            protocol: 'TCP',
+            address: s.localAddress,
+            port: s.localPort,
+            remoteAddress: s.remoteAddress,
+            remotePort: s.remotePort,
+            state: 0x01,
+          });
+      return {
+        ip: p.ip,
+        sockets,
+        pids: p.containers.flatMap((c) => (c.process?.running && c.process.pid ? [c.process.pid] : [])),
+        netns: p.netns !== undefined,
+        containers: p.containers.map((c) => ({
+          name: c.name,
+          running: c.running !== false && (c.process === undefined || c.process.running),
+        })),
+      };
     },
     update,
     close: async () => {

@@ -1,0 +1,555 @@
+/**
+ * The exec subresource of `portchain up --api` (src/apiserver/exec.ts): the real kubectl and
+ * @kubernetes/client-node's Exec (the code path `--probe` uses) read a pod's /proc/net/tcp, which lists exactly
+ * the sockets the pod's containers really bound (checked with real connects); a program the image lacks fails
+ * as containerd fails it; the API's refusals before the upgrade; the older channel protocols; stdin; SPDY
+ * (kubectl's transport before 1.30); discovery listing pods/exec.
+ * kubectl cases are skipped, saying so, where kubectl is absent.
+ * Addresses: pods 127.131/16, Services 127.132/16, LBs 127.133/16, node 127.130.0.1; ports 46000-46499.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import { type ApiServer, startApiServer } from '../src/apiserver/server.js';
+import { parseProcNet, TCP_LISTEN } from '../src/runtime/proc-net.js';
+import { startUp, type Up } from '../src/runtime/up.js';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+const hasKubectl = (() => {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasKubectl) console.warn('apiserver-exec: kubectl is not on PATH; the kubectl cases are skipped');
+
+const addressBase = {
+  pods: '127.131.0.0',
+  services: '127.132.0.0',
+  loadBalancers: '127.133.0.0',
+  node: '127.130.0.1',
+};
+const LOW = 46000;
+
+const MANIFESTS = `
+apiVersion: v1
+kind: Pod
+metadata: { name: web, namespace: ex, labels: { app: web } }
+spec:
+  containers:
+    - name: nginx
+      image: nginx:1.27
+      ports: [{ containerPort: 80 }]
+    - name: echo
+      image: hashicorp/http-echo:1.0
+      args: ["-listen=:46202", "-text=hi"]
+      ports: [{ containerPort: 46202 }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: dns, namespace: ex }
+spec:
+  containers:
+    - name: coredns
+      image: registry.k8s.io/coredns/coredns:v1.11.1
+      ports:
+        - { name: dns, containerPort: 53, protocol: UDP }
+        - { name: dns-tcp, containerPort: 53, protocol: TCP }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: app, namespace: ex }
+spec:
+  containers:
+    - name: app
+      image: registry.example.com/ex/app:1
+      env:
+        - { name: PORT, value: "46210" }
+        - { name: POD_IP, valueFrom: { fieldRef: { fieldPath: status.podIP } } }
+      ports: [{ containerPort: 46210 }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: gone, namespace: ex }
+spec:
+  containers:
+    - name: quits
+      image: registry.example.com/ex/quits:1
+`;
+
+let dir = '';
+let up: Up;
+let api: ApiServer;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kubectl(...args: string[]): Promise<Run> {
+  return kubectlWithInput(null, ...args);
+}
+
+/** kubectl 1.30+ falls back to SPDY when WebSocket fails; this makes it speak SPDY from the start. */
+const SPDY_ENV = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
+let kubectlEnv: Record<string, string> = {};
+
+function kubectlWithInput(input: string | null, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      'kubectl',
+      [
+        '--kubeconfig',
+        api.kubeconfigPath,
+        '--cache-dir',
+        join(dir, 'cache'),
+        '--request-timeout',
+        '20s',
+        ...args,
+      ],
+      { env: { ...process.env, KUBECONFIG: '', ...kubectlEnv } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.stdin.end(input ?? undefined);
+    const timer = setTimeout(() => child.kill(), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+const connect = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect({ host, port });
+    s.setTimeout(3000, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+
+/** The port the process really bound for a container port (the plan's lowPortOffset). */
+const bound = (port: number) => (port < 1024 ? port + LOW : port);
+
+const listenPorts = (table: string, ip: string) =>
+  parseProcNet(table, 'tcp')
+    .filter((s) => s.state === TCP_LISTEN && s.address === ip)
+    .map((s) => s.port)
+    .sort((a, b) => a - b);
+
+const podIP = (name: string) => up.plan.pods.find((p) => p.name === name)?.ip as string;
+
+/** A raw exec WebSocket: the frames received, by stream. */
+function rawExec(
+  path: string,
+  protocols: string[],
+  send: (ws: WebSocket) => void = () => {},
+): Promise<{ protocol: string; frames: { stream: number; text: string }[] }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${api.url.replace('https', 'wss')}${path}`, protocols, {
+      headers: { Authorization: `Bearer ${api.token}` },
+      ca: api.caCert,
+    });
+    const frames: { stream: number; text: string }[] = [];
+    ws.on('open', () => send(ws));
+    ws.on('message', (d: Buffer) =>
+      frames.push({ stream: d[0] ?? -1, text: d.subarray(1).toString('utf8') }),
+    );
+    ws.on('close', () => resolve({ protocol: ws.protocol, frames }));
+    ws.on('error', reject);
+  });
+}
+
+/** A plain HTTPS request (an upgrade when `upgrade` is set): status and body. */
+function request(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${api.url}${path}`, { method, headers, ca: api.caCert }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    // An upgrade refused before the 101 comes back as an ordinary response.
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, body: '' });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'portchain-exec-'));
+  writeFileSync(
+    join(dir, 'app.js'),
+    `require('node:net').createServer(() => {}).listen(Number(process.env.PORT), process.env.POD_IP, () => console.log('listening'));\n`,
+  );
+  const sources = [{ name: 'ex.yaml', text: MANIFESTS }];
+  up = await startUp(sources, {
+    addressBase,
+    lowPortOffset: LOW,
+    imageCommands: {
+      'registry.example.com/ex/app': { command: [process.execPath, join(dir, 'app.js')] },
+      'registry.example.com/ex/quits': { command: [process.execPath, '-e', 'process.exit(3)'] },
+    },
+  });
+  api = await startApiServer({
+    up,
+    sources,
+    port: 0,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    readinessPollMs: 0,
+  });
+  // The local command binds a moment after it starts.
+  const end = Date.now() + 10_000;
+  while (!(await connect(podIP('app'), 46210)) && Date.now() < end)
+    await new Promise((r) => setTimeout(r, 50));
+});
+
+afterAll(async () => {
+  await api?.close();
+  await up?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
+  it('cat /proc/net/tcp lists as LISTEN exactly the ports the simulated containers bound', async () => {
+    const ip = podIP('web');
+    const r = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'cat', '/proc/net/tcp');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]?.trim()).toBe(
+      'sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    );
+    const ports = listenPorts(r.stdout, ip);
+    expect(ports).toEqual([80, 46202]);
+    // What the pod spec asked for is what really answers.
+    const planned = up.plan.pods
+      .find((p) => p.name === 'web')
+      ?.containers.flatMap((c) => c.binds.map((b) => b.port))
+      .sort((a, b) => a - b);
+    expect(ports).toEqual(planned);
+    for (const p of ports) expect(await connect(ip, bound(p)), `connect ${ip}:${bound(p)}`).toBe(true);
+    // A port not listed refuses.
+    expect(await connect(ip, 46203)).toBe(false);
+    // One network namespace per pod: the other container sees the same listeners.
+    const other = await kubectl('exec', '-n', 'ex', 'web', '-c', 'nginx', '--', 'cat', '/proc/net/tcp');
+    expect(listenPorts(other.stdout, ip)).toEqual(ports);
+  });
+
+  it('cat of the four tables: tcp, tcp6, udp, udp6 in a row (the --probe command)', async () => {
+    const ip = podIP('dns');
+    const r = await kubectl(
+      'exec',
+      '-n',
+      'ex',
+      'dns',
+      '--',
+      'cat',
+      '/proc/net/tcp',
+      '/proc/net/tcp6',
+      '/proc/net/udp',
+      '/proc/net/udp6',
+    );
+    expect(r.code).toBe(0);
+    const all = parseProcNet(r.stdout);
+    expect(all.filter((s) => s.listening).map((s) => `${s.file} ${s.address}:${s.port}`)).toEqual([
+      `tcp ${ip}:53`,
+      `udp ${ip}:53`,
+    ]);
+    expect(r.stdout.match(/ sl {2}local_address/g)).toHaveLength(4);
+  });
+
+  it('a mapped local command: its real socket, on the pod IP', async () => {
+    const ip = podIP('app');
+    const r = await kubectl('exec', '-n', 'ex', 'app', '--', 'cat', '/proc/net/tcp');
+    expect(r.code).toBe(0);
+    expect(listenPorts(r.stdout, ip)).toEqual([46210]);
+    expect(await connect(ip, 46210)).toBe(true);
+  });
+
+  it('a program the image lacks fails as containerd fails it, and kubectl exits non-zero', async () => {
+    const r = await kubectl('exec', '-n', 'ex', 'web', '-c', 'nginx', '--', 'ls');
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "[0-9a-f]{64}": OCI runtime exec failed: exec failed: unable to start container process: exec: "ls": executable file not found in \$PATH: unknown\n$/,
+    );
+  });
+
+  it('cat of a missing file: its stderr and the exit code', async () => {
+    const r = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'cat', '/etc/passwd', '/proc/net');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'cat: /etc/passwd: No such file or directory\ncat: /proc/net: Is a directory\ncommand terminated with exit code 1\n',
+    );
+  });
+
+  it('kubectl exec -i: stdin reaches cat until kubectl closes it', async () => {
+    const r = await kubectlWithInput(
+      'from kubectl\n',
+      'exec',
+      '-i',
+      '-n',
+      'ex',
+      'web',
+      '-c',
+      'echo',
+      '--',
+      'cat',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('from kubectl\n');
+  });
+
+  it('a container that is not running: the kubelet cannot find it', async () => {
+    const end = Date.now() + 10_000;
+    while (up.pods.network('ex', 'gone')?.containers[0]?.running !== false && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 50));
+    const r = await kubectl('exec', '-n', 'ex', 'gone', '--', 'cat', '/proc/net/tcp');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('container not found ("quits")');
+  });
+
+  it('over SPDY (kubectl before 1.30): the same table, errors, exit codes and stdin', async () => {
+    kubectlEnv = SPDY_ENV;
+    try {
+      const ip = podIP('web');
+      const table = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'cat', '/proc/net/tcp');
+      expect(table.stderr).toBe('');
+      expect(table.code).toBe(0);
+      expect(listenPorts(table.stdout, ip)).toEqual([80, 46202]);
+      const missing = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'cat', '/x');
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toBe(
+        'cat: /x: No such file or directory\ncommand terminated with exit code 1\n',
+      );
+      const ls = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'ls');
+      expect(ls.code).not.toBe(0);
+      expect(ls.stderr).toContain('exec: "ls": executable file not found in $PATH: unknown');
+      const echo = await kubectlWithInput(
+        'over spdy\n',
+        'exec',
+        '-i',
+        '-n',
+        'ex',
+        'web',
+        '-c',
+        'echo',
+        '--',
+        'cat',
+      );
+      expect(echo.code).toBe(0);
+      expect(echo.stdout).toBe('over spdy\n');
+      const bad = await kubectl('exec', '-n', 'ex', 'web', '-c', 'bogus', '--', 'cat', '/proc/net/tcp');
+      expect(bad.stderr).toContain('container bogus is not valid for pod web');
+    } finally {
+      kubectlEnv = {};
+    }
+  });
+
+  it('refuses before the upgrade as the API server does: unknown pod, unknown container', async () => {
+    const missing = await kubectl('exec', '-n', 'ex', 'nope', '--', 'cat', '/proc/net/tcp');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('Error from server (NotFound): pods "nope" not found');
+    const bad = await kubectl('exec', '-n', 'ex', 'web', '-c', 'bogus', '--', 'cat', '/proc/net/tcp');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('container bogus is not valid for pod web');
+  });
+});
+
+describe('@kubernetes/client-node Exec against portchain up', () => {
+  const kc = () => {
+    const k = new KubeConfig();
+    k.loadFromFile(api.kubeconfigPath);
+    return k;
+  };
+
+  const run = async (pod: string, container: string, command: string[]) => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    const status = await new Promise<V1Status>((resolve, reject) => {
+      new Exec(kc())
+        .exec('ex', pod, container, command, stdout, stderr, null, false, resolve)
+        .then((ws) => ws.on('close', () => setTimeout(() => reject(new Error('closed without status')), 200)))
+        .catch(reject);
+    });
+    return { out, err, status };
+  };
+
+  it('reads the same table as the kernel layout says, with a Success status', async () => {
+    const ip = podIP('web');
+    const r = await run('web', 'echo', ['cat', '/proc/net/tcp']);
+    expect(r.status).toEqual({ metadata: {}, status: 'Success' });
+    expect(r.err).toBe('');
+    const ports = listenPorts(r.out, ip);
+    expect(ports).toEqual([80, 46202]);
+    for (const p of ports) expect(await connect(ip, bound(p))).toBe(true);
+    // Lines padded to 149 characters, as tcp4_seq_show pads them.
+    for (const line of r.out.split('\n').filter(Boolean)) expect(line).toHaveLength(149);
+  });
+
+  it('the mapped command too', async () => {
+    const r = await run('app', 'app', ['cat', '/proc/net/tcp', '/proc/net/tcp6']);
+    expect(r.status.status).toBe('Success');
+    expect(listenPorts(r.out, podIP('app'))).toEqual([46210]);
+  });
+
+  it('a non-zero exit: Failure, reason NonZeroExitCode, the code as the ExitCode cause', async () => {
+    const r = await run('web', 'nginx', ['cat', '/nope']);
+    expect(r.err).toBe('cat: /nope: No such file or directory\n');
+    expect(r.status).toEqual({
+      metadata: {},
+      status: 'Failure',
+      message: 'command terminated with non-zero exit code: error executing command [cat /nope], exit code 1',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '1' }] },
+    });
+  });
+});
+
+describe('the exec protocol', () => {
+  const path = (pod: string, q: string) => `/api/v1/namespaces/ex/pods/${pod}/exec?${q}`;
+
+  it('discovery lists pods/exec as a real API server does', async () => {
+    const r = await request('GET', '/api/v1', { Authorization: `Bearer ${api.token}` });
+    const list = JSON.parse(r.body) as { resources: { name: string; kind: string; verbs: string[] }[] };
+    expect(list.resources.find((x) => x.name === 'pods/exec')).toMatchObject({
+      kind: 'PodExecOptions',
+      verbs: ['create', 'get'],
+    });
+  });
+
+  it('negotiates the first protocol the client offers; v4 ends with the status, channel.k8s.io with text', async () => {
+    const v4 = await rawExec(path('web', 'command=cat&command=/x&container=echo&stdout=1&stderr=1'), [
+      'v4.channel.k8s.io',
+      'v5.channel.k8s.io',
+    ]);
+    expect(v4.protocol).toBe('v4.channel.k8s.io');
+    expect(v4.frames[0]).toEqual({ stream: 1, text: '' });
+    expect(v4.frames.slice(1)).toEqual([
+      { stream: 2, text: 'cat: /x: No such file or directory\n' },
+      {
+        stream: 3,
+        text: '{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: error executing command [cat /x], exit code 1","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"1"}]}}',
+      },
+    ]);
+    const v1 = await rawExec(path('web', 'command=cat&command=/x&container=echo&stdout=1&stderr=1'), [
+      'channel.k8s.io',
+    ]);
+    expect(v1.protocol).toBe('channel.k8s.io');
+    expect(v1.frames.at(-1)).toEqual({
+      stream: 3,
+      text: 'command terminated with non-zero exit code: error executing command [cat /x], exit code 1',
+    });
+    const ok = await rawExec(path('web', 'command=cat&command=/proc/net/udp&container=echo&stdout=1'), [
+      'channel.k8s.io',
+    ]);
+    expect(ok.frames.filter((f) => f.stream === 3)).toEqual([]);
+  });
+
+  it('cat with stdin on v5: echoes what the client sends until it closes stream 0', async () => {
+    const r = await rawExec(
+      path('web', 'command=cat&container=echo&stdin=true&stdout=true'),
+      ['v5.channel.k8s.io'],
+      (ws) => {
+        ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hello ')]));
+        ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('pod\n')]));
+        ws.send(Buffer.from([255, 0]));
+      },
+    );
+    expect(
+      r.frames
+        .filter((f) => f.stream === 1)
+        .map((f) => f.text)
+        .join(''),
+    ).toBe('hello pod\n');
+    expect(r.frames.at(-1)).toEqual({ stream: 3, text: '{"metadata":{},"status":"Success"}' });
+  });
+
+  it('a TTY writes \\r\\n and has no stderr', async () => {
+    const r = await rawExec(path('web', 'command=cat&command=/x&container=echo&stdout=1&tty=true'), [
+      'v5.channel.k8s.io',
+    ]);
+    expect(
+      r.frames
+        .filter((f) => f.stream === 1)
+        .map((f) => f.text)
+        .join(''),
+    ).toBe('cat: /x: No such file or directory\r\n');
+    expect(r.frames.some((f) => f.stream === 2)).toBe(false);
+  });
+
+  it('refusals before the upgrade: token, pod, container, streams, a plain request; port-forward keeps its own', async () => {
+    const ws = {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Protocol': 'v5.channel.k8s.io',
+    };
+    const auth = { Authorization: `Bearer ${api.token}` };
+    const q = 'command=cat&stdout=1';
+    expect((await request('GET', path('web', q), { ...ws, Authorization: 'Bearer wrong' })).status).toBe(401);
+    const missing = await request('GET', path('nope', q), { ...ws, ...auth });
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body)).toMatchObject({
+      reason: 'NotFound',
+      message: 'pods "nope" not found',
+      code: 404,
+    });
+    const which = await request('GET', path('web', q), { ...ws, ...auth });
+    expect(which.status).toBe(400);
+    expect(JSON.parse(which.body).message).toBe(
+      'a container name must be specified for pod web, choose one of: [nginx echo]',
+    );
+    const noStreams = await request('POST', path('web', 'command=cat&container=echo'), { ...ws, ...auth });
+    expect(noStreams).toEqual({
+      status: 400,
+      body: 'you must specify at least 1 of stdin, stdout, stderr\n',
+    });
+    const plain = await request('POST', path('web', `${q}&container=echo`), auth);
+    expect(plain.status).toBe(400);
+    expect(JSON.parse(plain.body).message).toBe('Upgrade request required');
+    const pf = await request('GET', '/api/v1/namespaces/ex/pods/web/portforward', { ...ws, ...auth });
+    expect(pf.status).toBe(400);
+    expect(pf.body).toContain('SPDY/3.1+portforward.k8s.io');
+  });
+});
