@@ -207,6 +207,71 @@ describe('local commands mapped to images', () => {
     expect(alive(pid)).toBe(false);
   });
 
+  it('restart after a crash with the kubelet back-off (doubling), and serve again through the ClusterIP', async () => {
+    const dir = programDir();
+    const u = await up(MANIFESTS.replace('replicas: 2', 'replicas: 1'), {
+      imageCommands: {
+        'registry.example.com/team/envdump': { command: [process.execPath, join(dir, 'envdump.js')] },
+      },
+      restartBackoffMs: 100,
+    });
+    const svc = u.plan.services.find((s) => s.name === 'envdump');
+    const pidOf = () => Number(/pid (\d+)/.exec(u.pods.listening.join('\n'))?.[1]);
+    const first = pidOf();
+    await until('ready', () => readyCount(u, 'envdump') === 1);
+    for (const [n, backoff] of [
+      [1, '0.1s'],
+      [2, '0.2s'],
+    ] as const) {
+      const before = pidOf();
+      process.kill(before, 'SIGKILL');
+      // Down: its endpoint is not ready until the restarted container passes its readiness probe.
+      await until(`not ready ${n}`, () => readyCount(u, 'envdump') === 0);
+      await until(`restart ${n}`, () => pidOf() !== before && alive(pidOf()));
+      expect(u.pods.notes.join('\n')).toContain(
+        `exited (signal SIGKILL); back-off ${backoff} restarting failed container (CrashLoopBackOff)`,
+      );
+      // One line per container: the restarted process replaced the old one.
+      expect(u.pods.listening.filter((l) => l.includes('envdump:1.4 → pid'))).toHaveLength(1);
+      await until('ready again', () => readyCount(u, 'envdump') === 1);
+      const r = await get(svc?.clusterIP ?? '', 41180);
+      expect(r.status).toBe(200);
+    }
+    expect(alive(first)).toBe(false);
+  });
+
+  it('a bare Pod with restartPolicy Never is not restarted; its endpoint stays not ready', async () => {
+    const dir = programDir();
+    const u = await up(
+      `${MANIFESTS.replace('replicas: 2', 'replicas: 0')}---
+apiVersion: v1
+kind: Pod
+metadata: { name: once, namespace: cmds, labels: { app: envdump } }
+spec:
+  restartPolicy: Never
+  containers:
+    - name: app
+      image: registry.example.com/team/envdump:1.4
+      env: [{ name: PORT, value: "41101" }]
+      ports: [{ name: http, containerPort: 41101 }]
+`,
+      {
+        imageCommands: {
+          'registry.example.com/team/envdump': { command: [process.execPath, join(dir, 'envdump.js')] },
+        },
+        restartBackoffMs: 50,
+      },
+    );
+    const pid = Number(/pid (\d+)/.exec(u.pods.listening.join('\n'))?.[1]);
+    await until('ready', () => readyCount(u, 'envdump') === 1);
+    process.kill(pid, 'SIGKILL');
+    await until('not ready', () => readyCount(u, 'envdump') === 0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(u.pods.notes.join('\n')).toContain('exited (signal SIGKILL); restartPolicy Never: not restarted');
+    expect(Number(/pid (\d+)/.exec(u.pods.listening.join('\n'))?.[1])).toBe(pid);
+    expect(readyCount(u, 'envdump')).toBe(0);
+  });
+
   it('do not start when a required ConfigMap is missing (CreateContainerConfigError)', async () => {
     const u = await up(MANIFESTS.replace('name: app-config, namespace', 'name: other-config, namespace'), {
       imageCommands: {

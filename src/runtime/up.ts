@@ -54,6 +54,8 @@ export interface UpOptions extends CheckOptions, ProxyOptions {
   readonly probeTimeScale?: number;
   /** terminationGracePeriodSeconds is capped at this when a local command is stopped (default 5). */
   readonly maxGraceSeconds?: number;
+  /** The kubelet's first crash back-off for an exited local command (default 10 s; tests shorten it). */
+  readonly restartBackoffMs?: number;
   /** After a reconcile that probes (or an exiting local command) caused: the endpoints followed readiness. */
   readonly onReadiness?: (r: Reconciled) => void;
 }
@@ -237,6 +239,7 @@ export async function startUp(sources: readonly SourceText[], options: UpOptions
       ...(netns ? { netns } : {}),
       ...(options.probeTimeScale !== undefined ? { probeTimeScale: options.probeTimeScale } : {}),
       ...(options.maxGraceSeconds !== undefined ? { maxGraceSeconds: options.maxGraceSeconds } : {}),
+      ...(options.restartBackoffMs !== undefined ? { restartBackoffMs: options.restartBackoffMs } : {}),
       onReadiness: onPodReadiness,
     });
     closers.push(() => pods.close());

@@ -75,7 +75,16 @@ export interface PodsOptions {
   readonly onReadiness?: (pod: string, ready: boolean, why: string) => void;
   /** terminationGracePeriodSeconds is capped at this (default 5): SIGKILL follows SIGTERM after it. */
   readonly maxGraceSeconds?: number;
+  /** The kubelet's first restart back-off of an exited container (default 10 s; doubles up to 30x, 5 min). */
+  readonly restartBackoffMs?: number;
 }
+
+/** The kubelet's crash back-off (pkg/kubelet/kubelet.go: backOffPeriod 10 s, MaxContainerBackOff 300 s). */
+const BACKOFF_MAX_FACTOR = 30;
+/** A container that ran this long without exiting starts its back-off over (flowcontrol.Backoff's reset). */
+const BACKOFF_RESET_MS = 10 * 60_000;
+
+const formatSeconds = (ms: number) => `${ms % 1000 === 0 ? ms / 1000 : (ms / 1000).toFixed(1)}s`;
 
 function listen(server: http.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -104,6 +113,10 @@ interface ContainerState {
   probe?: ReadinessWorker;
   /** False: not running (refused by the kubelet, exited); undefined: running, nothing here decides readiness. */
   running?: boolean;
+  /** Times the kubelet restarted it (containerStatuses[].restartCount). */
+  restarts: number;
+  /** The current crash back-off; 0 before the first exit. */
+  backoffMs: number;
 }
 
 interface PodProcesses {
@@ -121,6 +134,10 @@ interface PodProcesses {
   netns?: PodNetns;
   graceMs: number;
   stopping: boolean;
+  /** spec.restartPolicy (default Always): whether an exited local command is started again. */
+  readonly restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  /** Pending restarts (cleared when the pod stops). */
+  readonly restartTimers: Set<NodeJS.Timeout>;
   /** The readiness last reported (see RunningPods.ready). */
   reported?: boolean;
 }
@@ -225,6 +242,11 @@ export async function startPods(
       bound: [],
       graceMs: Math.min(maxGraceMs, (typeof grace === 'number' && grace >= 0 ? grace : 30) * 1000),
       stopping: false,
+      restartPolicy:
+        inst?.pod.spec.restartPolicy === 'Never' || inst?.pod.spec.restartPolicy === 'OnFailure'
+          ? inst.pod.spec.restartPolicy
+          : 'Always',
+      restartTimers: new Set(),
     };
     const mapped = pod.containers.map((c) => findImageCommand(c.image, options.imageCommands));
     if (options.netns && mapped.some((m) => m?.entry.command)) {
@@ -237,7 +259,7 @@ export async function startPods(
     const now = new Date();
     for (const [i, c] of pod.containers.entries()) {
       const where = `${name} container ${c.name}`;
-      const state: ContainerState = { name: c.name, log: new ContainerLog() };
+      const state: ContainerState = { name: c.name, log: new ContainerLog(), restarts: 0, backoffMs: 0 };
       p.containers.push(state);
       const spec = specs.get(c.name);
       const command = mapped[i];
@@ -299,15 +321,50 @@ export async function startPods(
       return;
     }
     state.process = proc;
+    state.running = undefined;
+    const startedAt = Date.now();
+    // One line per container: a restart replaces the line of the process before it.
+    const line = `${where} ${c.image} → pid `;
+    const old = p.listening.findIndex((l) => l.startsWith(line));
+    if (old >= 0) p.listening.splice(old, 1);
     p.listening.push(
-      `${where} ${c.image} → pid ${proc.pid ?? '?'}: ${argv.join(' ')}${p.netns ? ` (netns ${p.netns.name})` : ''}`,
+      `${line}${proc.pid ?? '?'}: ${argv.join(' ')}${p.netns ? ` (netns ${p.netns.name})` : ''}`,
     );
     void proc.exited.then(({ code, signal }) => {
-      if (p.stopping) return;
+      if (p.stopping || state.process !== proc) return;
       state.running = false;
+      const name = `${pod.namespace}/${pod.name}`;
       const how = signal ? `signal ${signal}` : `code ${code}`;
-      p.notes.push(`${where}: ${argv[0] ?? ''} exited (${how}); the container is not restarted here`);
-      readinessChanged(`${pod.namespace}/${pod.name}`, p, `container ${c.name} exited (${how})`);
+      readinessChanged(name, p, `container ${c.name} exited (${how})`);
+      const failed = signal !== null || code !== 0;
+      if (p.restartPolicy === 'Never' || (p.restartPolicy === 'OnFailure' && !failed)) {
+        p.notes.push(
+          `${where}: ${argv[0] ?? ''} exited (${how}); restartPolicy ${p.restartPolicy}: not restarted`,
+        );
+        return;
+      }
+      // The kubelet's crash back-off: 10 s, doubling to 5 min; reset after 10 min of running.
+      const first = options.restartBackoffMs ?? 10_000;
+      if (Date.now() - startedAt >= BACKOFF_RESET_MS) state.backoffMs = 0;
+      state.backoffMs =
+        state.backoffMs === 0 ? first : Math.min(state.backoffMs * 2, first * BACKOFF_MAX_FACTOR);
+      p.notes.push(
+        `${where}: ${argv[0] ?? ''} exited (${how}); back-off ${formatSeconds(state.backoffMs)} restarting failed container (CrashLoopBackOff)`,
+      );
+      const timer = setTimeout(() => {
+        p.restartTimers.delete(timer);
+        if (p.stopping) return;
+        state.restarts++;
+        // A new container starts not ready: its readiness probe starts over (the prober's initial Failure).
+        state.probe?.stop();
+        state.probe = undefined;
+        void startCommand(pod, c, spec, entry, state, p, where).then(() => {
+          const graph = options.graph?.();
+          if (spec && graph && !p.stopping) startProbe(name, pod, c, spec, state, p);
+          readinessChanged(name, p, `container ${c.name} restarted (restart ${state.restarts})`);
+        });
+      }, state.backoffMs);
+      p.restartTimers.add(timer);
     });
   };
 
@@ -420,6 +477,8 @@ export async function startPods(
 
   const stopPod = async (p: PodProcesses): Promise<void> => {
     p.stopping = true;
+    for (const t of p.restartTimers) clearTimeout(t);
+    p.restartTimers.clear();
     for (const c of p.containers) c.probe?.stop();
     for (const s of p.sockets) s.destroy();
     await Promise.all([
