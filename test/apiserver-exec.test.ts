@@ -7,7 +7,7 @@
  * kubectl cases are skipped, saying so, where kubectl is absent.
  * Addresses: pods 127.131/16, Services 127.132/16, LBs 127.133/16, node 127.130.0.1; ports 46000-46499.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -20,18 +20,11 @@ import WebSocket from 'ws';
 import { type ApiServer, startApiServer } from '../src/apiserver/server.js';
 import { parseProcNet, TCP_LISTEN } from '../src/runtime/proc-net.js';
 import { startUp, type Up } from '../src/runtime/up.js';
+import { hasKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
-const hasKubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasKubectl) console.warn('apiserver-exec: kubectl is not on PATH; the kubectl cases are skipped');
+warnWithoutKubectl('apiserver-exec');
 
 const addressBase = {
   pods: '127.131.0.0',
@@ -221,13 +214,15 @@ beforeAll(async () => {
       'registry.example.com/ex/app': { command: [process.execPath, join(dir, 'app.js')] },
       'registry.example.com/ex/quits': { command: [process.execPath, '-e', 'process.exit(3)'] },
     },
+    // `gone` crashes at once: its restarts come 1 s, then 2 s, 4 s... apart (the kubelet's 10 s, shortened).
+    restartBackoffMs: 1000,
   });
   api = await startApiServer({
     up,
     sources,
     port: 0,
     kubeconfigPath: join(dir, 'kubeconfig'),
-    readinessPollMs: 0,
+    readinessPollMs: 200,
   });
   // The local command binds a moment after it starts.
   const end = Date.now() + 10_000;
@@ -338,6 +333,31 @@ describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
     const r = await kubectl('exec', '-n', 'ex', 'gone', '--', 'cat', '/proc/net/tcp');
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('container not found ("quits")');
+  });
+
+  it('a container that keeps crashing: kubectl get pods shows CrashLoopBackOff and its restarts', async () => {
+    const row = async () =>
+      (await kubectl('get', 'pod', 'gone', '-n', 'ex', '--no-headers')).stdout.trim().split(/\s+/);
+    // NAME READY STATUS RESTARTS AGE, as the kubelet's status sync writes them.
+    await expect
+      .poll(
+        async () => {
+          const [, ready, status, restarts] = await row();
+          return { ready, status, restarted: Number(restarts) >= 1 };
+        },
+        { timeout: 20_000, interval: 300 },
+      )
+      .toEqual({ ready: '0/1', status: 'CrashLoopBackOff', restarted: true });
+    const waiting = await kubectl(
+      'get',
+      'pod',
+      'gone',
+      '-n',
+      'ex',
+      '-o',
+      'jsonpath={.status.containerStatuses[0].state.waiting.message}',
+    );
+    expect(waiting.stdout).toMatch(/^back-off \d+s restarting failed container=quits pod=gone_ex$/);
   });
 
   it('over SPDY (kubectl before 1.30): the same table, errors, exit codes and stdin', async () => {

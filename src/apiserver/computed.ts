@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Finding } from '../model/finding.js';
 import type { PodTemplateSpec } from '../model/types.js';
 import { RejectedObjects } from '../rules/rejection.js';
+import type { ContainerRunState } from '../runtime/images/run.js';
 import type { ClusterPlan } from '../runtime/plan.js';
 import { isPodReady, legacyEndpoints } from '../semantics/endpoints.js';
 import type { ResolvedGraph } from '../semantics/graph.js';
@@ -21,6 +22,8 @@ export interface UpView {
   readonly findings: readonly Finding[];
   /** The kubelet's readiness of a pod when it decides it (RunningPods.ready). */
   readonly ready?: (namespace: string, pod: string) => boolean | undefined;
+  /** Restarts and crash back-off of a container `up` runs (RunningPods.containerStatus). */
+  readonly container?: (namespace: string, pod: string, container: string) => ContainerRunState | undefined;
 }
 
 const asJson = (v: unknown): JsonObject => JSON.parse(JSON.stringify(v ?? {})) as JsonObject;
@@ -48,15 +51,21 @@ function podStatus(p: PodInstance, up: UpView, startedAt: string): JsonObject {
       type: c.type,
       status: (c.type === 'Ready' || c.type === 'ContainersReady') && !ready ? 'False' : c.status,
     })),
-    containerStatuses: containers.map((c) => ({
-      name: c.name,
-      image: c.image ?? '',
-      imageID: '',
-      ready,
-      restartCount: 0,
-      started: true,
-      state: { running: { startedAt } },
-    })),
+    containerStatuses: containers.map((c): JsonObject => {
+      const run = up.container?.(p.namespace, p.name, c.name);
+      const state: JsonObject = run?.waiting
+        ? { waiting: { reason: run.waiting.reason, message: run.waiting.message } }
+        : { running: { startedAt } };
+      return {
+        name: c.name,
+        image: c.image ?? '',
+        imageID: '',
+        ready: ready && !run?.waiting,
+        restartCount: run?.restartCount ?? 0,
+        started: !run?.waiting,
+        state,
+      };
+    }),
   };
 }
 

@@ -12,6 +12,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import type { Finding } from '../model/finding.js';
 import { loadAll, type SourceText } from '../model/load.js';
 import { RejectedObjects } from '../rules/rejection.js';
+import type { ContainerRunState } from '../runtime/images/run.js';
 import type { PodNetworkSource } from '../runtime/proc-net.js';
 import type { Reconciled, Up } from '../runtime/up.js';
 import type { NodePortRange } from '../semantics/node-ports.js';
@@ -64,7 +65,10 @@ import { watchObjects } from './watch.js';
 
 /** What the API needs of a running `up` (src/runtime/up.ts Up): an Up is one. */
 export type ApiUp = Pick<Up, 'graph' | 'plan' | 'findings' | 'reconcile'> & {
-  readonly pods: PodLogSource & PodNetworkSource;
+  readonly pods: PodLogSource &
+    PodNetworkSource & {
+      containerStatus?(namespace: string, pod: string, container: string): ContainerRunState | undefined;
+    };
 };
 
 export interface ApiServerOptions {
@@ -298,6 +302,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       plan: up.plan,
       findings: up.findings,
       ready: (ns: string, pod: string) => up.pods.ready?.(ns, pod),
+      container: (ns: string, pod: string, c: string) => up.pods.containerStatus?.(ns, pod, c),
     };
     for (const e of store.written()) {
       const o = cloneJson(e.object);
@@ -376,6 +381,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
   await sync();
 
+  /** What the kubelet decides of every planned pod (readiness, restarts, back-off), as one comparable string. */
+  const kubeletState = () =>
+    JSON.stringify(
+      up.plan.pods.map((p) => [
+        p.namespace,
+        p.name,
+        up.pods.ready?.(p.namespace, p.name) ?? null,
+        p.containers.map((c) => up.pods.containerStatus?.(p.namespace, p.name, c.name) ?? null),
+      ]),
+    );
+  let lastKubeletState = kubeletState();
+
   // The prober's Warning events: readiness is read from up's kubelet (pods.ready), as its status sync does.
   let polling = false;
   const pollMs = options.readinessPollMs ?? 1000;
@@ -388,6 +405,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
             .observeReadiness(up.plan, up.graph, (ns, pod) => up.pods.ready?.(ns, pod), uidOf)
             .then((recorded) => {
               if (recorded) store.syncComputed(types.events, recorder.list());
+              // The kubelet's status sync: readiness, restarts and CrashLoopBackOff reach the stored pods.
+              const now = kubeletState();
+              if (now !== lastKubeletState) {
+                lastKubeletState = now;
+                writeBack();
+              }
             })
             .catch((e: Error) => options.onError?.(e))
             .finally(() => {

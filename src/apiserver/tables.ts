@@ -232,9 +232,14 @@ function podCells(o: JsonObject): JsonValue[] {
     0,
   );
   const phase = stringAt(o, 'status', 'phase') ?? 'Pending';
+  // printPod: a container's waiting reason (CrashLoopBackOff) stands for the pod; a deletion for all.
+  const waiting = statuses
+    .map((s) => (isJsonObject(s.state) && isJsonObject(s.state.waiting) ? s.state.waiting.reason : undefined))
+    .filter((r): r is string => typeof r === 'string' && r !== '')
+    .at(-1);
   const reason = stringAt(o, 'metadata', 'deletionTimestamp')
     ? 'Terminating'
-    : (stringAt(o, 'status', 'reason') ?? phase);
+    : (waiting ?? stringAt(o, 'status', 'reason') ?? phase);
   const gates = arrayAt(o, 'spec', 'readinessGates').length;
   return [
     nameOf(o),

@@ -4,11 +4,12 @@
  */
 import { relative, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import type { CheckOptions } from '../check.js';
 import { findConfigFile, type LoadedConfig, loadConfigFile } from '../config/config.js';
 import { type CliSettings, resolveSettings, type Settings, SettingsError } from '../config/options.js';
 import type { SourceText } from '../model/load.js';
 import { allRuleMetas } from '../rules/registry.js';
-import { ClusterError, readCluster } from '../sources/cluster.js';
+import { ClusterError, type ClusterReadResult, readCluster } from '../sources/cluster.js';
 import { type ReadResult, readSources } from '../sources/files.js';
 import { renderHelm } from '../sources/helm.js';
 import { renderKustomize } from '../sources/kustomize.js';
@@ -32,6 +33,8 @@ export interface InputFlags {
   context?: string;
   /** -A, --all-namespaces, with --cluster. */
   allNamespaces?: boolean;
+  /** --probe, with --cluster: read running pods' sockets through exec instead of inferring them. */
+  probe?: boolean;
 }
 
 /** commander's accumulator for repeatable options. */
@@ -59,6 +62,8 @@ export function loadConfig(o: { config?: string | false }, cwd: string): LoadedC
 export function settingsFor(o: InputFlags, cwd: string, extra: CliSettings = {}): Settings {
   if ((o.values?.length || o.release) && !o.helm)
     throw new SettingsError('--values and --release need --helm CHART');
+  if (o.probe && !o.cluster)
+    throw new SettingsError('--probe needs --cluster: it reads the sockets of running pods through exec');
   const config = loadConfig(o, cwd)?.config ?? {};
   return resolveSettings(
     config,
@@ -96,6 +101,14 @@ export async function readInputs(
   for (const dir of o.kustomize ?? []) rendered.push(await renderKustomize(dir, io.env));
   const live = o.cluster ? await readLiveCluster(o, io) : null;
   if (live) rendered.push(...live.sources);
+  const observed = live?.observed;
+  if (observed) {
+    // --probe: every command passes settings.check to check(), so the observed sockets reach the graph there.
+    (settings as { check: CheckOptions }).check = {
+      ...settings.check,
+      observedListening: (ns, name) => observed.get(`${ns}/${name}`),
+    };
+  }
   const read =
     paths.length > 0 || (rendered.length === 0 && !o.cluster)
       ? await readSources(paths.length > 0 ? paths : ['.'], io.stdin)
@@ -108,13 +121,17 @@ export async function readInputs(
 }
 
 /** --cluster: the live objects, with progress on a terminal; an unreachable cluster is a finding. */
-async function readLiveCluster(o: InputFlags, io: Io): Promise<ReadResult> {
+async function readLiveCluster(
+  o: InputFlags,
+  io: Io,
+): Promise<ReadResult & Pick<ClusterReadResult, 'observed'>> {
   const progress = io.isTTY ? (m: string) => io.stderr(`\rportchain: ${m}\u001b[K`) : undefined;
   try {
     const r = await readCluster({
       ...(o.context ? { context: o.context } : {}),
       ...(o.namespace ? { namespace: o.namespace } : {}),
       ...(o.allNamespaces ? { allNamespaces: true } : {}),
+      ...(o.probe ? { probe: true } : {}),
       ...(io.env.KUBECONFIG && !io.env.KUBECONFIG.includes(':') ? { kubeconfig: io.env.KUBECONFIG } : {}),
       ...(progress ? { onProgress: progress } : {}),
     });
@@ -178,5 +195,11 @@ export function addInputOptions(cmd: Command, verb: string): Command {
       ),
     )
     .addOption(new Option('--context <name>', 'the kubeconfig context to read with --cluster'))
-    .addOption(new Option('-A, --all-namespaces', 'with --cluster: read every namespace'));
+    .addOption(new Option('-A, --all-namespaces', 'with --cluster: read every namespace'))
+    .addOption(
+      new Option(
+        '--probe',
+        'with --cluster: read the sockets running pods listen on (exec `cat /proc/net/tcp...`; needs get and create on pods/exec, see docs/probe-rbac.yaml) in place of inferring them',
+      ),
+    );
 }

@@ -1,4 +1,5 @@
 import type { ContainerPort } from '../model/types.js';
+import { observedDoubts } from '../semantics/listening.js';
 import type { Rule, RuleContext } from './rule.js';
 import {
   type ContainerRef,
@@ -30,7 +31,13 @@ function report(
   const port = p.containerPort as number;
   const protocol = p.protocol ?? 'TCP';
   const name = k.inference.image?.id ?? ref.container.name;
-  const certain = k.trust === 'certain';
+  const seen = k.inference.observed;
+  const certain = seen ? seen.ready : k.trust === 'certain';
+  const why = seen ? observedDoubts(k.inference) : doubts(k, ref);
+  // Observed (--probe): the pod's sockets, shared by its containers; else where the image is expected to listen.
+  const listens = seen
+    ? `nothing in pod ${seen.pod} listens on ${portText(port, protocol)}: it is observed listening on ${listeningPortsText(k)} (--probe: /proc/net of its network namespace)`
+    : `${name} keeps listening on ${listeningPortsText(k)}${reasonsText(k)}`;
   const ports = reachablePorts(k, protocol);
   const only = ports.length === 1 ? ports[0] : undefined;
   const current =
@@ -46,8 +53,8 @@ function report(
     field: ref.path.child('ports').index(j).child('containerPort'),
     message:
       `${w.label}, container ${containerLabel(ref.container)}: containerPort ${portText(port, protocol)}${p.name ? ` (${p.name})` : ''} ` +
-      `is documentation only: ${name} keeps listening on ${listeningPortsText(k)}${reasonsText(k)}` +
-      `${surenessText(certain, doubts(k, ref))}; a Service or probe that follows this port reaches nothing`,
+      `is documentation only: ${listens}` +
+      `${surenessText(certain, why)}; a Service or probe that follows this port reaches nothing`,
     fix: `${set}, or ${moveHint(ctx.graph, w.pod, ref, k, current, port)}.`,
     ...(certain ? {} : { severity: 'info' as const }),
   });

@@ -1,4 +1,5 @@
 import type { Manifest } from '../model/load.js';
+import { observedDoubts } from '../semantics/listening.js';
 import { findContainerPortByName } from '../semantics/named-ports.js';
 import type { Rule, RuleContext } from './rule.js';
 import {
@@ -45,10 +46,16 @@ function checkHandler(
   const hit = listensOn(k, target.port, 'TCP');
   if (hit.kind === 'yes') return;
   const name = k.inference.image?.id ?? ref.container.name;
-  const what =
-    hit.kind === 'loopback'
+  const seen = k.inference.observed;
+  // Observed (--probe): the pod's own sockets; else where the image is expected to listen.
+  const what = seen
+    ? hit.kind === 'loopback'
+      ? `pod ${seen.pod} is observed listening on ${hit.evidence.host}:${target.port} only (--probe: /proc/net of its network namespace), and the kubelet connects to the pod IP`
+      : `nothing listens on ${target.port}: pod ${seen.pod} is observed listening on ${listeningPortsText(k)} (--probe: /proc/net of its network namespace)`
+    : hit.kind === 'loopback'
       ? `${name} binds ${hit.evidence.host}:${target.port} only (${hit.evidence.because}), and the kubelet connects to the pod IP`
       : `nothing listens on ${target.port}: ${name} listens on ${listeningPortsText(k)}${reasonsText(k)}`;
+  const why = seen ? observedDoubts(k.inference) : [];
   const ports = reachablePorts(k, 'TCP');
   const only = ports.length === 1 ? ports[0] : undefined;
   const current =
@@ -60,7 +67,7 @@ function checkHandler(
   ctx.report({
     manifest: w.pod.owner,
     field: h.field,
-    message: `${w.label}, container ${containerLabel(ref.container)}: ${h.name} ${target.via} -> ${what}${surenessText(true, [])}; ${consequence(h.kind, services)}`,
+    message: `${w.label}, container ${containerLabel(ref.container)}: ${h.name} ${target.via} -> ${what}${surenessText(why.length === 0, why)}; ${consequence(h.kind, services)}`,
     fix,
   });
 }
@@ -95,8 +102,9 @@ export const probePortNotListening: Rule = {
         const handlers = portHandlers(ref);
         if (handlers.length === 0) continue;
         const k = knownListening(ctx.graph, w.pod, ref);
-        // Certain and complete only: a guess about the process does not outweigh the author's probe.
-        if (k?.trust !== 'certain') continue;
+        // Certain and complete only: a guess about the process does not outweigh the author's probe. Observed
+        // sockets count even while the pod is not Ready: a probe on the wrong port is what keeps it so.
+        if (!k || (k.trust !== 'certain' && !k.inference.observed)) continue;
         for (const h of handlers) checkHandler(ctx, w, ref, k, h, services);
       }
     }

@@ -1,6 +1,7 @@
 import type { Manifest } from '../model/load.js';
 import type { ServicePort } from '../model/types.js';
 import type { ResolvedGraph } from '../semantics/graph.js';
+import { observedDoubts } from '../semantics/listening.js';
 import { findPort } from '../semantics/named-ports.js';
 import type { Rule } from './rule.js';
 import {
@@ -53,7 +54,13 @@ function verdict(
   const hit = listensOn(k, port, protocol);
   if (hit.kind === 'yes') return { ref, kind: 'yes' };
   // Declared here while other declared ports agree with the knowledge: the knowledge may just miss this port.
-  if (hit.kind === 'no' && k.agreement === 'mixed' && declaredButUnlisted(k, port, protocol))
+  // Observed sockets (--probe) miss nothing.
+  if (
+    hit.kind === 'no' &&
+    !k.inference.observed &&
+    k.agreement === 'mixed' &&
+    declaredButUnlisted(k, port, protocol)
+  )
     return { ref, kind: 'unknown' };
   return { ref, kind: hit.kind, k, hit };
 }
@@ -62,6 +69,15 @@ type Known = Extract<Verdict, { k: KnownListening }>;
 
 /** `container nginx (nginx:1.27) listens on 80 (why...)`, or the loopback case. */
 function describe(v: Known, port: number, protocol: string, withReasons: boolean): string {
+  const seen = v.k.inference.observed;
+  if (seen) {
+    // The sockets are the pod's (one network namespace for all its containers): said once for the pod.
+    if (v.hit.kind === 'loopback') {
+      const e = v.hit.evidence;
+      return `pod ${seen.pod} is observed listening on ${e.host}:${portText(port, protocol)} only (--probe: /proc/net of its network namespace), which the Service cannot reach: traffic arrives on the pod IP`;
+    }
+    return `pod ${seen.pod} is observed listening on ${listeningPortsText(v.k)} (--probe: /proc/net of its network namespace)`;
+  }
   const who = `container ${containerLabel(v.ref.container)}`;
   if (v.hit.kind === 'loopback') {
     const e = v.hit.evidence;
@@ -156,13 +172,20 @@ function checkLink(
   const primary = (primaryVerdict as Known | undefined) ?? known[0];
   if (!primary) return null;
 
-  const why = known.flatMap((v) => doubts(v.k, v.ref));
+  const why = [
+    ...new Set(
+      known.flatMap((v) => (v.k.inference.observed ? observedDoubts(v.k.inference) : doubts(v.k, v.ref))),
+    ),
+  ];
   for (const v of unknown)
     why.push(
       `assuming container ${containerLabel(v.ref.container)}, whose ports are not known, does not listen on ${portText(port, protocol)}`,
     );
-  const certain = why.length === 0 && known.every((v) => v.k.trust === 'certain');
-  const described = known.map((v) => describe(v, port, protocol, v === primary || known.length <= 2));
+  const certain =
+    why.length === 0 && known.every((v) => v.k.trust === 'certain' || v.k.inference.observed?.ready === true);
+  const described = [
+    ...new Set(known.map((v) => describe(v, port, protocol, v === primary || known.length <= 2))),
+  ];
   const defaulted = typeof sp.targetPort !== 'string' && !targetPortWritten(svc, i);
   const lead =
     primary.hit.kind === 'loopback' && known.length === 1

@@ -1578,9 +1578,9 @@ export interface ObservedPodSockets {
   readonly sockets: readonly ObservedSocket[];
   /** False when the pod was not Ready when probed: a process may not have bound its port yet. */
   readonly ready: boolean;
+  /** status.podIPs: a socket bound to one of them is reachable even when the address is loopback (`up`). */
+  readonly podIPs: readonly string[];
 }
-
-const WILDCARD = new Set(['0.0.0.0', '::']);
 
 /** `::ffff:127.0.0.1` -> `127.0.0.1`: an IPv4-mapped address is the IPv4 address (a dual-stack socket). */
 export function unmapAddress(address: string): string {
@@ -1608,8 +1608,12 @@ function socketEvidence(
   sockets: readonly ObservedSocket[],
   seen: ObservedPodSockets,
 ): ListeningEvidence {
-  const reachable = sockets.filter((s) => !isLoopbackAddress(s.address));
-  const shown = [...new Set((reachable.length > 0 ? reachable : sockets).map((s) => hostPort(s.address, port)))];
+  const reachable = sockets.filter(
+    (s) => !isLoopbackAddress(s.address) || seen.podIPs.includes(unmapAddress(s.address)),
+  );
+  const shown = [
+    ...new Set((reachable.length > 0 ? reachable : sockets).map((s) => hostPort(s.address, port))),
+  ];
   const files = [...new Set(sockets.map((s) => s.file))];
   const state = protocol === 'TCP' ? 'LISTEN' : 'bound';
   const loopback = reachable.length === 0 ? unmapAddress((sockets[0] as ObservedSocket).address) : undefined;
@@ -1617,9 +1621,7 @@ function socketEvidence(
     port,
     protocol,
     confidence: seen.ready ? 'certain' : 'likely',
-    because:
-      `observed with --probe: ${state} on ${listText(shown)} in ${files.join(', ')} of pod ${seen.pod}` +
-      (loopback ? `, on ${loopback} only` : ''),
+    because: `observed with --probe: ${state} on ${listText(shown)} in ${files.join(', ')} of pod ${seen.pod}`,
     ...hostField(loopback),
   };
 }
@@ -1636,7 +1638,10 @@ const observedMemo = new WeakMap<ObservedPodSockets, WeakMap<ListeningInference,
  * (likely when the pod was not Ready yet), complete. SCTP is not in /proc/net/{tcp,udp}: its inferred ports stay.
  * The image knowledge stays for naming and hints, without its config file: what the file says no longer matters.
  */
-export function observedListening(inferred: ListeningInference, seen: ObservedPodSockets): ListeningInference {
+export function observedListening(
+  inferred: ListeningInference,
+  seen: ObservedPodSockets,
+): ListeningInference {
   let byInference = observedMemo.get(seen);
   const hit = byInference?.get(inferred);
   if (hit) return hit;
@@ -1654,7 +1659,8 @@ export function observedListening(inferred: ListeningInference, seen: ObservedPo
   const notes = [
     `ports observed with --probe in pod ${seen.namespace}/${seen.pod} (/proc/net read in container ${seen.container}; the network namespace is the pod's, shared by its containers)`,
   ];
-  if (!seen.ready) notes.push(`pod ${seen.pod} was not Ready when probed: a process may not have bound its port yet`);
+  if (!seen.ready)
+    notes.push(`pod ${seen.pod} was not Ready when probed: a process may not have bound its port yet`);
   for (const e of inferred.ports) {
     if (e.protocol === 'SCTP' || groups.has(`${e.port}/${e.protocol}`)) continue;
     notes.push(`inferred ${e.port}/${e.protocol} (${e.because}), but nothing in the pod listens there`);
@@ -1673,4 +1679,12 @@ export function observedListening(inferred: ListeningInference, seen: ObservedPo
   }
   byInference.set(inferred, result);
   return result;
+}
+
+/** Why an observation is less than certain, for a message's closing `— likely: ...`. */
+export function observedDoubts(inference: ListeningInference): string[] {
+  const seen = inference.observed;
+  return seen && !seen.ready
+    ? [`pod ${seen.pod} was not Ready when probed: a process may not have bound its port yet`]
+    : [];
 }

@@ -6,13 +6,17 @@
  * is listed with limit/continue pagination; every object becomes one source, rendered as the YAML
  * `kubectl edit` shows and named by the `kubectl edit` command that opens it, so a finding's location reads
  * as the command that fixes it. EndpointSlices are read too: the `endpoints-drift` rule compares them with
- * what the selectors give. Secrets are not read.
+ * what the selectors give. Secrets are not read. With `probe` (--probe), each Running pod is also asked what it
+ * listens on through exec (probe.ts): the one request that is not a read (RBAC: docs/probe-rbac.yaml).
  */
 import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { Finding } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
+import type { ObservedPodSockets } from '../semantics/listening.js';
 import type { ReadResult } from './files.js';
+import { probePods } from './probe.js';
 
 export interface ClusterOptions {
   /** A kubeconfig file; default: $KUBECONFIG (merged), ~/.kube/config, else the in-cluster service account. */
@@ -26,6 +30,8 @@ export interface ClusterOptions {
   readonly pageSize?: number;
   /** Called before each list request (`listing services in shop`), for progress on a terminal. */
   readonly onProgress?: (message: string) => void;
+  /** --probe: read the sockets of Running pods through exec (probe.ts); they replace the inference. */
+  readonly probe?: boolean;
 }
 
 export interface ClusterReadResult extends ReadResult {
@@ -34,6 +40,8 @@ export interface ClusterReadResult extends ReadResult {
   readonly namespace: string | null;
   /** List requests made (pages included). */
   readonly requests: number;
+  /** With `probe`: `namespace/name` -> the sockets read in that pod. */
+  readonly observed?: ReadonlyMap<string, ObservedPodSockets>;
 }
 
 export class ClusterError extends Error {}
@@ -69,6 +77,8 @@ interface Access {
   readonly server: string;
   readonly namespace: string | undefined;
   apply(opts: https.RequestOptions): Promise<void>;
+  /** For exec (--probe). */
+  readonly kc: KubeConfig;
 }
 
 /**
@@ -97,6 +107,7 @@ async function clientNodeAccess(o: ClusterOptions): Promise<Access> {
     server: cluster.server,
     namespace: kc.getContextObject(context)?.namespace,
     apply: (opts) => kc.applyToHTTPSOptions(opts),
+    kc,
   };
 }
 
@@ -170,6 +181,7 @@ export async function readCluster(o: ClusterOptions = {}): Promise<ClusterReadRe
   const sources: SourceText[] = [];
   const findings: Finding[] = [];
   let requests = 0;
+  const pods: Json[] = [];
   for (const k of KINDS) {
     // One namespace: only that Namespace object (its labels matter to NetworkPolicies).
     const single = k.kind === 'Namespace' && namespace !== null;
@@ -200,11 +212,28 @@ export async function readCluster(o: ClusterOptions = {}): Promise<ClusterReadRe
         const name = String(meta.name ?? '');
         const ns = typeof meta.namespace === 'string' ? meta.namespace : undefined;
         const object = editable({ ...item, apiVersion: k.apiVersion, kind: k.kind });
+        if (o.probe && k.kind === 'Pod') pods.push(item);
         sources.push({ name: editCommand(k.kind, name, ns, context), text: stringify(object) });
       }
       const meta = isObject(page.body.metadata) ? page.body.metadata : {};
       cont = single ? '' : typeof meta.continue === 'string' ? meta.continue : '';
     } while (cont);
   }
-  return { sources, findings, order: sources.map((s) => s.name), context, namespace, requests };
+  const probed = o.probe
+    ? await probePods(access.kc, pods, {
+        context,
+        sourceName: (ns, name) => editCommand('Pod', name, ns, context),
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      })
+    : undefined;
+  if (probed) findings.push(...probed.findings);
+  return {
+    sources,
+    findings,
+    order: sources.map((s) => s.name),
+    context,
+    namespace,
+    requests,
+    ...(probed ? { observed: probed.observed } : {}),
+  };
 }

@@ -12,10 +12,12 @@
  * as `create` (feature gate AuthorizePodWebsocketUpgradeCreatePermission, KEP-4006), as SPDY's POST always was.
  * docs/probe-rbac.yaml grants both.
  */
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { WebSocketInterface } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import WebSocket from 'ws';
 import type { Finding } from '../model/finding.js';
+import { parseProcNet } from '../runtime/proc-net.js';
 import type { ObservedPodSockets, ObservedSocket } from '../semantics/listening.js';
 
 export const PROBE_COMMAND: readonly string[] = [
@@ -29,92 +31,19 @@ export const PROBE_COMMAND: readonly string[] = [
 // ---------------------------------------------------------------------------------------------------------
 // /proc/net parsing
 
-/** Which /proc/net file a table comes from, told by its header (the order may change when one file is missing). */
-function fileOfHeader(header: string): string {
-  const v6 = header.includes('remote_address');
-  const udp = /\bdrops\b/.test(header);
-  return `/proc/net/${udp ? 'udp' : 'tcp'}${v6 ? '6' : ''}`;
-}
-
-/** `0100007F` (a __be32 printed as a host-order word, little-endian: x86-64, arm64) -> the 4 address bytes. */
-function wordBytes(hex: string): number[] {
-  const n = Number.parseInt(hex, 16);
-  return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255];
-}
-
-/** RFC 5952 text of 16 bytes: zeros compressed, IPv4-mapped as `::ffff:a.b.c.d`. */
-function ipv6Text(bytes: readonly number[]): string {
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 255 && bytes[11] === 255)
-    return `::ffff:${bytes.slice(12).join('.')}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
-
-/** The local address of a /proc/net line: 8 hex digits (IPv4) or 32 (IPv6, four host-order words). */
-export function decodeProcNetAddress(hex: string): string | null {
-  if (/^[0-9A-Fa-f]{8}$/.test(hex)) return wordBytes(hex).join('.');
-  if (/^[0-9A-Fa-f]{32}$/.test(hex)) {
-    const bytes: number[] = [];
-    for (let i = 0; i < 32; i += 8) bytes.push(...wordBytes(hex.slice(i, i + 8)));
-    return ipv6Text(bytes);
-  }
-  return null;
-}
-
-const TCP_LISTEN = '0A';
-const UDP_UNCONNECTED = '07';
-
 /**
  * The listening sockets of `cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6` output (any subset,
- * any order: each table starts with its header). Lines that do not parse are skipped.
+ * any order: each table starts with its header; src/runtime/proc-net.ts parseProcNet reads the kernel's format).
  */
 export function parseProcNetOutput(text: string): ObservedSocket[] {
   const out: ObservedSocket[] = [];
   const seen = new Set<string>();
-  let file: string | null = null;
-  for (const line of text.split('\n')) {
-    const t = line.trim();
-    if (t === '') continue;
-    if (/^sl\s+local_address/.test(t)) {
-      file = fileOfHeader(t);
-      continue;
-    }
-    if (!file) continue;
-    // `0: 0100007F:1F90 00000000:0000 0A ...`: slot, local, remote, state.
-    const f = t.split(/\s+/);
-    const [local, remote, state] = [f[1] ?? '', f[2] ?? '', f[3] ?? ''];
-    const udp = file.startsWith('/proc/net/udp');
-    if (udp ? state !== UDP_UNCONNECTED : state !== TCP_LISTEN) continue;
-    const [addrHex = '', portHex = ''] = local.split(':');
-    const [remoteHex = '', remotePort = ''] = remote.split(':');
-    // An unconnected UDP socket has no peer; a connected one is a client's.
-    if (udp && (!/^0+$/.test(remoteHex) || !/^0+$/.test(remotePort))) continue;
-    const address = decodeProcNetAddress(addrHex);
-    const port = Number.parseInt(portHex, 16);
-    if (address === null || !/^[0-9A-Fa-f]{4}$/.test(portHex) || port === 0) continue;
-    const protocol = udp ? 'UDP' : 'TCP';
-    const key = `${protocol} ${address} ${port}`;
-    if (seen.has(key)) continue; // SO_REUSEPORT groups list one socket per member
+  for (const s of parseProcNet(text)) {
+    if (!s.listening || s.port === 0) continue;
+    const key = `${s.protocol} ${s.address} ${s.port}`;
+    if (seen.has(key)) continue; // an SO_REUSEPORT group lists one socket per member
     seen.add(key);
-    out.push({ protocol, address, port, file });
+    out.push({ protocol: s.protocol, address: s.address, port: s.port, file: `/proc/net/${s.file}` });
   }
   return out;
 }
@@ -132,6 +61,7 @@ export interface ProbeTarget {
   /** Running containers, in the order to try: spec.containers, then native sidecars. */
   readonly containers: readonly string[];
   readonly ready: boolean;
+  readonly podIPs: readonly string[];
 }
 
 /**
@@ -145,10 +75,9 @@ export function probeTargets(pods: readonly Json[]): ProbeTarget[] {
     const spec = isObject(pod.spec) ? pod.spec : {};
     const status = isObject(pod.status) ? pod.status : {};
     if (status.phase !== 'Running') continue;
+    const statuses = [...list(status.containerStatuses), ...list(status.initContainerStatuses)];
     const running = new Set(
-      [...list(status.containerStatuses), ...list(status.initContainerStatuses)]
-        .filter((s) => isObject(s.state) && isObject(s.state.running))
-        .map((s) => String(s.name)),
+      statuses.filter((s) => isObject(s.state) && isObject(s.state.running)).map((s) => String(s.name)),
     );
     const names = [
       ...list(spec.containers).map((c) => String(c.name)),
@@ -157,11 +86,19 @@ export function probeTargets(pods: readonly Json[]): ProbeTarget[] {
         .map((c) => String(c.name)),
     ];
     const ready = list(status.conditions).some((c) => c.type === 'Ready' && c.status === 'True');
+    const podIPs = [
+      ...new Set([
+        ...list(status.podIPs).map((p) => String(p.ip ?? '')),
+        ...(typeof status.podIP === 'string' ? [status.podIP] : []),
+      ]),
+    ].filter((ip) => ip !== '');
     out.push({
       namespace: String(meta.namespace ?? 'default'),
       name: String(meta.name ?? ''),
-      containers: names.filter((n) => running.has(n)),
+      // Without container statuses (a dump that dropped them), every container is worth a try.
+      containers: statuses.length === 0 ? names : names.filter((n) => running.has(n)),
       ready,
+      podIPs,
     });
   }
   return out;
@@ -192,6 +129,8 @@ function collector(): { stream: Writable; text: () => string } {
       callback();
     },
   });
+  // A frame after the stream was ended (a close frame, then the Status) must not throw: what came is kept.
+  stream.on('error', () => {});
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
@@ -238,9 +177,33 @@ async function execOnce(
     });
     return ws;
   };
-  const exec = new Exec(kc, new WebSocketHandler(kc, factory));
   const out = collector();
   const err = collector();
+  // A v5 close frame ends the handler's streams: ours, never this process's stdout (its default).
+  const handler = new WebSocketHandler(kc, factory, {
+    stdin: new PassThrough(),
+    stdout: out.stream,
+    stderr: err.stream,
+  });
+  // client-node 1.4's Exec throws `Unknown stream: 255` from the socket's listener on a v5 close frame (an
+  // uncaught exception): the frame is taken here, after the handler has ended the stream it names.
+  const guarded: WebSocketInterface = {
+    connect: (path, text, binary) =>
+      handler.connect(
+        path,
+        text,
+        binary &&
+          ((stream, buff) => {
+            if (stream === WebSocketHandler.CloseStream) return true;
+            try {
+              return binary(stream, buff);
+            } catch {
+              return false; // a frame client-node cannot read: close, keep what came
+            }
+          }),
+      ),
+  };
+  const exec = new Exec(kc, guarded);
   return new Promise<ExecOutcome>((resolve) => {
     let done = false;
     const finish = (o: ExecOutcome) => {
@@ -275,7 +238,9 @@ async function execOnce(
         },
       )
       .then((ws) => {
-        ws.on('close', () => setImmediate(() => finish(output())));
+        // Opened after the timeout: nobody reads it any more.
+        if (done) ws.terminate();
+        else ws.on('close', () => setImmediate(() => finish(output())));
       })
       .catch((e: unknown) => {
         // Wait for the refused upgrade's body when there is one.
@@ -311,7 +276,12 @@ export interface ProbeResult {
 /** What one pod's probe gave. */
 type PodOutcome =
   | { readonly ok: true; readonly sockets: ObservedPodSockets }
-  | { readonly ok: false; readonly why: string; readonly forbidden: boolean; readonly severity: 'warning' | 'info' };
+  | {
+      readonly ok: false;
+      readonly why: string;
+      readonly forbidden: boolean;
+      readonly severity: 'warning' | 'info';
+    };
 
 /** `cat` is not in the image: the runtime's words for it (runc, crun, containerd, CRI-O). */
 const NO_CAT = /executable file not found|no such file or directory|not found in \$PATH|exit code 12[67]/i;
@@ -358,6 +328,7 @@ async function probePod(
           container,
           sockets,
           ready: target.ready,
+          podIPs: target.podIPs,
         },
       };
     }
@@ -395,7 +366,8 @@ export async function probePods(
         ? { ok: false, why: known, forbidden: true, severity: 'warning' }
         : await probePod(kc, t, Date.now() + timeoutMs, () => execs++);
       const o = outcomes[i] as PodOutcome;
-      if (!o.ok && o.forbidden) forbidden.set(t.namespace, o.why);
+      if (!o.ok && o.forbidden && !known)
+        forbidden.set(t.namespace, `${o.why} (as for pod ${t.name}: not asked again in ${t.namespace})`);
       finished++;
       options.onProgress?.(`probing sockets through exec: ${finished}/${targets.length} pods`);
     }
@@ -419,7 +391,7 @@ export async function probePods(
       location: file ? { file, line: 1, column: 1 } : null,
       ...(o.forbidden
         ? {
-            fix: `Grant get and create on pods/exec in namespace ${t.namespace} (docs/probe-rbac.yaml: kubectl apply -f docs/probe-rbac.yaml), or run without --probe.`,
+            fix: `Grant the RBAC rule {apiGroups: [""], resources: [pods/exec], verbs: [get, create]} in namespace ${t.namespace} (docs/probe-rbac.yaml: kubectl apply -f docs/probe-rbac.yaml -l portchain.dev/scope=namespace -n ${t.namespace}), or run without --probe.`,
           }
         : {}),
     });

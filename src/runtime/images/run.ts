@@ -44,7 +44,16 @@ export interface RunningPods {
   ready(namespace: string, pod: string): boolean | undefined;
   /** What the pod's network namespace holds (exec's /proc/net, src/runtime/proc-net.ts); undefined: not here. */
   network(namespace: string, pod: string): PodNetwork | undefined;
+  /** A container's restarts and, while a crash back-off runs, its waiting reason (for the API's pod status). */
+  containerStatus(namespace: string, pod: string, container: string): ContainerRunState | undefined;
   close(): Promise<void>;
+}
+
+/** containerStatuses[] as the kubelet reports it, the parts `up` decides. */
+export interface ContainerRunState {
+  readonly restartCount: number;
+  /** `CrashLoopBackOff` while the container waits for its restart. */
+  readonly waiting?: { readonly reason: 'CrashLoopBackOff'; readonly message: string };
 }
 
 /** A running pod's network, read-only: one namespace shared by all its containers, as in Kubernetes. */
@@ -568,6 +577,24 @@ export async function startPods(
           name: c.name,
           running: c.running !== false && (c.process === undefined || c.process.running),
         })),
+      };
+    },
+    containerStatus: (namespace, pod, container) => {
+      const p = running.get(`${namespace}/${pod}`);
+      const c = p?.containers.find((x) => x.name === container);
+      if (!p || !c) return undefined;
+      const waiting = c.running === false && p.restartTimers.size > 0 && c.backoffMs > 0;
+      return {
+        restartCount: c.restarts,
+        ...(waiting
+          ? {
+              waiting: {
+                reason: 'CrashLoopBackOff' as const,
+                // The kubelet's message (pkg/kubelet/kuberuntime: "back-off %s restarting failed container=%s pod=%s").
+                message: `back-off ${formatSeconds(c.backoffMs)} restarting failed container=${c.name} pod=${pod}_${namespace}`,
+              },
+            }
+          : {}),
       };
     },
     update,
