@@ -213,6 +213,21 @@ describe('--cluster in the CLI', () => {
     }
   }, 30_000);
 
+  it('portchain trace --cluster follows a request through the live objects to a pod the cluster runs', async () => {
+    const r = await runCli(
+      ['trace', 'svc/web.named-port:80', '--cluster', '-n', 'named-port', '-f', 'json'],
+      '',
+      {
+        KUBECONFIG: api.kubeconfigPath,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout) as { verdict: string };
+    expect(t.verdict).toBe('delivered');
+    // The hops name the cluster's objects by the command that opens them.
+    expect(r.stdout).toContain('kubectl edit service/web -n named-port --context portchain');
+  });
+
   it('ui --refresh without --cluster is a usage error', async () => {
     const r = await runCli(['ui', 'examples/named-port', '--no-open', '--refresh', '5']);
     expect(r.code).toBe(2);

@@ -10,7 +10,6 @@ import { ConfigError, formatConfigProblem } from '../config/config.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import { formatTraceJson } from '../report/trace-json.js';
 import { formatTraceText } from '../report/trace-text.js';
-import { readSources } from '../sources/files.js';
 import {
   parseProtocol,
   parseSource,
@@ -22,22 +21,19 @@ import {
   type TraceTarget,
 } from '../trace/target.js';
 import { traceRequest } from '../trace/trace.js';
-import { addConfigOptions, settingsFor, useColor } from './inputs.js';
+import { addInputOptions, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import type { Io } from './main.js';
 
 const EXIT_OK = 0;
 const EXIT_NOT_DELIVERED = 1;
 const EXIT_USAGE = 2;
 
-interface TraceFlags {
+interface TraceFlags extends InputFlags {
   format: string;
-  namespace?: string;
   protocol: string;
   from?: string;
   ingressClass?: string;
   ingressNamespace?: string;
-  nodePortRange?: string;
-  config?: string | false;
   color?: boolean;
 }
 
@@ -74,7 +70,6 @@ export function traceCommand(io: Io, setExit: (code: number) => void): Command {
     )
     .argument('[paths...]', 'files, folders (searched for .yaml, .yml, .json) or - for stdin', [])
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .addOption(new Option('-n, --namespace <ns>', 'namespace for objects and targets that name none'))
     .addOption(new Option('--protocol <protocol>', 'tcp, udp or sctp').default('tcp'))
     .addOption(
       new Option(
@@ -93,13 +88,12 @@ export function traceCommand(io: Io, setExit: (code: number) => void): Command {
         '--ingress-namespace <ns>',
         'where the ingress controller runs, for NetworkPolicies (default: ingress-nginx)',
       ),
-    )
-    .addOption(new Option('--node-port-range <range>', "the API server's --service-node-port-range"));
-  return addConfigOptions(cmd)
+    );
+  return addInputOptions(cmd, 'trace through')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
     .addHelpText(
       'after',
-      `\n${FORMS_TEXT}\n\nExit codes: 0 delivered; 1 refused, dropped, 404, 503, not routed or unknown; 2 usage error or nothing readable.\n\nExamples:\n  portchain trace http://books.example.com/ examples/port-from-configmap/0-sound.yaml\n  portchain trace svc/web.named-port:80 examples/named-port/\n  portchain trace node:31111 --from external examples/node-port-and-load-balancer/\n  helm template ./chart | portchain trace svc/api:http -n prod -`,
+      `\n${FORMS_TEXT}\n\nExit codes: 0 delivered; 1 refused, dropped, 404, 503, not routed or unknown; 2 usage error or nothing readable.\n\nExamples:\n  portchain trace http://books.example.com/ examples/port-from-configmap/0-sound.yaml\n  portchain trace svc/web.named-port:80 examples/named-port/\n  portchain trace node:31111 --from external examples/node-port-and-load-balancer/\n  helm template ./chart | portchain trace svc/api:http -n prod -\n  portchain trace svc/api.prod:http --cluster --probe`,
     )
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError()
@@ -124,7 +118,7 @@ export function traceCommand(io: Io, setExit: (code: number) => void): Command {
         if (e instanceof SettingsError) return usage(e.message, false);
         throw e;
       }
-      const read = await readSources(paths.length > 0 ? paths : ['.'], io.stdin);
+      const read = await readInputs(paths, o, io, settings);
       for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
       if (read.sources.length === 0) {
         io.stderr('portchain: nothing could be read\n');
