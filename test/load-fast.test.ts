@@ -584,3 +584,34 @@ describe('fast readers equal the yaml library on generated documents', { timeout
     );
   });
 });
+
+describe('the plain path splits documents on `---` lines first; positions stay those of the whole stream', () => {
+  // The fast path reads the whole stream at once; the plain path parses each `---` document alone, with its
+  // offsets moved back into the stream. Equal findings and `locate()` positions prove the split exact.
+  const prelude = ['', '# head\n', '\n\n', '# a\n\n# b\n'];
+  const separators = ['---\n', '--- # next\n', '---   \n', '# between\n---\n', '\n---\n\n', '---\n# after\n'];
+  const trailer = ['', '---\n', '---\n# tail\n', '# tail\n'];
+  it('multi-document streams with comments and blank lines around the markers', () => {
+    const used: Record<string, number> = {};
+    fc.assert(
+      fc.property(
+        fc.array(docArb, { minLength: 1, maxLength: 4 }),
+        fc.integer(),
+        fc.nat(),
+        (docs, seed, pick) => {
+          const texts = docs.map((d) => manifestText([d], seed));
+          let text = prelude[pick % prelude.length] as string;
+          texts.forEach((t, i) => {
+            if (i > 0 || pick % 3 === 0) text += separators[(pick + i) % separators.length];
+            text += t;
+          });
+          text += trailer[(pick >> 2) % trailer.length];
+          const reader = compareReaders({ name: 'split.yaml', text });
+          used[reader] = (used[reader] ?? 0) + 1;
+        },
+      ),
+      { numRuns: runs },
+    );
+    expect(used['fast-yaml'] ?? 0).toBeGreaterThan(runs / 3);
+  });
+});

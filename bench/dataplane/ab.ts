@@ -4,10 +4,11 @@
  * ClusterIPs and ingress address), optionally haproxy and nginx as peers, rounds interleaved across targets.
  *
  *   node bench-dist/bench/dataplane/ab.js --a <dist> [--b <dist>] [--rounds 4] [--parts bulk,conn,http]
- *     [--peers] [--bare]
+ *     [--peers] [--bare pipe,onread:65536]
+ *     [--flags-a '<node flags>'] [--flags-b '<node flags>']
  *
- * `<dist>` is a copy of bench-dist (what `npx tsc -p bench/tsconfig.json` emits). `--bare` adds bare-node.js,
- * a relay with no portchain code at all, as the floor of what Node costs. Prints the median of the rounds
+ * `<dist>` is a copy of bench-dist (what `npx tsc -p bench/tsconfig.json` emits). `--bare` adds bare-node.js relays
+ * (each mode listed), with no portchain code at all, as the floor of what Node costs. Prints the median of the rounds
  * (round 1, cold JIT, left out when there are more than two) and the proxy CPU per unit of work. Uses the
  * benchmark's block (127.80-82.x.x, ports 44500-44599), apart from run.ts's addresses and ports.
  */
@@ -23,7 +24,15 @@ import { INGRESS_HOST, INGRESS_PATH, planService } from './setup.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const POD = '127.81.0.9';
-const P = { source: 44500, http: 44501, pong: 44502, bulk: 44510, pongSvc: 44511, web: 44512, ingress: 44520 };
+const P = {
+  source: 44500,
+  http: 44501,
+  pong: 44502,
+  bulk: 44510,
+  pongSvc: 44511,
+  web: 44512,
+  ingress: 44520,
+};
 const HAPROXY = { ip: '127.80.9.1', bulk: 44530, pong: 44531 };
 const NGINX = { ip: '127.80.9.2', port: 44540 };
 
@@ -105,9 +114,10 @@ async function main(): Promise<void> {
         plan: plan(n),
         ingress: { file: join(tmp, 'ingress.yaml'), host: `127.80.${n}.1`, port: P.ingress },
       };
+      const nodeFlags = arg(`flags-${i === 0 ? 'a' : 'b'}`)?.split(' ') ?? [];
       const c = await start(
         'node',
-        [join(dist, 'bench', 'dataplane', 'proxy-main.js'), JSON.stringify(spec)],
+        [...nodeFlags, join(dist, 'bench', 'dataplane', 'proxy-main.js'), JSON.stringify(spec)],
         'ready',
       );
       children.push(c);
@@ -118,20 +128,25 @@ async function main(): Promise<void> {
         ...(c.process.pid !== undefined ? { group: c.process.pid } : {}),
       };
     }
-    if (flag('bare')) {
+    for (const [i, mode] of (arg('bare')?.split(',') ?? []).entries()) {
+      const ip = `127.80.8.${i + 1}`;
       const c = await start(
         'node',
-        [join(here, 'bare-node.js'), '127.80.8.1', String(P.bulk), POD, String(P.source)],
+        [
+          join(here, 'bare-node.js'),
+          mode,
+          ip,
+          `${P.bulk}=${POD}:${P.source}`,
+          `${P.pongSvc}=${POD}:${P.pong}`,
+        ],
         'ready',
       );
-      const d = await start(
-        'node',
-        [join(here, 'bare-node.js'), '127.80.8.1', String(P.pongSvc), POD, String(P.pong)],
-        'ready',
-      );
-      children.push(c, d);
-      targets['bare node relay'] = { bulk: ['127.80.8.1', P.bulk], pong: ['127.80.8.1', P.pongSvc] };
-      if (c.process.pid !== undefined) targets['bare node relay'] = { ...targets['bare node relay'], group: c.process.pid };
+      children.push(c);
+      targets[`bare ${mode}`] = {
+        bulk: [ip, P.bulk],
+        pong: [ip, P.pongSvc],
+        ...(c.process.pid !== undefined ? { group: c.process.pid } : {}),
+      };
     }
     if (flag('peers')) {
       writeFileSync(
@@ -148,7 +163,12 @@ async function main(): Promise<void> {
         join(prefix, 'nginx.conf'),
         `worker_processes auto;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${prefix}/body;\n  proxy_temp_path ${prefix}/proxy;\n  keepalive_requests 100000;\n  upstream api { server ${POD}:${P.http}; keepalive 320; keepalive_requests 100000; }\n  server {\n    listen ${NGINX.ip}:${NGINX.port};\n    server_name ${INGRESS_HOST};\n    location /api { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Real-IP $remote_addr; proxy_set_header X-Forwarded-For $remote_addr; proxy_set_header X-Forwarded-Proto $scheme; }\n  }\n}\n`,
       );
-      const g = await start('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], null, 800);
+      const g = await start(
+        'nginx',
+        ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'],
+        null,
+        800,
+      );
       children.push(g);
       targets.haproxy = {
         bulk: [HAPROXY.ip, HAPROXY.bulk],
@@ -160,11 +180,15 @@ async function main(): Promise<void> {
         ...(g.process.pid !== undefined ? { group: g.process.pid } : {}),
       };
     }
+    const podGroup = children[0]?.process.pid;
+    const podCpu = () => (podGroup === undefined ? 0 : groupCpuSeconds(podGroup));
     const names = Object.keys(targets);
     const results = new Map<string, Record<string, number[]>>();
     const push = (t: string, k: string, v: number) => {
       const row = results.get(t) ?? {};
-      (row[k] ??= []).push(v);
+      const values = row[k] ?? [];
+      values.push(v);
+      row[k] = values;
       results.set(t, row);
     };
     const cpu = (t: string) => {
@@ -176,9 +200,16 @@ async function main(): Promise<void> {
         const tg = targets[t] as Target;
         if (parts.has('bulk') && tg.bulk) {
           const c0 = cpu(t);
-          const b = await tcpThroughput(tg.bulk[0], tg.bulk[1], seconds * 1000);
+          const p0 = podCpu();
+          const u0 = process.cpuUsage();
+          const b = await tcpThroughput(tg.bulk[0], tg.bulk[1], seconds * 1000, 0);
+          const u = process.cpuUsage(u0);
+          const gb = b.bytes / 1e9;
           push(t, 'Gbit/s', b.gbps);
-          if (tg.group !== undefined) push(t, 'CPU s/GB', (cpu(t) - c0) / (b.bytes / 1e9));
+          if (tg.group !== undefined) push(t, 'CPU s/GB', (cpu(t) - c0) / gb);
+          // The two ends' own cost per GB: the pod (sender) and this process (the reading client).
+          push(t, 'pod CPU s/GB', (podCpu() - p0) / gb);
+          push(t, 'client CPU s/GB', (u.user + u.system) / 1e6 / gb);
         }
         if (parts.has('conn') && tg.pong) {
           const c0 = cpu(t);
@@ -203,7 +234,7 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     for (const [t, row] of results) {
       const cells = Object.entries(row).map(
-        ([k, vs]) => `${k} ${r2(median(vs.slice(skip)))} [${vs.map(r2).join(' ')}]`,
+        ([k, vs]) => `${k} ${r2(median(vs.length > skip ? vs.slice(skip) : vs))} [${vs.map(r2).join(' ')}]`,
       );
       lines.push(`${t}: ${cells.join('; ')}`);
     }

@@ -10,9 +10,8 @@ import { formatDot } from '../report/dot.js';
 import { formatMermaid } from '../report/mermaid.js';
 import { formatSvg } from '../report/svg.js';
 import { formatTree } from '../report/tree.js';
-import { buildTopology } from '../topology/build.js';
 import { formatTopologyJson, type Topology } from '../topology/model.js';
-import { GROUP_MODES, type GroupMode, simplifyTopology } from '../topology/simplify.js';
+import { buildSimplifiedTopology, GROUP_MODES, type GroupMode } from '../topology/simplify.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import type { Io } from './main.js';
 import { progressFor } from './progress.js';
@@ -83,7 +82,8 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
       const progress = progressFor(io);
       const result = check(read.sources, { ...settings.check, onProgress: progress.onCheck }, read);
       progress.done();
-      const topology = simplifyTopology(buildTopology(result.graph, result.findings), { mode: o.group });
+      // Folded while building: a cluster dump's pods never get a row and edges each (issue 7).
+      const topology = buildSimplifiedTopology(result.graph, result.findings, { mode: o.group });
       io.stdout(await renderGraph(topology, o.format, useColor(io, o.color)));
       setExit(0);
     });

@@ -182,8 +182,11 @@ function decodeMap(value: unknown, schema: MapSchema, at: Trail, ctx: Ctx): unkn
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return fail(ctx, at, value, schema);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const decoded = decodeValue(v, schema.values, at, null, -1, k, at.goStruct, ctx);
+  const src = value as Record<string, unknown>;
+  // for-in over own keys, in Object.entries' order, without an array per entry (labels on every object).
+  for (const k in src) {
+    if (!Object.hasOwn(src, k)) continue;
+    const decoded = decodeValue(src[k], schema.values, at, null, -1, k, at.goStruct, ctx);
     if (decoded !== undefined) out[k] = decoded;
   }
   return out;

@@ -150,18 +150,195 @@ export function parseJsonFast(text: string): FastJson {
   if (keys < 0 || (keys !== inText && keys !== scan(text).keys)) unsupported('duplicate or unusual keys');
   let rootStart = 0;
   while (isWs(text.charCodeAt(rootStart))) rootStart++;
-  let items: { keyStart: number; starts: number[] } | null | undefined;
+  let items: { keyStart: number; starts: readonly number[] } | null | undefined;
   return {
     value,
     rootStart,
     items() {
-      if (items === undefined) {
-        const r = scan(text);
-        items = r.keyStart !== -1 && r.starts.length > 0 ? { keyStart: r.keyStart, starts: r.starts } : null;
-      }
+      if (items === undefined) items = itemStarts(text, value, rootStart);
       return items;
     },
   };
+}
+
+/**
+ * Where a List's `items[i]` start, found only for the items asked about: a finding's position is looked up
+ * after the checks, and reading the whole text again for the few that have one cost as much as JSON.parse.
+ * An item is reached from the nearer end of the array (the item count is known from the parsed value), so
+ * the text is read at most to the middle. `starts` reads like an array (`starts[i]`, `length`), as before.
+ */
+function itemStarts(
+  t: string,
+  value: unknown,
+  rootStart: number,
+): { keyStart: number; starts: readonly number[] } | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const list = (value as Record<string, unknown>).items;
+  if (!Array.isArray(list) || list.length === 0) return null;
+  const at = itemsKey(t, rootStart);
+  if (!at) return null;
+  const locator = new ItemLocator(t, at.open, list.length, itemsClose(t, value as Record<string, unknown>));
+  const starts = new Proxy([] as number[], {
+    get(target, prop, receiver) {
+      if (prop === 'length') return list.length;
+      if (typeof prop === 'string' && /^(?:0|[1-9][0-9]*)$/.test(prop)) return locator.start(Number(prop));
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  return { keyStart: at.keyStart, starts };
+}
+
+/** The root object's `items` key and the `[` of its array, walking the root's keys in order. */
+function itemsKey(t: string, rootStart: number): { keyStart: number; open: number } | null {
+  if (t.charCodeAt(rootStart) !== 123) return null;
+  let j = skipWs(t, rootStart + 1);
+  while (t.charCodeAt(j) === 34) {
+    const end = stringEnd(t, j);
+    const raw = t.slice(j + 1, end);
+    const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+    const keyStart = j;
+    j = skipWs(t, skipWs(t, end + 1) + 1);
+    if (name === 'items') return t.charCodeAt(j) === 91 ? { keyStart, open: j } : null;
+    j = skipWs(t, skipValue(t, j));
+    if (t.charCodeAt(j) === 44) j = skipWs(t, j + 1);
+  }
+  return null;
+}
+
+/**
+ * The `]` closing `items`, read backwards from the end of the text over the root's keys that follow it (from
+ * the parsed value: JSON.parse keeps the source order of keys that are not array indexes). Null when that
+ * order is not certain or the text does not read as expected; then items are only reached from the front.
+ */
+function itemsClose(t: string, root: Record<string, unknown>): number | null {
+  const keys = Object.keys(root);
+  if (keys.some((k) => /^(?:0|[1-9][0-9]*)$/.test(k))) return null;
+  const after = keys.slice(keys.indexOf('items') + 1);
+  let j = skipWsBack(t, t.length - 1);
+  if (t.charCodeAt(j) !== 125) return null;
+  j = skipWsBack(t, j - 1);
+  for (let k = after.length - 1; k >= 0; k--) {
+    j = skipWsBack(t, valueStartBack(t, j) - 1);
+    if (t.charCodeAt(j) !== 58) return null;
+    j = skipWsBack(t, j - 1);
+    if (t.charCodeAt(j) !== 34) return null;
+    const open = stringStartBack(t, j);
+    const raw = t.slice(open + 1, j);
+    if ((raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw) !== after[k]) return null;
+    j = skipWsBack(t, open - 1);
+    if (t.charCodeAt(j) !== 44) return null;
+    j = skipWsBack(t, j - 1);
+  }
+  return t.charCodeAt(j) === 93 ? j : null;
+}
+
+/** Finds item starts on demand, forwards from the `[` or backwards from the `]`. */
+class ItemLocator {
+  /** starts[i] once known. */
+  private readonly known: number[];
+  /** Items 0..front-1 are known, and so are items back..count-1. */
+  private front = 0;
+  private back: number;
+  /** Where the backward scan stands (just before item `back`), and its nesting depth there. */
+  private backPos: number;
+
+  constructor(
+    private readonly t: string,
+    private readonly open: number,
+    private readonly count: number,
+    close: number | null,
+  ) {
+    this.known = new Array<number>(count);
+    this.back = count;
+    this.backPos = close === null ? -1 : close - 1;
+  }
+
+  start(i: number): number | undefined {
+    if (i >= this.count) return undefined;
+    if (i < this.front || i >= this.back) return this.known[i];
+    const canGoBack = this.backPos >= 0;
+    if (!canGoBack || i - this.front <= this.back - 1 - i) this.forwardTo(i);
+    else this.backwardTo(i);
+    return this.known[i];
+  }
+
+  private forwardTo(i: number): void {
+    const t = this.t;
+    while (this.front <= i) {
+      let j: number;
+      if (this.front === 0) j = skipWs(t, this.open + 1);
+      else {
+        j = skipWs(t, skipValue(t, this.known[this.front - 1] as number));
+        if (t.charCodeAt(j) === 44) j = skipWs(t, j + 1);
+      }
+      this.known[this.front++] = j;
+    }
+  }
+
+  /** Reads backwards, counting item separators at the array's own depth, until item `i` starts. */
+  private backwardTo(i: number): void {
+    const t = this.t;
+    let j = this.backPos;
+    let depth = 0;
+    while (this.back > i) {
+      const c = t.charCodeAt(j);
+      if (c === 34) j = stringStartBack(t, j);
+      else if (c === 125 || c === 93) depth++;
+      else if (c === 123 || c === 91) {
+        if (depth === 0) {
+          // The array's own `[`: the first item starts after it.
+          this.known[--this.back] = skipWs(t, j + 1);
+          break;
+        }
+        depth--;
+      } else if (c === 44 && depth === 0) this.known[--this.back] = skipWs(t, j + 1);
+      j--;
+    }
+    this.backPos = j;
+  }
+}
+
+/** The offset of the opening quote of the string whose closing quote is at `j`. */
+function stringStartBack(t: string, j: number): number {
+  let i = j;
+  for (;;) {
+    i = t.lastIndexOf('"', i - 1);
+    if (i === -1) return unsupported('an unterminated string');
+    let b = i - 1;
+    while (t.charCodeAt(b) === 92) b--;
+    if ((i - 1 - b) % 2 === 0) return i;
+  }
+}
+
+/** The offset where the JSON value ending at `j` (its last character) starts. */
+function valueStartBack(t: string, j: number): number {
+  const c = t.charCodeAt(j);
+  if (c === 34) return stringStartBack(t, j);
+  if (c === 125 || c === 93) {
+    let depth = 0;
+    for (let i = j; i >= 0; i--) {
+      const d = t.charCodeAt(i);
+      if (d === 34) i = stringStartBack(t, i);
+      else if (d === 125 || d === 93) depth++;
+      else if (d === 123 || d === 91) {
+        depth--;
+        if (depth === 0) return i;
+      }
+    }
+    return 0;
+  }
+  let i = j;
+  for (; i > 0; i--) {
+    const d = t.charCodeAt(i - 1);
+    if (d === 44 || d === 58 || d === 123 || d === 91 || isWs(d)) break;
+  }
+  return i;
+}
+
+function skipWsBack(t: string, i: number): number {
+  let j = i;
+  while (j >= 0 && isWs(t.charCodeAt(j))) j--;
+  return j;
 }
 
 /** The offset just after the JSON value starting at `i`. */

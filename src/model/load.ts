@@ -6,11 +6,13 @@ import {
   type Document,
   isAlias,
   isMap,
+  isPair,
   isScalar,
   isSeq,
-  LineCounter,
   type Node,
   parseAllDocuments,
+  type Scalar,
+  visit,
 } from 'yaml';
 import { type DecodeError, decodeObjectAs } from './decode.js';
 import { applyDefaults } from './defaults.js';
@@ -20,8 +22,9 @@ import { FieldPath } from './field-path.js';
 import type { Finding, ObjectRef, SourceLocation } from './finding.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
 import { kindSchemas, legacyIngressSchema } from './schema.js';
+import { type DocumentSpan, firstContentOffset, splitDocuments } from './split-documents.js';
 import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
-import { Unsupported } from './yaml-scalars.js';
+import { firstControlCharacter, goYamlTagError, Unsupported } from './yaml-scalars.js';
 
 export interface SourceText {
   /** A path, or `<stdin>`. */
@@ -116,8 +119,7 @@ const LEGACY_INGRESS = new Set(['extensions/v1beta1', 'networking.k8s.io/v1beta1
 
 function locateIn(
   doc: Document,
-  lines: LineCounter,
-  file: string,
+  location: (offset: number) => SourceLocation,
   keys: readonly (string | number)[],
 ): SourceLocation {
   let node: unknown = doc.contents;
@@ -136,8 +138,7 @@ function locateIn(
       node = item;
     } else break;
   }
-  const { line, col } = lines.linePos(offset);
-  return { file, line, column: col };
+  return location(offset);
 }
 
 const finding = (
@@ -202,60 +203,187 @@ export function loadTextWith(
   return { result: loadPlain(src, out), reader: 'plain' };
 }
 
-/** The plain path: the `yaml` library reads the source, with its errors and positions. */
+/**
+ * The plain path: the source is split into its documents on `---` lines first, as kubectl's YAMLReader does
+ * (k8s.io/apimachinery/pkg/util/yaml/decoder.go), and the `yaml` library reads each alone, with its errors
+ * and positions; what go-yaml (sigs.k8s.io/yaml, what kubectl decodes with) rejects and the library accepts
+ * is reported too. One broken document never takes the others with it.
+ */
 function loadPlain(src: SourceText, out: DocumentLoader): LoadResult {
+  const positions = new LazyPositions(src.text, src.name);
+  let documents = 0;
+  for (const span of splitDocuments(src.text))
+    documents += loadSpan(src.text, span, positions, documents, out);
+  return out.result(documents);
+}
+
+/** A parser or `toJS` recursion that ran out of stack: a document nested too deep to read. */
+const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && /call stack/i.test(e.message);
+
+/** go-yaml stops at 10,000 levels ("exceeded max depth of 10000"); the library runs out of stack first. */
+const TOO_DEEP =
+  'cannot parse: exceeded max depth: the document is nested too deep to read (the parser ran out of stack)';
+
+/** Reads one document's text (rarely several: `...` may end one inside it); returns how many it held. */
+function loadSpan(
+  whole: string,
+  span: DocumentSpan,
+  positions: LazyPositions,
+  firstIndex: number,
+  out: DocumentLoader,
+): number {
   const { findings } = out;
-  const file = src.name;
-  const lines = new LineCounter();
+  const text = span.start === 0 && span.end === whole.length ? whole : whole.slice(span.start, span.end);
+  const location = (offset: number) => positions.location(span.start + Math.max(0, offset));
+  const documentStart = () => positions.location(firstContentOffset(whole, span));
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(src.text, {
-      lineCounter: lines,
+    docs = parseAllDocuments(text, {
       version: '1.1',
       uniqueKeys: true,
+      // A collection as a mapping key is reported below (go-yaml's "invalid map key"), not warned on stderr.
+      logLevel: 'error',
     }) as Document.Parsed[];
     if (!Array.isArray(docs)) docs = [];
   } catch (e) {
-    findings.push(
-      finding('yaml-syntax', `cannot parse: ${(e as Error).message}`, { file, line: 1, column: 1 }),
-    );
-    return out.result(0);
+    const message = isStackOverflow(e) ? TOO_DEEP : `cannot parse: ${(e as Error).message}`;
+    findings.push(finding('yaml-syntax', message, documentStart()));
+    return 1;
   }
 
-  docs.forEach((doc, docIndex) => {
-    const at = (keys: readonly (string | number)[]) => locateIn(doc, lines, file, keys);
+  // go-yaml's reader refuses the whole document on a control character (yaml_parser_update_buffer in
+  // readerc.go: "control characters are not allowed"); the library reads them as text.
+  const control = firstControlCharacter(text);
+  if (control) {
+    const code = control.char.codePointAt(0) ?? 0;
+    findings.push(
+      finding(
+        'yaml-syntax',
+        `YAML syntax error: control characters are not allowed (U+${code.toString(16).toUpperCase().padStart(4, '0')})`,
+        location(control.offset),
+      ),
+    );
+  }
+
+  docs.forEach((doc, i) => {
+    const at = (keys: readonly (string | number)[]) => locateIn(doc, location, keys);
     const fatal = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
+    // The library catches its own stack overflows (RESOURCE_EXHAUSTION, one per level it unwinds): one finding.
+    if (doc.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION'))
+      findings.push(finding('yaml-syntax', TOO_DEEP, documentStart()));
     for (const e of doc.errors) {
-      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-      const text = e.message.split('\n')[0] ?? e.message;
+      if (e.code === 'RESOURCE_EXHAUSTION') continue;
+      // The library's message names its position in this document's text: name it in the file instead.
+      const noticed = location(e.pos[0]);
+      const line = (e.message.split('\n')[0] ?? e.message).replace(
+        / at line \d+, column \d+:?\s*$/,
+        ` at line ${noticed.line}, column ${noticed.column}`,
+      );
       const duplicate = e.code === 'DUPLICATE_KEY';
       findings.push(
         finding(
           duplicate ? 'yaml-duplicate-key' : 'yaml-syntax',
           duplicate
-            ? `${text}: the API server (strict decoding) rejects this document`
-            : `YAML syntax error: ${text}`,
-          {
-            file,
-            line: pos.line,
-            column: pos.col,
-          },
+            ? `${line}: the API server (strict decoding) rejects this document`
+            : `YAML syntax error: ${line}`,
+          location(errorOffset(doc, e.code, line, e.pos[0])),
         ),
       );
     }
-    if (fatal.length > 0) return;
+    if (fatal.length > 0 || control) return;
 
     let value: unknown;
     try {
+      const rejected = goYamlRejects(doc, text);
+      if (rejected) {
+        findings.push(
+          finding(
+            'yaml-syntax',
+            `cannot load document: yaml: ${rejected.message}`,
+            location(rejected.offset),
+          ),
+        );
+        return;
+      }
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (e) {
-      findings.push(finding('yaml-syntax', `cannot load document: ${(e as Error).message}`, at([])));
+      const message = isStackOverflow(e) ? TOO_DEEP : `cannot load document: ${(e as Error).message}`;
+      findings.push(finding('yaml-syntax', message, isStackOverflow(e) ? documentStart() : at([])));
       return;
     }
-    out.addDocument(value, docIndex, at);
+    out.addDocument(value, firstIndex + i, at);
   });
-  return out.result(docs.length);
+  return docs.length;
 }
+
+/**
+ * Where a syntax error is reported. An unclosed quote runs to the end of its document, where the library
+ * reports it; libyaml names the quote's start ("while scanning a quoted scalar"), which is where to look.
+ */
+function errorOffset(doc: Document.Parsed, code: string, message: string, pos: number): number {
+  if (code !== 'MISSING_CHAR' || !/^Missing closing ["']quote/.test(message)) return pos;
+  let start = pos;
+  try {
+    visit(doc, {
+      Scalar(_key, node) {
+        const range = node.range;
+        if (range && range[1] === pos && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE')) {
+          start = range[0];
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+  } catch {
+    // Too deep to walk: the library's position stands.
+  }
+  return start;
+}
+
+/**
+ * The first thing in a document that go-yaml refuses to decode (sigs.k8s.io/yaml's goyaml.v2 decode.go and
+ * resolve.go) although the library builds a value from it: an alias of an undefined anchor, an alias inside
+ * the node its anchor names, a collection as a mapping key, a scalar whose explicit tag does not fit it.
+ * Walks the document in order, as go-yaml decodes it; `text` is the document's source (for messages).
+ */
+function goYamlRejects(doc: Document.Parsed, text: string): { message: string; offset: number } | undefined {
+  const anchors = new Map<string, Node>();
+  let found: { message: string; offset: number } | undefined;
+  const collection = (n: unknown): boolean => isMap(n) || isSeq(n);
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      const offset = node.range?.[0] ?? 0;
+      if (!target) found = { message: `unknown anchor '${node.source}' referenced`, offset };
+      else {
+        const [start, , end] = target.range ?? [0, 0, 0];
+        if (offset >= start && offset < end)
+          found = { message: `anchor '${node.source}' value contains itself`, offset };
+      }
+    } else if (isPair(node)) {
+      const key = isAlias(node.key) ? anchors.get(node.key.source) : node.key;
+      if (collection(key)) {
+        const range = (node.key as Node).range ?? [0, 0, 0];
+        const source = text.slice(range[0], range[1]).replace(/\s+/g, ' ');
+        found = {
+          message: `invalid map key: ${source.length > 40 ? `${source.slice(0, 37)}...` : source}`,
+          offset: range[0],
+        };
+      }
+    } else if (isScalar(node)) {
+      const error = node.tag ? goYamlTagError(node.tag, scalarSource(node)) : undefined;
+      if (error) found = { message: error, offset: node.range?.[0] ?? 0 };
+    }
+    if (found) return visit.BREAK;
+    if (!isPair(node) && (node as Node).anchor) anchors.set((node as Node).anchor as string, node as Node);
+    return undefined;
+  });
+  return found;
+}
+
+/** The scalar's text as go-yaml resolves it: its content (after quotes and escapes are read). */
+const scalarSource = (node: Scalar): string =>
+  typeof node.source === 'string' ? node.source : String(node.value ?? '');
 
 /** Turns document values into manifests and findings; shared by the fast and the plain path. */
 class DocumentLoader {

@@ -273,3 +273,119 @@ export function blockScalarValue(
   } else if (chomp === '') value += '\n';
   return value;
 }
+
+/**
+ * What go-yaml's reader refuses (readerc.go yaml_parser_update_buffer: "control characters are not
+ * allowed"): everything but tab, line feed, carriage return, printable ASCII, U+0085, U+00A0-U+D7FF,
+ * U+E000-U+FFFD and the planes above (surrogate pairs).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these characters are what it looks for.
+const GO_YAML_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]/;
+
+/** The first character go-yaml refuses, and where it is. */
+export function firstControlCharacter(text: string): { char: string; offset: number } | undefined {
+  const m = GO_YAML_CONTROL.exec(text);
+  return m ? { char: m[0], offset: m.index } : undefined;
+}
+
+const GO_TAG_PREFIX = 'tag:yaml.org,2002:';
+
+/** go-yaml v2 resolve.go resolveMap: the plain scalars a table names. */
+const GO_RESOLVE_MAP = new Map<string, string>([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((s): [string, string] => [
+    s,
+    'bool',
+  ]),
+  ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map(
+    (s): [string, string] => [s, 'bool'],
+  ),
+  ...['', '~', 'null', 'Null', 'NULL'].map((s): [string, string] => [s, 'null']),
+  ...[
+    '.nan',
+    '.NaN',
+    '.NAN',
+    '.inf',
+    '.Inf',
+    '.INF',
+    '+.inf',
+    '+.Inf',
+    '+.INF',
+    '-.inf',
+    '-.Inf',
+    '-.INF',
+  ].map((s): [string, string] => [s, 'float']),
+]);
+
+/** Go's strconv.ParseInt(s, 0, 64) or ParseUint(s, 0, 64) succeeds (base prefixes 0x, 0o, 0b, leading 0). */
+function goParsesInt(s: string): boolean {
+  const m = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]*)|([1-9][0-9]*))$/.exec(s);
+  if (!m) return false;
+  const [, sign, hex, oct, bin, lead, dec] = m;
+  const n =
+    hex !== undefined
+      ? BigInt(`0x${hex}`)
+      : oct !== undefined
+        ? BigInt(`0o${oct}`)
+        : bin !== undefined
+          ? BigInt(`0b${bin}`)
+          : lead !== undefined
+            ? BigInt(lead === '' ? 0 : `0o${lead}`)
+            : BigInt(dec as string);
+  if (sign === '-') return n <= 2n ** 63n;
+  return sign === '+' ? n < 2n ** 63n : n < 2n ** 64n;
+}
+
+/** go-yaml v2 resolve.go yamlStyleFloat, parsed by strconv.ParseFloat (out of range is an error). */
+const GO_FLOAT_RE = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+/** go-yaml v2 allowedTimestampFormats: 2006-1-2T15:4:5.999999999Z07:00 (or `t`), 2006-1-2 15:4:5.999999999, 2006-1-2. */
+const GO_TIMESTAMP_RE =
+  /^\d{4}-\d{1,2}-\d{1,2}(?:[Tt]\d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})| \d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?)?$/;
+
+/** The tag go-yaml v2 resolves a scalar's text to under an explicit tag (resolve.go resolve). */
+function goResolvedTag(tag: string, s: string): string {
+  const c = s.charCodeAt(0);
+  const hint =
+    s === ''
+      ? 'N'
+      : c === 43 || c === 45
+        ? 'S'
+        : c >= 48 && c <= 57
+          ? 'D'
+          : 'yYnNtTfFoO~'.includes(s[0] as string)
+            ? 'M'
+            : c === 46
+              ? '.'
+              : '';
+  if (hint === '' || tag === 'str' || tag === 'binary') return 'str';
+  const mapped = GO_RESOLVE_MAP.get(s);
+  if (mapped) return mapped;
+  if (hint === '.') return /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s) ? 'float' : 'str';
+  if (hint === 'D' || hint === 'S') {
+    if (tag === 'timestamp' && GO_TIMESTAMP_RE.test(s)) return 'timestamp';
+    const plain = s.replace(/_/g, '');
+    if (goParsesInt(plain)) return 'int';
+    if (GO_FLOAT_RE.test(plain) && Number.isFinite(Number(plain))) return 'float';
+  }
+  return 'str';
+}
+
+/**
+ * go-yaml's error for a scalar whose explicit tag does not fit its text (resolve.go: "cannot decode !!str
+ * `notanint` as a !!int"; decode.go: "!!binary value contains invalid base64 data"), or undefined. Only the
+ * tags go-yaml resolves are checked; any other tag keeps the text, as go-yaml does.
+ */
+export function goYamlTagError(fullTag: string, s: string): string | undefined {
+  if (!fullTag.startsWith(GO_TAG_PREFIX)) return undefined;
+  const tag = fullTag.slice(GO_TAG_PREFIX.length);
+  if (tag === 'binary') {
+    // Go's base64.StdEncoding skips line breaks; anything else must be the padded alphabet.
+    const b = s.replace(/[\r\n]/g, '');
+    return b.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(b)
+      ? undefined
+      : '!!binary value contains invalid base64 data';
+  }
+  if (!['str', 'bool', 'int', 'float', 'null', 'timestamp'].includes(tag)) return undefined;
+  const resolved = goResolvedTag(tag, s);
+  if (resolved === tag || tag === 'str' || (tag === 'float' && resolved === 'int')) return undefined;
+  return `cannot decode !!${resolved} \`${s}\` as a !!${tag}`;
+}

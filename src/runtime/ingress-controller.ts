@@ -23,7 +23,8 @@ import {
   type IngressRouteTable,
   matchIngressRequest,
 } from '../semantics/ingress.js';
-import { UpstreamPool, UpstreamTimeoutError } from './http-upstream.js';
+import { type FrontRequest, type FrontResponse, startFront } from './http-front.js';
+import { type UpstreamExchange, UpstreamPool, UpstreamTimeoutError } from './http-upstream.js';
 import type { IngressPathTraffic } from './stats.js';
 
 export interface IngressTarget {
@@ -167,8 +168,10 @@ const clientAddress = (socket: Socket): string => (socket.remoteAddress ?? '').r
  * the Host header (RFC 9112 §3.2.2, as nginx does); its path is what is forwarded.
  */
 function requestTarget(req: http.IncomingMessage): { host: string; path: string } {
-  const url = req.url ?? '/';
-  const header = req.headers.host ?? '';
+  return targetOf(req.url ?? '/', req.headers.host ?? '');
+}
+
+function targetOf(url: string, header: string): { host: string; path: string } {
   if (url.startsWith('/')) return { host: header, path: url };
   try {
     const u = new URL(url);
@@ -236,11 +239,18 @@ function hasBody(req: http.IncomingMessage): boolean {
  * the ones ingress-nginx's location block sets.
  */
 function upstreamHeaders(req: http.IncomingMessage, serverPort: number): http.OutgoingHttpHeaders {
-  const headers = endToEnd(req.headers);
-  const client = clientAddress(req.socket);
-  const host = req.headers.host ?? '';
-  const prior = req.headers['x-forwarded-for'];
-  headers['x-request-id'] = req.headers['x-request-id'] ?? requestId();
+  return upstreamHeadersOf(req.headers, clientAddress(req.socket), serverPort);
+}
+
+function upstreamHeadersOf(
+  received: http.IncomingHttpHeaders,
+  client: string,
+  serverPort: number,
+): http.OutgoingHttpHeaders {
+  const headers = endToEnd(received);
+  const host = received.host ?? '';
+  const prior = received['x-forwarded-for'];
+  headers['x-request-id'] = received['x-request-id'] ?? requestId();
   headers['x-real-ip'] = client;
   // compute-full-forwarded-for=false: X-Forwarded-For is the client address alone; the received value is
   // kept in X-Original-Forwarded-For.
@@ -346,6 +356,88 @@ type Routed =
       readonly counter: PathCounter;
     };
 
+/** An error page as the lean front writes it (sendError's answer). */
+function leanError(res: FrontResponse, status: number, counter: PathCounter | null): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  answered(counter, status);
+  const { body, type } = errorBody(status);
+  res.writeHead(status, ['content-type', type, 'content-length', String(Buffer.byteLength(body))]);
+  res.end(body);
+}
+
+/** Where a bodyless request's answer goes: Node's ServerResponse or the lean front's. */
+abstract class Downstream {
+  /** The upstream exchange in progress. */
+  current: UpstreamExchange | null = null;
+  isGone = false;
+  abstract writeHead(status: number, rawHeaders: string[]): void;
+  abstract write(chunk: Buffer): boolean;
+  abstract end(): void;
+  abstract destroy(): void;
+  abstract error(status: number, counter: PathCounter): void;
+  /** The client went away: the upstream exchange is dropped. */
+  gone(): void {
+    this.isGone = true;
+    this.current?.abort();
+  }
+  drained(): void {
+    this.current?.resume();
+  }
+}
+
+class NodeDownstream extends Downstream {
+  constructor(private readonly res: http.ServerResponse) {
+    super();
+  }
+  writeHead(status: number, rawHeaders: string[]): void {
+    this.res.writeHead(status, rawHeaders);
+  }
+  write(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+  end(): void {
+    this.res.end();
+  }
+  destroy(): void {
+    this.res.destroy();
+  }
+  error(status: number, counter: PathCounter): void {
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    answered(counter, status);
+    const { body, type } = errorBody(status);
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+}
+
+class LeanDownstream extends Downstream {
+  constructor(private readonly res: FrontResponse) {
+    super();
+  }
+  writeHead(status: number, rawHeaders: string[]): void {
+    this.res.writeHead(status, rawHeaders);
+  }
+  write(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+  end(): void {
+    this.res.end();
+  }
+  destroy(): void {
+    this.res.destroy();
+  }
+  error(status: number, counter: PathCounter): void {
+    leanError(this.res, status, counter);
+  }
+}
+
 class UpstreamTimeout extends Error {
   constructor(readonly phase: 'connect' | 'io') {
     super(phase === 'connect' ? 'upstream connect timed out' : 'upstream timed out');
@@ -401,16 +493,17 @@ export async function startIngressController(
     nextUpstreamTries > 0 ? Math.min(nextUpstreamTries, count) : count;
 
   /** Where a request goes: an error status of the controller itself, or the endpoints to proxy to. */
-  const route = (req: http.IncomingMessage): Routed => {
+  const route = (req: http.IncomingMessage): Routed => routeFor(req.url ?? '/', req.headers.host ?? '');
+  const routeFor = (url: string, host: string): Routed => {
     try {
-      return routeUnsafe(req);
+      return routeUnsafe(url, host);
     } catch {
       // The model behind `backends` failed: answer rather than take the controller down.
       return { status: 500, counter: null };
     }
   };
-  const routeUnsafe = (req: http.IncomingMessage): Routed => {
-    const match = matches.match(backends.routes(), requestTarget(req));
+  const routeUnsafe = (url: string, host: string): Routed => {
+    const match = matches.match(backends.routes(), targetOf(url, host));
     const backend = match.backend;
     const ingress = match.ingress;
     // As ingressResponseStatus: nothing matched → the controller's default backend; a resource backend is
@@ -540,36 +633,41 @@ export async function startIngressController(
     idempotent: boolean,
     counter: PathCounter,
   ): void => {
-    let current: { abort(): void; resume(): void } | null = null;
-    let clientGone = false;
+    const down = new NodeDownstream(res);
     res.on('close', () => {
-      if (!res.writableFinished) {
-        clientGone = true;
-        current?.abort();
-      }
+      if (!res.writableFinished) down.gone();
     });
-    req.on('error', () => current?.abort());
+    req.on('error', () => down.gone());
     req.resume();
-    const onDrain = (): void => current?.resume();
-    res.on('drain', onDrain);
-    const noResponseBody = req.method === 'HEAD';
+    res.on('drain', () => down.drained());
+    relayRaw(down, targets, start, tries, head, req.method === 'HEAD', idempotent, counter);
+  };
 
+  /** The exchange loop of a bodyless request: retries as proxy() does, the answer to `down`. */
+  const relayRaw = (
+    down: Downstream,
+    targets: readonly IngressTarget[],
+    start: number,
+    tries: number,
+    head: string,
+    noResponseBody: boolean,
+    idempotent: boolean,
+    counter: PathCounter,
+  ): void => {
     const attempt = (n: number, staleRetries: number): void => {
       const target = targets[(start + n) % targets.length] as IngressTarget;
-      current = pool.exchange(target.ip, target.port, head, noResponseBody, {
+      down.current = pool.exchange(target.ip, target.port, head, noResponseBody, {
         onConnected: () => {},
         onHead: ({ status, rawHeaders }) => {
           answered(counter, status);
-          res.writeHead(status, endToEndRaw(rawHeaders));
+          down.writeHead(status, endToEndRaw(rawHeaders));
         },
-        onData: (chunk) => res.write(chunk),
-        onEnd: () => {
-          res.end();
-        },
+        onData: (chunk) => down.write(chunk),
+        onEnd: () => down.end(),
         onError: (err, state) => {
-          if (clientGone) return;
+          if (down.isGone) return;
           if (state.responded) {
-            res.destroy();
+            down.destroy();
             return;
           }
           // A kept-alive connection the upstream had closed meanwhile: an idempotent request goes again on a
@@ -585,11 +683,29 @@ export async function startIngressController(
             attempt(n + 1, staleRetries);
             return;
           }
-          sendError(res, err instanceof UpstreamTimeoutError ? 504 : 502, counter);
+          down.error(err instanceof UpstreamTimeoutError ? 504 : 502, counter);
         },
       });
     };
     attempt(0, 0);
+  };
+
+  /** A request on the lean front (http-front.ts): routed and proxied as the server's requests are. */
+  const lean = (req: FrontRequest, res: FrontResponse): void => {
+    requests++;
+    const routed = routeFor(req.target, req.headers.host ?? '');
+    if (routed.status !== 'proxy') {
+      leanError(res, routed.status, routed.counter);
+      return;
+    }
+    const { key, targets, counter } = routed;
+    const headers = upstreamHeadersOf(req.headers, clientAddress(req.socket), serverPort);
+    const down = new LeanDownstream(res);
+    res.onAbort = () => down.gone();
+    res.onDrain = () => down.drained();
+    const start = nextStart(key, targets.length);
+    const head = requestHead(req.method, req.target, headers);
+    relayRaw(down, targets, start, triesFor(targets.length), head, req.method === 'HEAD', true, counter);
   };
 
   /**
@@ -711,14 +827,9 @@ export async function startIngressController(
     else socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
+  // The lean front listens; requests it does not take reach `server` with their connection.
+  const front = await startFront(server, lean, options.host, options.port);
+  const bound = front.server.address() as AddressInfo;
   serverPort = bound.port;
 
   let closing: Promise<void> | null = null;
@@ -735,7 +846,8 @@ export async function startIngressController(
     },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        front.server.close(() => resolve());
+        for (const socket of front.sockets) socket.destroy();
         server.closeAllConnections();
         for (const socket of upgraded) socket.destroy();
         agent.destroy();

@@ -77,9 +77,14 @@ const isIPv6 = (ip: string): boolean => ip.includes(':');
 
 /** Pod IPs; the API server keeps podIP and podIPs[0] equal, so a manifest with only podIP counts as both. */
 function podIPs(pod: Pod): string[] {
-  const list = pod.status?.podIPs?.map((p) => p.ip).filter(Boolean) ?? [];
-  if (list.length > 0) return list;
-  return pod.status?.podIP ? [pod.status.podIP] : [];
+  const status = pod.status;
+  const listed = status?.podIPs;
+  if (listed && listed.length > 0) {
+    const list: string[] = [];
+    for (const p of listed) if (p.ip) list.push(p.ip);
+    if (list.length > 0) return list;
+  }
+  return status?.podIP ? [status.podIP] : [];
 }
 
 /**
@@ -128,8 +133,11 @@ function podToEndpoint(p: PodInstance, svc: Manifest<'Service'>, addressType: Ad
   const ready = !!svc.object.spec.publishNotReadyAddresses || (serving && !terminating);
   const targetRef: NonNullable<Endpoint['targetRef']> = { kind: 'Pod', namespace: p.namespace, name: p.name };
   if (pod.metadata.uid) targetRef.uid = pod.metadata.uid;
+  const v6 = addressType === 'IPv6';
+  const addresses: string[] = [];
+  for (const ip of podIPs(pod)) if (isIPv6(ip) === v6) addresses.push(ip);
   const ep: Endpoint = {
-    addresses: podIPs(pod).filter((ip) => isIPv6(ip) === (addressType === 'IPv6')),
+    addresses,
     conditions: { ready, serving, terminating },
     targetRef,
   };
@@ -140,7 +148,12 @@ function podToEndpoint(p: PodInstance, svc: Manifest<'Service'>, addressType: Ad
 
 /** `hashEndpoint`: addresses, hostname and the target pod identify an endpoint. */
 const endpointKey = (ep: Endpoint): string =>
-  JSON.stringify([[...ep.addresses].sort(), ep.hostname ?? '', ep.targetRef?.namespace, ep.targetRef?.name]);
+  JSON.stringify([
+    ep.addresses.length === 1 ? ep.addresses : [...ep.addresses].sort(),
+    ep.hostname ?? '',
+    ep.targetRef?.namespace,
+    ep.targetRef?.name,
+  ]);
 
 /** `setEndpointSliceLabels`: the Service's labels except reserved ones, plus service-name, managed-by, headless. */
 function sliceLabels(svc: Manifest<'Service'>): Labels {
@@ -252,7 +265,7 @@ export function computeEndpointSlices(
           result.unresolved.push({ pod: p, portIndex, reason }),
         );
     // Ports always come in Service port order, so the list itself is an order-insensitive key.
-    included.push({ pod: p, ports, key: JSON.stringify(ports) });
+    included.push({ pod: p, ports, key: portsKey(ports) });
   }
 
   const suffix = nameSuffixer(`${service.namespace}/${service.name}/EndpointSlice`);
@@ -283,6 +296,19 @@ export function computeEndpointSlices(
     }
   }
   return result;
+}
+
+/** The same string JSON.stringify(ports) gives, for ports as endpointPortsForPod builds them. */
+function portsKey(ports: readonly EndpointSlicePort[]): string {
+  let out = '[';
+  for (let i = 0; i < ports.length; i++) {
+    const p = ports[i] as EndpointSlicePort;
+    if (i > 0) out += ',';
+    out += `{"name":${JSON.stringify(p.name)},"port":${p.port},"protocol":${JSON.stringify(p.protocol)}`;
+    if (p.appProtocol !== undefined) out += `,"appProtocol":${JSON.stringify(p.appProtocol)}`;
+    out += '}';
+  }
+  return `${out}]`;
 }
 
 function exclusionReason(pod: Pod): string {

@@ -100,15 +100,29 @@ export function findPort(
 ): PortResolution {
   const protocol = servicePort.protocol || DEFAULT_PROTOCOL;
   const target = servicePort.targetPort ?? servicePort.port;
-  if (typeof target === 'number') {
-    for (const d of servingPorts(spec)) {
-      if (d.port === target && d.protocol === protocol) return found(d, target);
+  const numeric = typeof target === 'number';
+  // servingPorts' order, as plain loops: this runs for every pod and Service port of a cluster dump.
+  for (let g = 0; g < 2; g++) {
+    const init = g === 1;
+    const containers = (init ? spec.initContainers : spec.containers) ?? [];
+    for (let ci = 0; ci < containers.length; ci++) {
+      const c = containers[ci] as Container;
+      if (init && c.restartPolicy !== 'Always') continue;
+      const ports = c.ports;
+      if (!ports) continue;
+      for (let pi = 0; pi < ports.length; pi++) {
+        const p = ports[pi];
+        if (!p || p.containerPort === undefined) continue;
+        if (
+          (numeric ? p.containerPort !== target : p.name !== target) ||
+          (p.protocol ?? DEFAULT_PROTOCOL) !== protocol
+        )
+          continue;
+        return found({ container: c, containerIndex: ci, portIndex: pi, init }, p.containerPort);
+      }
     }
-    return { ok: true, port: target };
   }
-  for (const d of servingPorts(spec)) {
-    if (d.name === target && d.protocol === protocol) return found(d, d.port);
-  }
+  if (numeric) return { ok: true, port: target };
   return notFound(spec, target, protocol);
 }
 

@@ -13,7 +13,14 @@
  */
 import { FieldPath } from '../model/field-path.js';
 import type { Manifest } from '../model/load.js';
-import type { IPBlock, Labels, NetworkPolicyPeer, NetworkPolicyPort, PodSpec } from '../model/types.js';
+import type {
+  IPBlock,
+  Labels,
+  NetworkPolicy,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
+  PodSpec,
+} from '../model/types.js';
 import { matchesLabelSelector } from './selectors.js';
 
 /** The label the API server sets on every Namespace (NamespaceDefaultLabelName, immutable, = the name). */
@@ -143,24 +150,105 @@ type Policies = readonly Manifest<'NetworkPolicy'>[];
  * and port, so the grouping is computed once per policy list (a cluster dump has a policy per app: scanning
  * them all on every question made the NetworkPolicy rule quadratic).
  */
-const byNamespace = new WeakMap<
-  Policies,
-  { length: number; groups: Map<string, Manifest<'NetworkPolicy'>[]> }
->();
-function policiesOf(policies: Policies, namespace: string): Policies {
+interface NamespacePolicies {
+  readonly list: Manifest<'NetworkPolicy'>[];
+  /**
+   * Which policies may select a pod: a policy whose podSelector is matchLabels only is filed under its first
+   * key=value (a pod without that label cannot match it); any other selector is checked for every pod.
+   */
+  readonly byTerm: Map<string, number[]>;
+  readonly always: number[];
+}
+const byNamespace = new WeakMap<Policies, { length: number; groups: Map<string, NamespacePolicies> }>();
+const EMPTY_GROUP: NamespacePolicies = { list: [], byTerm: new Map(), always: [] };
+/** key=value as one map key; NUL cannot occur in a label key. */
+const term = (key: string, value: string): string => `${key}\u0000${value}`;
+
+function firstTerm(sel: NetworkPolicy['spec']['podSelector'] | undefined): string | null {
+  if (!sel || sel.matchExpressions !== undefined) return null;
+  const labels = sel.matchLabels;
+  if (!labels) return null;
+  for (const k in labels) if (Object.hasOwn(labels, k)) return term(k, labels[k] as string);
+  return null;
+}
+
+function policiesOf(policies: Policies, namespace: string): NamespacePolicies {
   let cached = byNamespace.get(policies);
   // The length guards against a caller that grows its array between questions.
   if (!cached || cached.length !== policies.length) {
-    const groups = new Map<string, Manifest<'NetworkPolicy'>[]>();
+    const groups = new Map<string, NamespacePolicies>();
     for (const p of policies) {
-      const list = groups.get(p.namespace);
-      if (list) list.push(p);
-      else groups.set(p.namespace, [p]);
+      let g = groups.get(p.namespace);
+      if (!g) {
+        g = { list: [], byTerm: new Map(), always: [] };
+        groups.set(p.namespace, g);
+      }
+      const i = g.list.length;
+      g.list.push(p);
+      const t = firstTerm(p.object.spec.podSelector);
+      if (t === null) g.always.push(i);
+      else {
+        const l = g.byTerm.get(t);
+        if (l) l.push(i);
+        else g.byTerm.set(t, [i]);
+      }
     }
     cached = { length: policies.length, groups };
     byNamespace.set(policies, cached);
   }
-  return cached.groups.get(namespace) ?? [];
+  return cached.groups.get(namespace) ?? EMPTY_GROUP;
+}
+
+/** Which of a namespace's policies may select a pod with these labels (the rest certainly do not). */
+function candidates(g: NamespacePolicies, labels: Labels): Uint8Array {
+  const out = new Uint8Array(g.list.length);
+  for (const i of g.always) out[i] = 1;
+  if (g.byTerm.size > 0) {
+    for (const k in labels) {
+      if (!Object.hasOwn(labels, k)) continue;
+      const l = g.byTerm.get(term(k, labels[k] as string));
+      if (l) for (const i of l) out[i] = 1;
+    }
+  }
+  return out;
+}
+
+/** Field paths of a policy's rules, peers and ports, built once per policy and direction (they never change). */
+interface RuleFields {
+  readonly rule: FieldPath;
+  readonly peers: FieldPath[];
+  readonly ports: FieldPath[];
+}
+const fieldCache = new WeakMap<Manifest<'NetworkPolicy'>, Partial<Record<PolicyDirection, RuleFields[]>>>();
+function ruleFields(
+  policy: Manifest<'NetworkPolicy'>,
+  direction: PolicyDirection,
+  i: number,
+  peerCount: number,
+  portCount: number,
+): RuleFields {
+  let byDirection = fieldCache.get(policy);
+  if (!byDirection) {
+    byDirection = {};
+    fieldCache.set(policy, byDirection);
+  }
+  let list = byDirection[direction];
+  if (!list) {
+    list = [];
+    byDirection[direction] = list;
+  }
+  let f = list[i];
+  if (!f || f.peers.length !== peerCount || f.ports.length !== portCount) {
+    const rule = FieldPath.root('spec', direction === 'Ingress' ? 'ingress' : 'egress').index(i);
+    const peerKey = direction === 'Ingress' ? 'from' : 'to';
+    const peers: FieldPath[] = [];
+    for (let j = 0; j < peerCount; j++) peers.push(rule.child(peerKey).index(j));
+    const ports: FieldPath[] = [];
+    for (let j = 0; j < portCount; j++) ports.push(rule.child('ports').index(j));
+    f = { rule, peers, ports };
+    list[i] = f;
+  }
+  return f;
 }
 
 /**
@@ -204,10 +292,13 @@ function evaluate(
 ): PolicyVerdict {
   const protocol = rawProtocol.toUpperCase();
   const evaluations: PolicyEvaluation[] = [];
-  for (const policy of policiesOf(policies, subject.namespace)) {
+  const group = policiesOf(policies, subject.namespace);
+  const maySelect = candidates(group, subject.labels);
+  for (let pi = 0; pi < group.list.length; pi++) {
+    const policy = group.list[pi] as Manifest<'NetworkPolicy'>;
     const spec = policy.object.spec;
     // podSelector is required; {} selects every pod of the namespace.
-    const selectsPod = matchesLabelSelector(spec.podSelector ?? {}, subject.labels);
+    const selectsPod = maySelect[pi] === 1 && matchesLabelSelector(spec.podSelector ?? {}, subject.labels);
     if (!selectsPod) {
       evaluations.push(notSelecting(policy, direction));
       continue;
@@ -216,18 +307,15 @@ function evaluate(
     const isolates = selectsPod && hasPolicyType;
     const list = direction === 'Ingress' ? (spec.ingress ?? []) : (spec.egress ?? []);
     const key = direction === 'Ingress' ? 'ingress' : 'egress';
-    const peerKey = direction === 'Ingress' ? 'from' : 'to';
     const rules: RuleEvaluation[] = isolates
       ? list.map((rule, i) => {
-          const field = FieldPath.root('spec', key).index(i);
           const peersList =
             direction === 'Ingress'
               ? (rule as { from?: NetworkPolicyPeer[] }).from
               : (rule as { to?: NetworkPolicyPeer[] }).to;
           return evaluateRule(
             i,
-            field,
-            peerKey,
+            ruleFields(policy, direction, i, peersList?.length ?? 0, rule.ports?.length ?? 0),
             peersList,
             rule.ports,
             policy.namespace,
@@ -269,8 +357,7 @@ function evaluate(
 
 function evaluateRule(
   index: number,
-  field: FieldPath,
-  peerKey: 'from' | 'to',
+  fields: RuleFields,
   peerList: readonly NetworkPolicyPeer[] | undefined,
   portList: readonly NetworkPolicyPort[] | undefined,
   policyNamespace: string,
@@ -283,20 +370,20 @@ function evaluateRule(
   const allPeers = !peerList || peerList.length === 0;
   const peers = (peerList ?? []).map((p, j) => {
     const r = peerMatches(p, policyNamespace, peer);
-    return { index: j, field: field.child(peerKey).index(j), ...r };
+    return { index: j, field: fields.peers[j] as FieldPath, ...r };
   });
   // "If this field is empty or missing, this rule matches all ports" (types.go).
   const allPorts = !portList || portList.length === 0;
   const ports = (portList ?? []).map((p, j) => ({
     index: j,
-    field: field.child('ports').index(j),
+    field: fields.ports[j] as FieldPath,
     ...portMatches(p, destinationSpec, port, protocol),
   }));
   const peerMatched = allPeers || peers.some((p) => p.matched);
   const portMatched = allPorts || ports.some((p) => p.matched);
   return {
     index,
-    field,
+    field: fields.rule,
     allPeers,
     allPorts,
     peerMatched,

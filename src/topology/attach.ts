@@ -14,6 +14,41 @@ interface Entry {
   readonly targets: FindingTarget[];
 }
 
+/**
+ * A target standing for one of several rows folded into one while building (a workload's pods): the folded
+ * row lists its findings in the order of the rows it replaces (`order.rank`), as foldWorkloads' union does.
+ */
+export interface RankedTarget extends FindingTarget {
+  readonly order: { readonly rank: number };
+}
+
+const isRanked = (t: FindingTarget): t is RankedTarget => 'order' in t;
+
+/** An object's entries; past a few, a set of their keys answers whether one is already there. */
+interface Entries {
+  readonly list: Entry[];
+  keys?: Set<string>;
+}
+
+const targetsKey = (targets: readonly FindingTarget[]): string =>
+  targets.map((t) => `${t.kind}:${t.id}`).join(',');
+
+const entryKey = (file: string, prefix: string, targets: readonly FindingTarget[]): string =>
+  `${file}\n${prefix}\n${targetsKey(targets)}`;
+
+function sameTargets(a: readonly FindingTarget[], b: readonly FindingTarget[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as FindingTarget;
+    const y = b[i] as FindingTarget;
+    if (x.kind !== y.kind || x.id !== y.id) return false;
+  }
+  return true;
+}
+
+/** Entries scanned one by one before an object gets a key set (most objects have a handful). */
+const SCAN = 8;
+
 const objectKey = (o: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): string =>
   `${o.kind}\n${o.namespace ?? ''}\n${o.name}`;
 
@@ -26,30 +61,58 @@ export function fieldHasPrefix(field: string, prefix: string): boolean {
 }
 
 export class FindingIndex {
-  private readonly entries = new Map<string, Entry[]>();
-  private readonly seen = new Set<string>();
+  private readonly entries = new Map<string, Entries>();
+  /** The objects findings name, when known: registrations for any other are never looked up. */
+  private readonly named: Set<string> | undefined;
 
-  /** Registers that a finding on `object` at `prefix` (or below it) is drawn at `targets`. */
+  constructor(findings?: readonly Finding[]) {
+    if (!findings) return;
+    this.named = new Set();
+    for (const f of findings) if (f.object) this.named.add(objectKey(f.object));
+  }
+
+  /** Whether a registration for `object` can matter (callers skip building their targets when not). */
+  wants(object: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): boolean {
+    return !this.named || this.named.has(objectKey(object));
+  }
+
+  /**
+   * Registers that a finding on `object` at `prefix` (or below it) is drawn at `targets`; the same
+   * registration twice (pods of one workload) is kept once. No key string per registration: the index holds
+   * one entry per pod row and container field of a cluster dump.
+   */
   add(
     object: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>,
     file: string,
     prefix: string,
     targets: FindingTarget[],
   ) {
+    if (targets.length === 0) return;
     const key = objectKey(object);
-    const dedupe = `${key}\n${file}\n${prefix}\n${targets.map((t) => `${t.kind}:${t.id}`).join(',')}`;
-    if (targets.length === 0 || this.seen.has(dedupe)) return;
-    this.seen.add(dedupe);
-    const list = this.entries.get(key);
+    if (this.named && !this.named.has(key)) return;
     const entry = { file, prefix, targets };
-    if (list) list.push(entry);
-    else this.entries.set(key, [entry]);
+    const mine = this.entries.get(key);
+    if (!mine) {
+      this.entries.set(key, { list: [entry] });
+      return;
+    }
+    if (mine.keys) {
+      const k = entryKey(file, prefix, targets);
+      if (mine.keys.has(k)) return;
+      mine.keys.add(k);
+    } else {
+      for (const e of mine.list)
+        if (e.file === file && e.prefix === prefix && sameTargets(e.targets, targets)) return;
+      if (mine.list.length >= SCAN)
+        mine.keys = new Set([...mine.list, entry].map((e) => entryKey(e.file, e.prefix, e.targets)));
+    }
+    mine.list.push(entry);
   }
 
   /** Where a finding is drawn; empty when nothing drawn stands for its object. */
   resolve(f: Finding): FindingTarget[] {
     if (!f.object) return [];
-    const all = this.entries.get(objectKey(f.object)) ?? [];
+    const all = this.entries.get(objectKey(f.object))?.list ?? [];
     // Two objects of one kind, namespace and name (in two files): prefer the one the finding points into.
     const inFile = all.filter((e) => e.file !== '' && e.file === f.location?.file);
     const candidates = inFile.length > 0 ? [...inFile, ...all.filter((e) => e.file === '')] : all;
@@ -71,17 +134,36 @@ export class FindingIndex {
 
 /** Adds the findings to the topology and each finding's id to the elements it targets. */
 export function attachFindings(t: Topology, findings: readonly Finding[], index: FindingIndex): Topology {
+  const resolved = findings.map((f) => index.resolve(f));
+  // Only the elements some finding names get a key (a cluster dump has hundreds of thousands of elements
+  // and a few findings).
+  const wanted = new Set<string>();
+  for (const targets of resolved) for (const target of targets) wanted.add(`${target.kind}:${target.id}`);
   const lists = new Map<string, string[]>();
-  for (const n of t.nodes) {
-    lists.set(`node:${n.id}`, n.findings);
-    for (const p of n.ports) lists.set(`port:${p.id}`, p.findings);
+  const keep = (key: string, list: string[]) => {
+    if (wanted.has(key)) lists.set(key, list);
+  };
+  if (wanted.size > 0) {
+    for (const n of t.nodes) {
+      keep(`node:${n.id}`, n.findings);
+      for (const p of n.ports) keep(`port:${p.id}`, p.findings);
+    }
+    for (const e of t.edges) keep(`edge:${e.id}`, e.findings);
+    for (const g of t.groups) keep(`group:${g.id}`, g.findings);
   }
-  for (const e of t.edges) lists.set(`edge:${e.id}`, e.findings);
-  for (const g of t.groups) lists.set(`group:${g.id}`, g.findings);
+  const ranks = new Map<string[], number[]>();
   const out: TopologyFinding[] = findings.map((f, i) => {
     const id = `f${i}`;
-    const targets = index.resolve(f).filter((target) => lists.has(`${target.kind}:${target.id}`));
-    for (const target of targets) lists.get(`${target.kind}:${target.id}`)?.push(id);
+    const found = (resolved[i] ?? []).filter((target) => lists.has(`${target.kind}:${target.id}`));
+    const targets = found.map((target): FindingTarget => {
+      const list = lists.get(`${target.kind}:${target.id}`) as string[];
+      list.push(id);
+      if (!isRanked(target)) return target;
+      const r = ranks.get(list);
+      if (r) r.push(target.order.rank);
+      else ranks.set(list, [target.order.rank]);
+      return { kind: target.kind, id: target.id };
+    });
     return {
       id,
       rule: f.rule,
@@ -94,5 +176,12 @@ export function attachFindings(t: Topology, findings: readonly Finding[], index:
       targets,
     };
   });
+  // A folded row lists its findings by the rows it replaces, then in finding order (the sort is stable).
+  for (const [list, rank] of ranks) {
+    const sorted = list.map((id, i) => ({ id, rank: rank[i] ?? 0 })).sort((a, b) => a.rank - b.rank);
+    sorted.forEach((x, i) => {
+      list[i] = x.id;
+    });
+  }
   return { ...t, findings: out };
 }

@@ -3,14 +3,21 @@
  * and backend resolution, Service selection, FindPort, the listening inference); this file only arranges them
  * into lanes, rows and labelled edges, then attaches each finding to the element its object and field name.
  */
-import type { Finding } from '../model/finding.js';
+
+import type { FieldPath } from '../model/field-path.js';
+import type { Finding, SourceLocation } from '../model/finding.js';
 import type { Manifest } from '../model/load.js';
 import type { Container, IngressBackend, Labels, PodSpec, ServicePort } from '../model/types.js';
 import type { ResolvedGraph, ServiceView } from '../semantics/graph.js';
-import { effectiveIngressClass, resolveIngressBackend } from '../semantics/ingress.js';
+import {
+  effectiveIngressClass,
+  type IngressDefaultBackend,
+  type IngressRoute,
+  resolveIngressBackend,
+} from '../semantics/ingress.js';
 import { findPort, type PortResolution } from '../semantics/named-ports.js';
 import type { PodInstance } from '../semantics/workloads.js';
-import { attachFindings, FindingIndex } from './attach.js';
+import { attachFindings, FindingIndex, type RankedTarget } from './attach.js';
 import {
   type FindingTarget,
   LANE_TITLES,
@@ -92,6 +99,36 @@ interface WorkloadEntry {
   readonly node: TopologyNode;
   /** Container name -> its node. */
   readonly containers: Map<string, TopologyNode>;
+  /** Set when the workload's pods are folded while building: the one row, and each pod's label in order. */
+  readonly folded?: { readonly id: string; readonly labels: string[]; readonly findings: string[] };
+}
+
+/** A pod's row, as edges see it. */
+interface PodRow {
+  readonly entry: WorkloadEntry;
+  readonly name: string;
+  /** The row edges attach to: the pod's own, or its workload's folded row. */
+  readonly portId: string;
+  /** Folded: the pod's position among its workload's pods (orders the findings of the folded row). */
+  rank: number;
+  /** Folded: the other end of every edge drawn to this pod so far (ids repeat with `~2`, `~3`...). */
+  ends?: string[];
+  /** Folded: container links drawn from this pod, as target and label pairs (one per target and label). */
+  links?: string[];
+}
+
+export interface BuildOptions {
+  /**
+   * The workloads whose pod rows are folded into one while building, given each workload node's pod count:
+   * the result equals foldWorkloads (simplify.ts) on the whole topology, without a row and edges per pod.
+   */
+  readonly foldWorkloads?: (podCounts: ReadonlyMap<string, number>) => ReadonlySet<string>;
+}
+
+/** An edge drawn to a folded row, and how many of the whole topology's edges it stands for. */
+interface MergedEdge {
+  edge: TopologyEdge;
+  count: number;
 }
 
 class Builder {
@@ -104,13 +141,22 @@ class Builder {
   private readonly namespaceSet = new Set<string>();
   private readonly workloads = new Map<string, WorkloadEntry>();
   /** Pod name (namespace/name) -> its workload entry and row. */
-  private readonly podRows = new Map<string, { entry: WorkloadEntry; port: TopologyPort }>();
-  readonly index = new FindingIndex();
-  private byName: Map<string, Manifest> | undefined;
+  private readonly podRows = new Map<string, Map<string, PodRow>>();
+  /** Folded rows: edges that became one (foldWorkloads' merge key -> the edge). */
+  private readonly merged = new Map<string, MergedEdge>();
+  private folds: ReadonlySet<string> = new Set();
+  private index = new FindingIndex();
+  /** Kind -> `namespace\nname` -> the first manifest of that kind and name (workload owners). */
+  private readonly byName = new Map<string, Map<string, Manifest>>();
 
-  constructor(private readonly graph: ResolvedGraph) {}
+  constructor(
+    private readonly graph: ResolvedGraph,
+    private readonly options: BuildOptions = {},
+  ) {}
 
   build(findings: readonly Finding[]): Topology {
+    // Registrations only for the objects the findings name: a dump's pods and containers need none.
+    this.index = new FindingIndex(findings);
     this.addWorkloads();
     this.addIngresses();
     this.addServices();
@@ -122,21 +168,47 @@ class Builder {
       .map((x) => x.n);
     const groups = this.groups(nodes);
     for (const g of groups) this.index.add({ kind: 'Namespace', name: g.namespace }, '', '', [group(g.id)]);
+    // As foldWorkloads merges them: the first edge stands for the others and says how many it stands for.
+    const counts = new Map<TopologyEdge, number>();
+    for (const m of this.merged.values()) if (m.count > 1) counts.set(m.edge, m.count);
+    const edges =
+      counts.size === 0
+        ? this.edges
+        : this.edges.map((e) => {
+            const count = counts.get(e);
+            return count === undefined ? e : { ...e, count };
+          });
     const topology: Topology = {
       version: 1,
       lanes: LANES.map((id) => ({ id, title: LANE_TITLES[id] })),
       groups,
       nodes,
-      edges: this.edges,
+      edges,
       findings: [],
     };
-    return attachFindings(topology, findings, this.index);
+    const out = attachFindings(topology, findings, this.index);
+    if (this.folds.size === 0) return out;
+    return { ...out, simplified: { workloads: this.folds.size, namespaces: [], chains: 0 } };
   }
 
-  private addNode(n: Omit<TopologyNode, 'findings' | 'ports'> & { ports?: TopologyPort[] }): TopologyNode {
+  private addNode(
+    n: Omit<TopologyNode, 'findings' | 'ports' | 'location'> & {
+      ports?: TopologyPort[];
+      locate?: () => SourceLocation;
+    },
+  ): TopologyNode {
     const existing = this.nodes.get(n.id);
     if (existing) return existing;
-    const node: TopologyNode = { ...n, ports: n.ports ?? [], findings: [] };
+    const { locate, ports, ...rest } = n;
+    const node = { ...rest } as { -readonly [K in keyof TopologyNode]: TopologyNode[K] };
+    if (locate) {
+      // Found when first read (JSON, the UI): a cluster dump's nodes mostly fold away unread, and each
+      // lookup re-reads its object's text for positions.
+      let at: SourceLocation | undefined;
+      Object.defineProperty(node, 'location', { enumerable: true, get: () => (at ??= locate()) });
+    }
+    node.ports = ports ?? [];
+    node.findings = [];
     this.nodes.set(node.id, node);
     if (!this.namespaceSet.has(node.namespace)) {
       this.namespaceSet.add(node.namespace);
@@ -152,6 +224,47 @@ class Builder {
     this.edgeIds.add(id);
     const edge: TopologyEdge = { ...e, id, findings: [] };
     this.edges.push(edge);
+    return edge;
+  }
+
+  /**
+   * An edge to or from a pod's row (`other` is its other end). When workloads fold, the edge the whole
+   * topology has after foldWorkloads: edges alike but for their pod are one, which keeps the first one's id
+   * (made from the unfolded pod row's id, `~N` numbering repeats as addEdge does) and counts the others.
+   */
+  private addRowEdge(e: Omit<TopologyEdge, 'id' | 'findings'>, row: PodRow, other: string): TopologyEdge {
+    if (this.folds.size === 0) return this.addEdge(e);
+    const key = mergeKey(e);
+    const m = this.merged.get(key);
+    let id: () => string;
+    if (row.entry.folded) {
+      // Pod rows end in `#pod/<name>` and no other end does: only this pod's edges can share an id's base.
+      const ends = row.ends ?? [];
+      row.ends = ends;
+      let repeats = 0;
+      for (const x of ends) if (x === other) repeats++;
+      ends.push(other);
+      id = () => {
+        const podRow = `${row.entry.node.id}#pod/${row.name}`;
+        const base =
+          e.kind === 'endpoint' ? `${e.kind}:${other}->${podRow}` : `${e.kind}:${podRow}->${other}`;
+        return repeats === 0 ? base : `${base}~${repeats + 1}`;
+      };
+    } else {
+      // An unfolded row's edge takes its id even when it merges, as it did before foldWorkloads merged it.
+      const base = `${e.kind}:${e.sourcePort ?? e.source}->${e.targetPort ?? e.target}`;
+      let taken = base;
+      for (let i = 2; this.edgeIds.has(taken); i++) taken = `${base}~${i}`;
+      this.edgeIds.add(taken);
+      id = () => taken;
+    }
+    if (m) {
+      m.count++;
+      return m.edge;
+    }
+    const edge: TopologyEdge = { ...e, id: id(), findings: [] };
+    this.edges.push(edge);
+    this.merged.set(key, { edge, count: 1 });
     return edge;
   }
 
@@ -171,9 +284,19 @@ class Builder {
   // ---- Pods (grouped by workload) and containers ----
 
   private addWorkloads(): void {
-    for (const pod of this.graph.pods) {
-      const key = workloadOf(pod);
+    // Each pod's workload first: which workloads fold depends on their number of pods.
+    const keys = this.graph.pods.map(workloadOf);
+    const counts = new Map<string, number>();
+    const ids = this.graph.pods.map((pod, i) => {
+      const key = keys[i] as WorkloadKey;
       const id = `workload/${pod.namespace}/${key.kind}/${key.name}`;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+      return id;
+    });
+    this.folds = this.options.foldWorkloads?.(counts) ?? this.folds;
+    this.graph.pods.forEach((pod, i) => {
+      const key = keys[i] as WorkloadKey;
+      const id = ids[i] as string;
       let entry = this.workloads.get(id);
       if (!entry) {
         const owner = this.ownerManifest(pod, key);
@@ -185,51 +308,92 @@ class Builder {
           label: `${key.kind} ${key.name}`,
           detail: [],
           object: owner.ref,
-          location: owner.source.locate(),
+          locate: locateLater(owner),
         });
-        entry = { node, containers: new Map() };
+        const folded = this.folds.has(id) ? { id: `${id}#pods`, labels: [], findings: [] } : undefined;
+        entry = { node, containers: new Map(), ...(folded ? { folded } : {}) };
         this.workloads.set(id, entry);
         if (pod.synthesized) this.index.add(owner.ref, owner.source.file, '', [nodeT(id)]);
       }
       const ip = pod.pod.status?.podIP;
-      const port: TopologyPort = {
-        id: `${id}#pod/${pod.name}`,
-        kind: 'pod',
-        label: ip ? `${pod.name} ${ip}` : pod.name,
-        ...(ip ? { detail: `pod IP ${ip}` } : {}),
-        findings: [],
-      };
-      entry.node.ports.push(port);
-      this.podRows.set(`${pod.namespace}/${pod.name}`, { entry, port });
-      if (!pod.synthesized) this.index.add(pod.owner.ref, pod.owner.source.file, '', [portT(port.id)]);
+      const label = ip ? `${pod.name} ${ip}` : pod.name;
+      // Namespace, then name: no key string per pod.
+      let rows = this.podRows.get(pod.namespace);
+      if (!rows) {
+        rows = new Map();
+        this.podRows.set(pod.namespace, rows);
+      }
+      if (entry.folded) {
+        const rank = entry.folded.labels.push(label) - 1;
+        // The same pod twice in one workload is one row id: its findings sit where the last of them is.
+        const prev = rows.get(pod.name);
+        const row: PodRow =
+          prev?.entry === entry ? prev : { entry, name: pod.name, portId: entry.folded.id, rank };
+        row.rank = rank;
+        rows.set(pod.name, row);
+        if (!pod.synthesized) {
+          const target: RankedTarget = { kind: 'port', id: entry.folded.id, order: row };
+          this.index.add(pod.owner.ref, pod.owner.source.file, '', [target]);
+        }
+      } else {
+        const port: TopologyPort = {
+          id: `${id}#pod/${pod.name}`,
+          kind: 'pod',
+          label,
+          ...(ip ? { detail: `pod IP ${ip}` } : {}),
+          findings: [],
+        };
+        entry.node.ports.push(port);
+        rows.set(pod.name, { entry, name: pod.name, portId: port.id, rank: 0 });
+        if (!pod.synthesized) this.index.add(pod.owner.ref, pod.owner.source.file, '', [portT(port.id)]);
+      }
       this.addContainers(pod, entry);
-    }
+    });
     for (const entry of this.workloads.values()) {
-      const n = entry.node.ports.length;
-      Object.assign(entry.node, { count: n, detail: [`${n} ${n === 1 ? 'pod' : 'pods'}`] });
+      const folded = entry.folded;
+      if (!folded) {
+        const n = entry.node.ports.length;
+        Object.assign(entry.node, { count: n, detail: [`${n} ${n === 1 ? 'pod' : 'pods'}`] });
+        continue;
+      }
+      // What foldWorkloads makes of the node: `Deployment web ×3`, one row listing the pods.
+      const n = folded.labels.length;
+      Object.assign(entry.node, {
+        label: n > 1 ? `${entry.node.label} ×${n}` : entry.node.label,
+        detail: [],
+        count: n,
+      });
+      entry.node.ports.push({
+        id: folded.id,
+        kind: 'pods',
+        label: `${n} ${n === 1 ? 'pod' : 'pods'}`,
+        detail: folded.labels.join(', '),
+        findings: folded.findings,
+      });
     }
   }
 
   /** The manifest a workload node stands for: the owner, else the workload named by the pods, else the pod. */
   private ownerManifest(pod: PodInstance, key: WorkloadKey): Manifest {
     if (pod.synthesized) return pod.owner;
-    if (!this.byName) {
-      this.byName = new Map();
+    // Only the kinds pods name as owners are indexed (a dump's 150,000 Pods are not).
+    let named = this.byName.get(key.kind);
+    if (!named) {
+      named = new Map();
       for (const m of this.graph.manifests) {
-        const k = `${m.kind}\n${m.namespace}\n${m.name}`;
-        if (!this.byName.has(k)) this.byName.set(k, m);
+        if (m.kind !== key.kind) continue;
+        const k = `${m.namespace}\n${m.name}`;
+        if (!named.has(k)) named.set(k, m);
       }
+      this.byName.set(key.kind, named);
     }
-    return this.byName.get(`${key.kind}\n${pod.namespace}\n${key.name}`) ?? pod.owner;
+    return named.get(`${pod.namespace}\n${key.name}`) ?? pod.owner;
   }
 
   private addContainers(pod: PodInstance, entry: WorkloadEntry): void {
     const owner = pod.owner;
+    const registers = this.index.wants(owner.ref);
     for (const { container, init, index } of servingContainers(pod.pod.spec)) {
-      const field = pod.specPath
-        .child(init ? 'initContainers' : 'containers')
-        .index(index)
-        .toString();
       let node = entry.containers.get(container.name);
       if (!node) {
         node = this.containerNode(pod, entry, container, init);
@@ -240,6 +404,11 @@ class Builder {
           ]);
         }
       }
+      if (!registers) continue;
+      const field = pod.specPath
+        .child(init ? 'initContainers' : 'containers')
+        .index(index)
+        .toString();
       const cid = node.id;
       this.index.add(owner.ref, owner.source.file, field, [nodeT(cid)]);
       (container.ports ?? []).forEach((_, j) => {
@@ -284,7 +453,8 @@ class Builder {
       detail,
       workload: entry.node.id,
       object: entry.node.object ?? pod.owner.ref,
-      location: pod.owner.source.locate(
+      locate: locateLater(
+        pod.owner,
         pod.specPath.child(init ? 'initContainers' : 'containers').index(servingIndex(pod.pod.spec, c, init)),
       ),
       ports,
@@ -295,6 +465,16 @@ class Builder {
 
   private addIngresses(): void {
     const table = this.graph.ingress;
+    // Each Ingress's routes and default backend, found once (a scan of the whole table per path is
+    // O(paths x routes)).
+    const routesOf = new Map<Manifest<'Ingress'>, IngressRoute[]>();
+    for (const r of table.routes) {
+      const list = routesOf.get(r.ingress);
+      if (list) list.push(r);
+      else routesOf.set(r.ingress, [r]);
+    }
+    const defaultOf = new Map<Manifest<'Ingress'>, IngressDefaultBackend>();
+    for (const d of table.defaultBackends) if (!defaultOf.has(d.ingress)) defaultOf.set(d.ingress, d);
     for (const ing of this.graph.ofKind('Ingress')) {
       const id = `ingress/${ing.namespace}/${ing.name}`;
       if (this.nodes.has(id)) continue;
@@ -307,15 +487,13 @@ class Builder {
         label: `Ingress ${ing.name}`,
         detail: [className ? `class ${className}` : 'no class'],
         object: ing.ref,
-        location: ing.source.locate(),
+        locate: locateLater(ing),
       });
       this.index.add(ing.ref, ing.source.file, '', [nodeT(id)]);
       if (className) this.index.add({ kind: 'IngressClass', name: className }, '', '', [nodeT(id)]);
       (ing.object.spec?.rules ?? []).forEach((rule, ri) => {
         (rule.http?.paths ?? []).forEach((p, pi) => {
-          const route = table.routes.find(
-            (r) => r.ingress === ing && r.ruleIndex === ri && r.pathIndex === pi,
-          );
+          const route = routesOf.get(ing)?.find((r) => r.ruleIndex === ri && r.pathIndex === pi);
           const host = rule.host || '*';
           const port: TopologyPort = {
             id: `${id}#rules[${ri}].paths[${pi}]`,
@@ -331,7 +509,7 @@ class Builder {
           this.index.add(ing.ref, ing.source.file, field, [edge ? edgeT(edge.id) : portT(port.id)]);
         });
       });
-      const dflt = table.defaultBackends.find((d) => d.ingress === ing);
+      const dflt = defaultOf.get(ing);
       if (dflt) {
         const port: TopologyPort = {
           id: `${id}#defaultBackend`,
@@ -404,6 +582,14 @@ class Builder {
   // ---- Services and their endpoints ----
 
   private addServices(): void {
+    // Ports the API server would give a node port, per Service (a scan of every allocation per Service is
+    // O(Services x NodePorts)).
+    const autoNodePorts = new Map<Manifest<'Service'>, Set<number>>();
+    for (const a of this.graph.nodePorts.allocations) {
+      const set = autoNodePorts.get(a.service);
+      if (set) set.add(a.portIndex);
+      else autoNodePorts.set(a.service, new Set([a.portIndex]));
+    }
     for (const view of this.graph.services) {
       const svc = view.service;
       const id = `service/${svc.namespace}/${svc.name}`;
@@ -414,14 +600,11 @@ class Builder {
       const detail = [`${type}${headless}`];
       if (view.hasSelector && spec.selector) detail.push(`selector ${selectorText(spec.selector)}`);
       else if (type !== 'ExternalName') detail.push('no selector');
-      const nodePorts = this.graph.nodePorts.allocations.filter((a) => a.service === svc);
+      const nodePorts = autoNodePorts.get(svc);
       const ports: TopologyPort[] = (spec.ports ?? []).map((p, k) => ({
         id: `${id}#ports[${k}]`,
         kind: 'service-port',
-        label: servicePortLabel(
-          p,
-          p.nodePort ?? (nodePorts.some((a) => a.portIndex === k) ? 'auto' : undefined),
-        ),
+        label: servicePortLabel(p, p.nodePort ?? (nodePorts?.has(k) ? 'auto' : undefined)),
         port: p.port,
         ...(p.name ? { name: p.name } : {}),
         protocol: protocolOf(p),
@@ -435,7 +618,7 @@ class Builder {
         label: `Service ${svc.name}`,
         detail,
         object: svc.ref,
-        location: svc.source.locate(),
+        locate: locateLater(svc),
         ports,
       });
       this.index.add(svc.ref, svc.source.file, '', [nodeT(id)]);
@@ -492,21 +675,37 @@ class Builder {
     }
     const byPort = new Map<number, FindingTarget[]>();
     for (const pod of view.selected) {
-      const row = this.podRows.get(`${pod.namespace}/${pod.name}`);
+      const row = this.podRows.get(pod.namespace)?.get(pod.name);
       if (!row) continue;
+      let containers: ReturnType<typeof servingContainers> | undefined;
+      const serving = () => {
+        containers ??= servingContainers(pod.pod.spec);
+        return containers;
+      };
       (spec.ports ?? []).forEach((p, k) => {
         const r = findPort(pod.pod.spec, p);
-        const e = this.addEdge({
-          kind: 'endpoint',
-          source: node.id,
-          sourcePort: `${node.id}#ports[${k}]`,
-          target: row.entry.node.id,
-          targetPort: row.port.id,
-          label: endpointLabel(p, r),
-          protocol: protocolOf(p),
-        });
-        byPort.set(k, [...(byPort.get(k) ?? []), edgeT(e.id)]);
-        if (r.ok) this.containerLink(pod, row, r, protocolOf(p));
+        const sourcePort = node.ports[k]?.id ?? `${node.id}#ports[${k}]`;
+        const drawn = this.edges.length;
+        const e = this.addRowEdge(
+          {
+            kind: 'endpoint',
+            source: node.id,
+            sourcePort,
+            target: row.entry.node.id,
+            targetPort: row.portId,
+            label: endpointLabel(p, r),
+            protocol: protocolOf(p),
+          },
+          row,
+          sourcePort,
+        );
+        // A folded edge already listed (it stands for an earlier pod's) is not listed again.
+        if (this.edges.length > drawn) {
+          const list = byPort.get(k);
+          if (list) list.push(edgeT(e.id));
+          else byPort.set(k, [edgeT(e.id)]);
+        }
+        if (r.ok) this.containerLink(serving(), row, r, protocolOf(p));
       });
     }
     for (const [k, targets] of byPort)
@@ -543,17 +742,22 @@ class Builder {
 
   /** Pod -> the container that serves the resolved port (FindPort's container, else the one listening). */
   private containerLink(
-    pod: PodInstance,
-    row: { entry: WorkloadEntry; port: TopologyPort },
+    serving: ReturnType<typeof servingContainers>,
+    row: PodRow,
     r: Extract<PortResolution, { ok: true }>,
     protocol: string,
   ): void {
-    const serving = servingContainers(pod.pod.spec);
     let target: { node: TopologyNode; port?: string } | undefined;
     if (r.containerIndex !== undefined) {
       const c = serving.find((s) => s.index === r.containerIndex && s.init === (r.init ?? false));
       const node = c && row.entry.containers.get(c.container.name);
-      if (node) target = { node, port: `${node.id}#ports[${r.portIndex}]` };
+      // Declared ports are the node's first rows, `#ports[j]` at j: reuse the row's id string.
+      const declared = r.portIndex === undefined ? undefined : node?.ports[r.portIndex];
+      if (node)
+        target = {
+          node,
+          port: declared?.kind === 'container-port' ? declared.id : `${node.id}#ports[${r.portIndex}]`,
+        };
     }
     if (!target) {
       for (const s of serving) {
@@ -573,18 +777,31 @@ class Builder {
     }
     if (!target) return;
     const label = `${r.port}/${protocol}`;
-    const key = `${row.port.id}\n${target.port ?? target.node.id}\n${label}`;
-    if (this.containerEdges.has(key)) return;
-    this.containerEdges.add(key);
-    this.addEdge({
-      kind: 'container',
-      source: row.entry.node.id,
-      sourcePort: row.port.id,
-      target: target.node.id,
-      ...(target.port ? { targetPort: target.port } : {}),
-      label,
-      protocol,
-    });
+    const to = target.port ?? target.node.id;
+    if (row.entry.folded) {
+      // One link per pod, target and label, as the unfolded rows have (pairs: target, label).
+      const links = row.links ?? [];
+      row.links = links;
+      for (let i = 0; i < links.length; i += 2) if (links[i] === to && links[i + 1] === label) return;
+      links.push(to, label);
+    } else {
+      const key = `${row.portId}\n${to}\n${label}`;
+      if (this.containerEdges.has(key)) return;
+      this.containerEdges.add(key);
+    }
+    this.addRowEdge(
+      {
+        kind: 'container',
+        source: row.entry.node.id,
+        sourcePort: row.portId,
+        target: target.node.id,
+        ...(target.port ? { targetPort: target.port } : {}),
+        label,
+        protocol,
+      },
+      row,
+      to,
+    );
   }
 }
 
@@ -592,12 +809,32 @@ function servingIndex(spec: PodSpec, c: Container, init: boolean): number {
   return (init ? (spec.initContainers ?? []) : (spec.containers ?? [])).indexOf(c);
 }
 
+/**
+ * A node's location, looked up when read. Made out here so that the closure holds the manifest and path only,
+ * not the builder's scope (which would keep every pod's row alive with the nodes).
+ */
+const locateLater =
+  (m: Manifest, path?: FieldPath): (() => SourceLocation) =>
+  () =>
+    m.source.locate(path);
+
+/** foldWorkloads' key (simplify.ts mergeEdges): edges alike in all but their id and findings are one. */
+const mergeKey = (e: Omit<TopologyEdge, 'id' | 'findings'>): string =>
+  [e.kind, e.source, e.sourcePort, e.target, e.targetPort, e.label].join('\n');
+
 const nodeT = (id: string): FindingTarget => ({ kind: 'node', id });
 const portT = (id: string): FindingTarget => ({ kind: 'port', id });
 const edgeT = (id: string): FindingTarget => ({ kind: 'edge', id });
 const group = (id: string): FindingTarget => ({ kind: 'group', id });
 
-/** The whole topology of the input, with every finding attached where it is drawn. */
-export function buildTopology(graph: ResolvedGraph, findings: readonly Finding[]): Topology {
-  return new Builder(graph).build(findings);
+/**
+ * The whole topology of the input, with every finding attached where it is drawn; `options.foldWorkloads`
+ * folds workloads' pods while building (see simplify.ts buildSimplifiedTopology).
+ */
+export function buildTopology(
+  graph: ResolvedGraph,
+  findings: readonly Finding[],
+  options: BuildOptions = {},
+): Topology {
+  return new Builder(graph, options).build(findings);
 }

@@ -14,9 +14,11 @@
  * then sound chains. Info findings on folded elements move to the
  * summary node; errors and warnings are never folded away.
  */
+import type { Finding } from '../model/finding.js';
+import type { ResolvedGraph } from '../semantics/graph.js';
+import { buildTopology } from './build.js';
 import {
   type FindingTarget,
-  indexTopology,
   isBroken,
   type Simplification,
   type Topology,
@@ -45,7 +47,28 @@ export interface SimplifyOptions {
   readonly maxNodes?: number;
 }
 
-const union = (...lists: (readonly string[])[]): string[] => [...new Set(lists.flat())];
+const union = (...lists: (readonly string[])[]): string[] => unionOf(lists);
+
+/** Without spreading: a workload may have more pods than a call may have arguments. */
+function unionOf(lists: readonly (readonly string[])[]): string[] {
+  const out = new Set<string>();
+  for (const list of lists) for (const x of list) out.add(x);
+  return [...out];
+}
+
+/** The ids findings point at, per kind: a fold records where those went, and only those. */
+type Targeted = Readonly<Record<FindingTarget['kind'], Set<string>>>;
+
+function targetedBy(t: Topology): Targeted {
+  const out = {
+    node: new Set<string>(),
+    port: new Set<string>(),
+    edge: new Set<string>(),
+    group: new Set<string>(),
+  };
+  for (const f of t.findings) for (const x of f.targets) out[x.kind].add(x.id);
+  return out;
+}
 
 /** Moves finding targets to the elements that replaced theirs after a fold. */
 function retarget(t: Topology, map: ReadonlyMap<string, FindingTarget>): Topology {
@@ -61,7 +84,11 @@ function retarget(t: Topology, map: ReadonlyMap<string, FindingTarget>): Topolog
 }
 
 /** Merges edges that became identical (same ends, ports and label), summing their counts. */
-function mergeEdges(edges: readonly TopologyEdge[], map: Map<string, FindingTarget>): TopologyEdge[] {
+function mergeEdges(
+  edges: readonly TopologyEdge[],
+  map: Map<string, FindingTarget>,
+  targeted: Targeted,
+): TopologyEdge[] {
   const byKey = new Map<string, TopologyEdge>();
   for (const e of edges) {
     const key = [e.kind, e.source, e.sourcePort, e.target, e.targetPort, e.label].join('\n');
@@ -75,7 +102,7 @@ function mergeEdges(edges: readonly TopologyEdge[], map: Map<string, FindingTarg
       count: (prev.count ?? 1) + (e.count ?? 1),
       findings: union(prev.findings, e.findings),
     });
-    map.set(`edge:${e.id}`, { kind: 'edge', id: prev.id });
+    if (targeted.edge.has(e.id)) map.set(`edge:${e.id}`, { kind: 'edge', id: prev.id });
   }
   return [...byKey.values()];
 }
@@ -83,6 +110,7 @@ function mergeEdges(edges: readonly TopologyEdge[], map: Map<string, FindingTarg
 /** Fold 1: the pod rows of each listed workload become one row. */
 export function foldWorkloads(t: Topology, ids: ReadonlySet<string>): Topology {
   if (ids.size === 0) return t;
+  const targeted = targetedBy(t);
   const map = new Map<string, FindingTarget>();
   const portMap = new Map<string, string>();
   const nodes = t.nodes.map((n): TopologyNode => {
@@ -94,11 +122,11 @@ export function foldWorkloads(t: Topology, ids: ReadonlySet<string>): Topology {
       kind: 'pods',
       label: `${pods.length} ${pods.length === 1 ? 'pod' : 'pods'}`,
       detail: pods.map((p) => p.label).join(', '),
-      findings: union(...pods.map((p) => p.findings)),
+      findings: unionOf(pods.map((p) => p.findings)),
     };
     for (const p of pods) {
       portMap.set(p.id, row.id);
-      map.set(`port:${p.id}`, { kind: 'port', id: row.id });
+      if (targeted.port.has(p.id)) map.set(`port:${p.id}`, { kind: 'port', id: row.id });
     }
     return {
       ...n,
@@ -112,7 +140,7 @@ export function foldWorkloads(t: Topology, ids: ReadonlySet<string>): Topology {
     ...(e.sourcePort ? { sourcePort: portMap.get(e.sourcePort) ?? e.sourcePort } : {}),
     ...(e.targetPort ? { targetPort: portMap.get(e.targetPort) ?? e.targetPort } : {}),
   }));
-  const edges = mergeEdges(moved, map);
+  const edges = mergeEdges(moved, map, targeted);
   const out = noteFold({ ...t, nodes, edges }, (s) => ({ ...s, workloads: s.workloads + ids.size }));
   return retarget(out, map);
 }
@@ -127,6 +155,7 @@ function foldInto(t: Topology, folds: readonly Fold[]): Topology {
   if (folds.length === 0) return t;
   const foldOf = new Map<string, Fold>();
   for (const f of folds) for (const id of f.members) foldOf.set(id, f);
+  const targeted = targetedBy(t);
   const map = new Map<string, FindingTarget>();
   const collected = new Map<Fold, string[]>(folds.map((f) => [f, []]));
   const nodes: TopologyNode[] = [];
@@ -139,10 +168,10 @@ function foldInto(t: Topology, folds: readonly Fold[]): Topology {
     }
     const to: FindingTarget = { kind: 'node', id: f.summary.id };
     const list = collected.get(f) as string[];
-    map.set(`node:${n.id}`, to);
+    if (targeted.node.has(n.id)) map.set(`node:${n.id}`, to);
     list.push(...n.findings);
     for (const p of n.ports) {
-      map.set(`port:${p.id}`, to);
+      if (targeted.port.has(p.id)) map.set(`port:${p.id}`, to);
       list.push(...p.findings);
     }
     if (!placed.has(f)) {
@@ -157,7 +186,7 @@ function foldInto(t: Topology, folds: readonly Fold[]): Topology {
       edges.push(e);
       continue;
     }
-    map.set(`edge:${e.id}`, { kind: 'node', id: f.summary.id });
+    if (targeted.edge.has(e.id)) map.set(`edge:${e.id}`, { kind: 'node', id: f.summary.id });
     (collected.get(f) as string[]).push(...e.findings);
   }
   const summaries = new Map(folds.map((f) => [f.summary.id, union(collected.get(f) as string[])]));
@@ -192,11 +221,15 @@ function describe(nodes: readonly TopologyNode[]): string {
 
 /** Nodes that have an error or a warning on themselves, a row, or an edge touching them. */
 function brokenNodes(t: Topology): Set<string> {
-  const ix = indexTopology(t);
+  // The worst of some findings is an error or a warning when one of them is (model.ts worst, isBroken).
+  const breaking = new Set<string>();
+  for (const f of t.findings) if (isBroken(f.severity)) breaking.add(f.id);
   const out = new Set<string>();
-  for (const n of t.nodes) if (isBroken(ix.nodeSeverity(n))) out.add(n.id);
+  if (breaking.size === 0) return out;
+  const breaks = (ids: readonly string[]) => ids.some((id) => breaking.has(id));
+  for (const n of t.nodes) if (breaks(n.findings) || n.ports.some((p) => breaks(p.findings))) out.add(n.id);
   for (const e of t.edges) {
-    if (!isBroken(ix.severityOf(e.findings))) continue;
+    if (!breaks(e.findings)) continue;
     out.add(e.source);
     out.add(e.target);
   }
@@ -346,21 +379,53 @@ export function foldSoundChains(t: Topology, namespaces: readonly string[]): Top
   return noteFold(foldInto(t, folds), (s) => ({ ...s, chains: s.chains + chains }));
 }
 
-/** Applies the folds the mode and thresholds call for; `none` returns the topology as it is. */
-export function simplifyTopology(t: Topology, options: SimplifyOptions = {}): Topology {
+/**
+ * Fold 1's choice: every workload when the mode is not `auto` or the input has more than `maxPods` pods, else
+ * the workloads of more than `podsPerWorkload` pods. `podCounts`: workload node id -> its pods.
+ */
+export function workloadsToFold(
+  podCounts: ReadonlyMap<string, number>,
+  options: SimplifyOptions = {},
+): Set<string> {
   const mode = options.mode ?? 'auto';
-  if (mode === 'none') return t;
+  if (mode === 'none') return new Set();
   const podsPerWorkload = options.podsPerWorkload ?? GROUPING.podsPerWorkload;
   const maxPods = options.maxPods ?? GROUPING.maxPods;
-  const maxNodes = options.maxNodes ?? GROUPING.maxNodes;
-
-  const workloads = t.nodes.filter((n) => n.kind === 'workload');
-  const pods = workloads.reduce((a, n) => a + (n.count ?? 0), 0);
+  let pods = 0;
+  for (const n of podCounts.values()) pods += n;
   const all = mode !== 'auto' || pods > maxPods;
-  let out = foldWorkloads(
-    t,
-    new Set(workloads.filter((n) => all || (n.count ?? 0) > podsPerWorkload).map((n) => n.id)),
-  );
+  const out = new Set<string>();
+  for (const [id, n] of podCounts) if (all || n > podsPerWorkload) out.add(id);
+  return out;
+}
+
+/** Applies the folds the mode and thresholds call for; `none` returns the topology as it is. */
+export function simplifyTopology(t: Topology, options: SimplifyOptions = {}): Topology {
+  if ((options.mode ?? 'auto') === 'none') return t;
+  const counts = new Map<string, number>();
+  for (const n of t.nodes) if (n.kind === 'workload') counts.set(n.id, n.count ?? 0);
+  return foldLarge(foldWorkloads(t, workloadsToFold(counts, options)), options);
+}
+
+/**
+ * What `simplifyTopology(buildTopology(graph, findings), options)` gives, without the pod rows and the edges
+ * per pod of workloads that fold (a cluster dump's 150,000 pods): they are folded while building.
+ */
+export function buildSimplifiedTopology(
+  graph: ResolvedGraph,
+  findings: readonly Finding[],
+  options: SimplifyOptions = {},
+): Topology {
+  if ((options.mode ?? 'auto') === 'none') return buildTopology(graph, findings);
+  const t = buildTopology(graph, findings, { foldWorkloads: (counts) => workloadsToFold(counts, options) });
+  return foldLarge(t, options);
+}
+
+/** Folds 2 and 3 on a topology whose workloads are folded. */
+function foldLarge(t: Topology, options: SimplifyOptions): Topology {
+  const mode = options.mode ?? 'auto';
+  const maxNodes = options.maxNodes ?? GROUPING.maxNodes;
+  let out = t;
   const namespaces = out.groups.map((g) => g.namespace);
   if (mode === 'namespaces') return foldNamespaces(out, namespaces);
   if (mode === 'workloads' || out.nodes.length <= maxNodes) return out;

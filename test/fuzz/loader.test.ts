@@ -197,8 +197,8 @@ describe('one bad document among valid ones', () => {
   );
 });
 
-/** Regression tests of the bugs in KNOWN_BUGS: `it.fails` while listed; remove the id once load.ts is fixed. */
-describe('known loader bugs (TODO load.ts: remove the id from KNOWN_BUGS once fixed)', () => {
+/** Regression tests of the loader bugs the fuzzer found (RELIABILITY.md): `it.fails` while listed in KNOWN_BUGS. */
+describe('known loader bugs (an id listed in KNOWN_BUGS marks its test `it.fails`)', () => {
   const service = (inject: string) =>
     `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n${inject}\nspec:\n  ports:\n  - port: 80\n`;
   const cases: [bug: string, text: string, assert: (r: ReturnType<typeof loadAll>) => void][] = [

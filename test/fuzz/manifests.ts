@@ -275,23 +275,13 @@ export interface BadDocument {
 }
 
 /**
- * Loader bugs the fuzzer found that are not fixed yet (src/model/load.ts is being rewritten): cases tagged with
- * one are still run (no throw, sane lines) but not held to "reported at its line, the rest still checked".
- * Remove an id once fixed: its regression test in loader.test.ts then must pass instead of fail.
+ * Loader bugs the fuzzer found that are not fixed yet: cases tagged with one are still run (no throw, sane
+ * lines) but not held to "reported at its line, the rest still checked". Remove an id once fixed: its
+ * regression test in loader.test.ts then must pass instead of fail. Fixed so far (RELIABILITY.md, "Loader
+ * bugs found"): unclosed-quote-swallows-following-documents, control-characters-accepted,
+ * self-referencing-alias-accepted, bad-tagged-value-accepted.
  */
-export const KNOWN_BUGS: ReadonlySet<string> = new Set([
-  // An unclosed quoted scalar runs on through `---` to the end of the stream (yaml 2.9); libyaml (kubectl) stops
-  // at the document marker: "found unexpected document separator". The error lands on the last line and the
-  // documents after it are never loaded.
-  'unclosed-quote-swallows-following-documents',
-  // C0 control characters, DEL and U+FFFE in a scalar: go-yaml (kubectl) rejects the stream ("control
-  // characters are not allowed"); portchain loads it without a finding.
-  'control-characters-accepted',
-  // `&a [*a]`: go-yaml rejects an anchor whose value contains itself; portchain builds a cyclic value silently.
-  'self-referencing-alias-accepted',
-  // `!!int notanint`: go-yaml fails to decode the tagged value; portchain keeps the string without a finding.
-  'bad-tagged-value-accepted',
-]);
+export const KNOWN_BUGS: ReadonlySet<string> = new Set<string>([]);
 
 export const fieldMutationDoc: fc.Arbitrary<BadDocument> = fieldMutation.map((m) => {
   const o = badObject(m.kind);

@@ -44,15 +44,19 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, opts: ObjectMet
   }
   const name = effectiveName(m);
   if (name === '') errs.push(required(path.child('name'), 'name or generateName is required'));
-  else errs.push(...invalidEach(path.child('name'), name, opts.nameFn(name, false)));
+  else {
+    // Paths only for an error: every object of a cluster dump passes through here.
+    const msgs = opts.nameFn(name, false);
+    if (msgs.length > 0) errs.push(...invalidEach(path.child('name'), name, msgs));
+  }
   if (opts.namespace !== undefined) {
     if (opts.namespace === '') errs.push(required(path.child('namespace')));
-    else
-      errs.push(
-        ...invalidEach(path.child('namespace'), opts.namespace, nameIsDNSLabel(opts.namespace, false)),
-      );
+    else {
+      const msgs = nameIsDNSLabel(opts.namespace, false);
+      if (msgs.length > 0) errs.push(...invalidEach(path.child('namespace'), opts.namespace, msgs));
+    }
   }
-  errs.push(...validateLabels(m.labels, path.child('labels')));
-  errs.push(...validateAnnotations(m.annotations, path.child('annotations')));
+  if (m.labels) errs.push(...validateLabels(m.labels, path.child('labels')));
+  if (m.annotations) errs.push(...validateAnnotations(m.annotations, path.child('annotations')));
   return errs;
 }

@@ -4,6 +4,23 @@
  * Each check returns the list of failure messages, empty when the value is valid, as the Go functions do.
  */
 
+/**
+ * A validator that remembers the values it found valid: a cluster dump repeats the same label keys, values,
+ * namespaces and port names on every pod, and the checks are pure functions of the string.
+ */
+function rememberValid(check: (value: string) => string[]): (value: string) => string[] {
+  const valid = new Set<string>();
+  return (value) => {
+    if (valid.has(value)) return [];
+    const errs = check(value);
+    if (errs.length === 0) {
+      if (valid.size >= 65_536) valid.clear();
+      valid.add(value);
+    }
+    return errs;
+  };
+}
+
 /** Go's len(): the UTF-8 byte length, which is what every length limit counts. */
 export function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
@@ -60,7 +77,7 @@ const wildcardDNS1123SubdomainErrMsg =
 const wildcardDNS1123SubdomainRe = anchored(wildcardDNS1123SubdomainFmt);
 
 /** IsDNS1123Label (DNS_LABEL). A valid subdomain that is not a label can only be one with dots. */
-export function isDNS1123Label(value: string): string[] {
+function isDNS1123LabelUncached(value: string): string[] {
   const errs: string[] = [];
   if (byteLength(value) > DNS1123_LABEL_MAX_LENGTH) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
   if (!dns1123LabelRe.test(value)) {
@@ -69,9 +86,10 @@ export function isDNS1123Label(value: string): string[] {
   }
   return errs;
 }
+export const isDNS1123Label = rememberValid(isDNS1123LabelUncached);
 
 /** IsDNS1123Subdomain (DNS_SUBDOMAIN). */
-export function isDNS1123Subdomain(value: string): string[] {
+function isDNS1123SubdomainUncached(value: string): string[] {
   const errs: string[] = [];
   if (byteLength(value) > DNS1123_SUBDOMAIN_MAX_LENGTH) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX_LENGTH));
   if (!dns1123SubdomainRe.test(value)) {
@@ -79,15 +97,17 @@ export function isDNS1123Subdomain(value: string): string[] {
   }
   return errs;
 }
+export const isDNS1123Subdomain = rememberValid(isDNS1123SubdomainUncached);
 
 /** IsDNS1035Label: like a DNS-1123 label but must start with a letter (Service names). */
-export function isDNS1035Label(value: string): string[] {
+function isDNS1035LabelUncached(value: string): string[] {
   const errs: string[] = [];
   if (byteLength(value) > DNS1123_LABEL_MAX_LENGTH) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
   if (!dns1035LabelRe.test(value))
     errs.push(regexError(dns1035LabelErrMsg, dns1035LabelFmt, 'my-name', 'abc-123'));
   return errs;
 }
+export const isDNS1035Label = rememberValid(isDNS1035LabelUncached);
 
 /** IsWildcardDNS1123Subdomain: `*.` followed by a subdomain (RFC 1034 §4.3.3). */
 export function isWildcardDNS1123Subdomain(value: string): string[] {
@@ -145,7 +165,7 @@ const portNameOneLetterRe = /[a-z]/;
  * IsValidPortName (IANA_SVC_NAME). Every failed check adds its message, in this order, so one value can
  * fail several times ("HTTP" fails the charset and the letter checks).
  */
-export function isValidPortName(port: string): string[] {
+function isValidPortNameUncached(port: string): string[] {
   const errs: string[] = [];
   if (byteLength(port) > 15) errs.push(maxLenError(15));
   if (!portNameCharsetRe.test(port)) {
@@ -158,6 +178,7 @@ export function isValidPortName(port: string): string[] {
   }
   return errs;
 }
+export const isValidPortName = rememberValid(isValidPortNameUncached);
 
 // ---- labels (content.IsLabelKey / IsLabelValue) ----
 
@@ -171,7 +192,7 @@ const LABEL_KEY_MAX_LENGTH = 63;
  * IsQualifiedName (= content.IsLabelKey): an optional DNS-subdomain prefix and `/`, then a name of at most 63
  * bytes. Used for label keys, annotation keys and appProtocol.
  */
-export function isQualifiedName(value: string): string[] {
+function isQualifiedNameUncached(value: string): string[] {
   const errs: string[] = [];
   const parts = value.split('/');
   let name: string;
@@ -196,6 +217,7 @@ export function isQualifiedName(value: string): string[] {
   }
   return errs;
 }
+export const isQualifiedName = rememberValid(isQualifiedNameUncached);
 
 const labelValueFmt = `(${labelKeyFmt})?`;
 const labelValueErrMsg =
@@ -203,13 +225,14 @@ const labelValueErrMsg =
 const labelValueRe = anchored(labelValueFmt);
 
 /** IsValidLabelValue (= content.IsLabelValue). */
-export function isValidLabelValue(value: string): string[] {
+function isValidLabelValueUncached(value: string): string[] {
   const errs: string[] = [];
   if (byteLength(value) > 63) errs.push(maxBytesError(63));
   if (!labelValueRe.test(value))
     errs.push(regexError(labelValueErrMsg, labelValueFmt, 'MyValue', 'my_value', '12345'));
   return errs;
 }
+export const isValidLabelValue = rememberValid(isValidLabelValueUncached);
 
 // ---- HTTP ----
 

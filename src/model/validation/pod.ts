@@ -31,23 +31,30 @@ export function validateContainerPorts(
   const errs: FieldError[] = [];
   const names = new Set<string>();
   (ports ?? []).forEach((port, i) => {
-    const p = path.index(i);
+    // Paths are built only for an error: every container port of a cluster dump passes through here.
+    const p = (field: string) => path.index(i).child(field);
     const name = port.name ?? '';
     if (name !== '') {
       const msgs = isValidPortName(name);
       // Only a valid name takes part in the uniqueness check.
-      if (msgs.length > 0) errs.push(...invalidEach(p.child('name'), name, msgs));
-      else if (names.has(name)) errs.push(duplicate(p.child('name'), name));
+      if (msgs.length > 0) errs.push(...invalidEach(p('name'), name, msgs));
+      else if (names.has(name)) errs.push(duplicate(p('name'), name));
       else names.add(name);
     }
     const containerPort = port.containerPort ?? 0;
-    if (containerPort === 0) errs.push(required(p.child('containerPort')));
-    else errs.push(...invalidEach(p.child('containerPort'), containerPort, isValidPortNum(containerPort)));
+    if (containerPort === 0) errs.push(required(p('containerPort')));
+    else {
+      const msgs = isValidPortNum(containerPort);
+      if (msgs.length > 0) errs.push(...invalidEach(p('containerPort'), containerPort, msgs));
+    }
     const hostPort = port.hostPort ?? 0;
-    if (hostPort !== 0) errs.push(...invalidEach(p.child('hostPort'), hostPort, isValidPortNum(hostPort)));
+    if (hostPort !== 0) {
+      const msgs = isValidPortNum(hostPort);
+      if (msgs.length > 0) errs.push(...invalidEach(p('hostPort'), hostPort, msgs));
+    }
     const protocol = port.protocol ?? '';
-    if (protocol === '') errs.push(required(p.child('protocol')));
-    else if (!PROTOCOLS.includes(protocol)) errs.push(notSupported(p.child('protocol'), protocol, PROTOCOLS));
+    if (protocol === '') errs.push(required(p('protocol')));
+    else if (!PROTOCOLS.includes(protocol)) errs.push(notSupported(p('protocol'), protocol, PROTOCOLS));
   });
   return errs;
 }
@@ -78,7 +85,7 @@ export function accumulateUniqueHostPorts(
 function validateProbesAndLifecycle(c: Container, path: FieldPath): FieldError[] {
   const errs: FieldError[] = [];
   if (c.lifecycle) errs.push(...validateLifecycle(c.lifecycle, path.child('lifecycle')));
-  for (const kind of PROBES) errs.push(...validateProbe(c[kind], kind, path.child(kind)));
+  for (const kind of PROBES) if (c[kind]) errs.push(...validateProbe(c[kind], kind, path.child(kind)));
   return errs;
 }
 

@@ -24,6 +24,17 @@ export interface Backend {
  * grouped by their controller ownerReference, so 50 replicas of a ReplicaSet give one finding, not 50.
  */
 function groupOf(p: PodInstance): { key: string; label: string } {
+  // Asked per pod by several rules: computed once per pod (a PodInstance is never changed).
+  let g = groups.get(p);
+  if (!g) {
+    g = computeGroup(p);
+    groups.set(p, g);
+  }
+  return g;
+}
+const groups = new WeakMap<PodInstance, { key: string; label: string }>();
+
+function computeGroup(p: PodInstance): { key: string; label: string } {
   if (p.synthesized) {
     return {
       key: `${p.owner.kind}/${p.namespace}/${p.owner.name}`,
