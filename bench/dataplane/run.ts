@@ -13,6 +13,9 @@
  *
  * Each figure is the best of two rounds, interleaved across targets. Writes bench-output/dataplane.json and
  * prints a table. The pod, the proxy and every peer are separate processes, killed on exit.
+ *
+ * `--only tcp,http,kernel` runs only the parts listed (all by default); bench/dataplane/ab.ts compares two
+ * builds side by side.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +53,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const TCP_SECONDS = Number(process.env.BENCH_TCP_SECONDS ?? 2);
 const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 4);
 const ROUNDS = 2;
+const onlyAt = process.argv.indexOf('--only');
+const PARTS = new Set((onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '') : 'tcp,http,kernel').split(','));
 const WRK_CONNECTIONS = 50;
 
 interface TcpRow {
@@ -219,10 +224,11 @@ async function userspace(tmp: string, skipped: string[], missing: readonly strin
     };
   } else skipped.push('haproxy: not installed');
 
-  const tcp = await measureTcp(targets);
+  const tcp = PARTS.has('tcp') ? await measureTcp(targets) : [];
 
   const http: HttpRow[] = [];
-  if (!missing.includes('wrk')) {
+  if (!PARTS.has('http')) skipped.push('HTTP: not asked for (--only)');
+  else if (!missing.includes('wrk')) {
     const httpTargets: Record<string, { url: string; group?: number | undefined }> = {
       direct: { url: `http://${POD}:${PORTS.http}${INGRESS_PATH}` },
       'portchain ingress': {
@@ -373,7 +379,8 @@ async function main(): Promise<void> {
   try {
     const { tcp, http } = await userspace(tmp, skipped, missing);
     const kernelRuns: Report['kernel'][number][] = [];
-    if (process.getuid?.() === 0) {
+    if (!PARTS.has('kernel')) skipped.push('iptables/nftables modes: not asked for (--only)');
+    else if (process.getuid?.() === 0) {
       const tools = ensurePackages({ 'iptables-restore': 'iptables', nft: 'nftables' });
       for (const mode of ['iptables', 'nftables'] as const) {
         if (tools.includes(mode === 'iptables' ? 'iptables-restore' : 'nft'))
