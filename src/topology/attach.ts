@@ -78,8 +78,8 @@ export class FindingIndex {
 
   /**
    * Registers that a finding on `object` at `prefix` (or below it) is drawn at `targets`; the same
-   * registration twice (pods of one workload) is kept once. No key string per registration: the index holds
-   * one entry per pod row and container field of a cluster dump.
+   * registration twice (pods of one workload) is kept once, found by a scan of the object's few entries (a
+   * key set past SCAN of them) rather than a key string per registration.
    */
   add(
     object: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>,

@@ -3,7 +3,6 @@
  * and backend resolution, Service selection, FindPort, the listening inference); this file only arranges them
  * into lanes, rows and labelled edges, then attaches each finding to the element its object and field name.
  */
-
 import type { FieldPath } from '../model/field-path.js';
 import type { Finding, SourceLocation } from '../model/finding.js';
 import type { Manifest } from '../model/load.js';
@@ -140,7 +139,7 @@ class Builder {
   private readonly namespaces: string[] = [];
   private readonly namespaceSet = new Set<string>();
   private readonly workloads = new Map<string, WorkloadEntry>();
-  /** Pod name (namespace/name) -> its workload entry and row. */
+  /** Namespace -> pod name -> its workload entry and row (a name listed twice: the last one). */
   private readonly podRows = new Map<string, Map<string, PodRow>>();
   /** Folded rows: edges that became one (foldWorkloads' merge key -> the edge). */
   private readonly merged = new Map<string, MergedEdge>();
