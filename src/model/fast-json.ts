@@ -4,7 +4,8 @@
  * JSON numbers, true, false and null resolve the same). One cheap scan beforehand finds what JSON.parse
  * hides and the library reports or reads differently: duplicate keys (counted), long keys, integers
  * beyond double precision, characters the library rejects; any of them sends the source to the library.
- * Where each `items[i]` of a List starts is found on the first `locate()`, which then walks one item only.
+ * Where an `items[i]` of a List starts is found only when a position in it is asked for, reading from the
+ * nearer end of the array; `locate()` then walks that one item.
  */
 import { hasUnsupportedChars, unsupported } from './yaml-scalars.js';
 

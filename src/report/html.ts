@@ -5,7 +5,6 @@
  * Content-Security-Policy says so too); every user-supplied string is escaped.
  */
 import type { CheckResult } from '../check.js';
-import { buildTopology } from '../topology/build.js';
 import { layoutTopology } from '../topology/layout.js';
 import {
   type FindingTarget,
@@ -15,7 +14,7 @@ import {
   type TopologyFinding,
   type TopologyIndex,
 } from '../topology/model.js';
-import { type GroupMode, simplifyTopology } from '../topology/simplify.js';
+import { buildSimplifiedTopology, type GroupMode } from '../topology/simplify.js';
 import { domIds, escapeXml, renderSvg } from './svg.js';
 
 export interface HtmlOptions {
@@ -139,7 +138,7 @@ export async function formatHtml(
   sources: ReadonlyMap<string, string>,
   options: HtmlOptions = {},
 ): Promise<string> {
-  const t = simplifyTopology(buildTopology(result.graph, result.findings), { mode: options.group ?? 'auto' });
+  const t = buildSimplifiedTopology(result.graph, result.findings, { mode: options.group ?? 'auto' });
   const ix = indexTopology(t);
   const ids = domIds(t, PREFIX);
   const svg = renderSvg(t, await layoutTopology(t), { ids, findingHref: (f) => `#${findingAnchor(f)}` });
