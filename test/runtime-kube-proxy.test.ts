@@ -97,6 +97,82 @@ describe('kube-proxy (userspace semantics)', () => {
     expect(got).toEqual(['a', 'b', 'a', 'b']);
   });
 
+  it('drops the traffic a Local traffic policy has no local endpoint for (TCP held silent, UDP discarded)', async () => {
+    const a = await nameServer('127.161.8.1', 'a');
+    const echo = dgram.createSocket('udp4');
+    echo.on('message', (m, r) => echo.send(m, r.port, r.address));
+    await new Promise<void>((r) => echo.bind(0, '127.161.8.1', () => r()));
+    closers.push(() => new Promise((r) => echo.close(() => r())));
+    const udpPort = echo.address().port;
+    const web = (externalDrop: boolean): PlanService => ({
+      ...svc('127.162.8.1', 47800, []),
+      type: 'NodePort',
+      externalTrafficPolicy: 'Local',
+      ports: [
+        {
+          name: '',
+          protocol: 'TCP',
+          port: 47800,
+          listenPort: 47800,
+          nodePort: 47801,
+          endpoints: [ep('127.161.8.1', a)],
+          noLocalEndpoints: { internal: false, external: externalDrop },
+        },
+      ],
+    });
+    const dns: PlanService = {
+      ...svc('127.162.8.2', 47802, []),
+      internalTrafficPolicy: 'Local',
+      ports: [
+        {
+          name: '',
+          protocol: 'UDP',
+          port: 47802,
+          listenPort: 47802,
+          nodePort: null,
+          endpoints: [ep('127.161.8.1', udpPort)],
+          noLocalEndpoints: { internal: true, external: false },
+        },
+      ],
+    };
+    const at = (services: PlanService[]): ClusterPlan => ({ ...plan(services), node: '127.160.0.1' });
+    const k = await proxy(at([web(true), dns]));
+    // clusterIP traffic follows internalTrafficPolicy (Cluster here): delivered.
+    expect(await read('127.162.8.1', 47800)).toBe('a');
+    // The node port follows externalTrafficPolicy Local with no local endpoint: nothing answers, nothing closes.
+    const held = net.connect({ host: '127.160.0.1', port: 47801 });
+    let got = '';
+    let closed = false;
+    held.on('data', (d: Buffer) => {
+      got += d.toString();
+    });
+    held.on('close', () => {
+      closed = true;
+    });
+    held.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 400));
+    expect({ got, closed }).toEqual({ got: '', closed: false });
+    held.destroy();
+    // UDP with internalTrafficPolicy Local and no local endpoint: the datagram is discarded.
+    const client = dgram.createSocket('udp4');
+    closers.push(() => new Promise((r) => client.close(() => r())));
+    const answered = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 400);
+      client.once('message', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      client.send('?', 47802, '127.162.8.2');
+    });
+    expect(answered).toBe(false);
+    const stats = k.stats();
+    expect(stats.find((x) => x.name === '127.162.8.1')).toMatchObject({ failed: 1 });
+    expect(stats.find((x) => x.name === '127.162.8.2')).toMatchObject({ failed: 1, total: 1 });
+    // A local endpoint again (the policy no longer drops): the node port delivers.
+    await k.update(at([web(false), dns]));
+    expect(await read('127.160.0.1', 47801)).toBe('a');
+  });
+
   it('moves to the next endpoint when a dial fails', async () => {
     const dead = await deadPort('127.1.8.4');
     const b = await nameServer('127.1.8.5', 'b');

@@ -160,6 +160,7 @@ interface Listener {
   readonly key: string;
   /** The Service port it carries (its balancer's key). */
   readonly balancer: string;
+  readonly drop: boolean;
   close(): Promise<void>;
 }
 
@@ -274,7 +275,10 @@ function tcpListener(w: Wanted, balancer: Balancer): Promise<Listener> {
       if (backend === null) return; // a dial in flight sees client.destroyed
       if (hadError && !backend.destroyed) backend.resetAndDestroy();
     });
-    relay(conn, balancer);
+    // DROP: nothing answers, nothing is forwarded; the client times out (here after its connect: a listener
+    // cannot drop a SYN, so the silence starts one step later than with the kernel's DROP).
+    if (w.drop) counters.failed++;
+    else relay(conn, balancer);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -283,6 +287,7 @@ function tcpListener(w: Wanted, balancer: Balancer): Promise<Listener> {
       resolve({
         key,
         balancer: w.balancer,
+        drop: w.drop,
         close: () =>
           new Promise<void>((done) => {
             for (const c of conns) {
@@ -320,6 +325,12 @@ function udpListener(w: Wanted, balancer: Balancer, idleMs: number): Promise<Lis
   socket.on('message', (msg, rinfo) => {
     const client = `${rinfo.address}:${rinfo.port}`;
     let f = flows.get(client);
+    if (!f && w.drop) {
+      // DROP: the datagram goes nowhere, as kube-proxy's "has no local endpoints" rule.
+      counters.total++;
+      counters.failed++;
+      return;
+    }
     if (!f) {
       counters.total++;
       const t = balancer.next(() => rinfo.address, false);
@@ -359,6 +370,7 @@ function udpListener(w: Wanted, balancer: Balancer, idleMs: number): Promise<Lis
       resolve({
         key,
         balancer: w.balancer,
+        drop: w.drop,
         close: () =>
           new Promise<void>((done) => {
             for (const c of [...flows.keys()]) drop(c);
@@ -387,6 +399,8 @@ interface Wanted {
   readonly host: string;
   readonly port: number;
   readonly balancer: string;
+  /** A Local traffic policy with no local ready endpoint: kube-proxy DROPs this address's traffic. */
+  readonly drop: boolean;
 }
 
 const usable = (e: PlanEndpoint) => e.ready;
@@ -424,11 +438,21 @@ export async function startKubeProxy(plan: ClusterPlan, options: KubeProxyOption
       // REJECT: no usable endpoint, no listener (the connection is refused).
       if (b.size === 0) return;
       if (p.protocol !== 'TCP' && p.protocol !== 'UDP') return; // SCTP is not carried
-      const add = (host: string, port: number) =>
-        out.push({ key: `${p.protocol} ${host}:${port}`, protocol: p.protocol, host, port, balancer: bKey });
-      if (svc.clusterIP) add(svc.clusterIP, p.listenPort);
-      if (p.nodePort !== null) add(plan.node, p.nodePort);
-      if (svc.loadBalancerIP) add(svc.loadBalancerIP, p.listenPort);
+      const add = (host: string, port: number, drop: boolean) =>
+        out.push({
+          key: `${p.protocol} ${host}:${port}`,
+          protocol: p.protocol,
+          host,
+          port,
+          balancer: bKey,
+          drop,
+        });
+      // internalTrafficPolicy governs clusterIP traffic, externalTrafficPolicy node ports and load balancers.
+      const internalDrop = p.noLocalEndpoints?.internal === true;
+      const externalDrop = p.noLocalEndpoints?.external === true;
+      if (svc.clusterIP) add(svc.clusterIP, p.listenPort, internalDrop);
+      if (p.nodePort !== null) add(plan.node, p.nodePort, externalDrop);
+      if (svc.loadBalancerIP) add(svc.loadBalancerIP, p.listenPort, externalDrop);
     });
     return out;
   };
@@ -440,7 +464,10 @@ export async function startKubeProxy(plan: ClusterPlan, options: KubeProxyOption
     const kept = new Set(next.services.flatMap((s) => s.ports.map((_, i) => balancerKey(s, i))));
     for (const k of [...balancers.keys()]) if (!kept.has(k)) balancers.delete(k);
     // A listener whose address now belongs to another Service port is replaced too.
-    const stale = [...listeners.values()].filter((l) => wanted.get(l.key)?.balancer !== l.balancer);
+    const stale = [...listeners.values()].filter((l) => {
+      const w = wanted.get(l.key);
+      return w?.balancer !== l.balancer || w.drop !== l.drop;
+    });
     for (const l of stale) listeners.delete(l.key);
     await Promise.all(stale.map((l) => l.close()));
     problems.length = 0;
