@@ -354,3 +354,29 @@ describe('the split keeps the positions of a whole-stream parse where the fast p
       }
   });
 });
+
+describe('the plain path keeps few syntax trees', () => {
+  it('positions of documents parsed again after leaving the cache are the same', () => {
+    // An anchor sends the file to the plain path; 300 documents outgrow its 256 kept trees.
+    const docs = Array.from(
+      { length: 300 },
+      (_, i) =>
+        `apiVersion: v1\nkind: Service\nmetadata: {name: s${i}, labels: &l {app: a${i}}}\nspec:\n  selector: *l\n  ports:\n  - port: ${i % 7 === 0 ? 'bad' : 80}\n`,
+    );
+    const r = loadText({ name: 'many.yaml', text: docs.join('---\n') });
+    expect(r.manifests).toHaveLength(300);
+    const port = FieldPath.root('spec', 'ports').index(0).child('port');
+    for (const i of [0, 1, 150, 299, 0]) {
+      const m = r.manifests[i];
+      expect(m?.source.locate(port)).toEqual({ file: 'many.yaml', line: i * 8 + 7, column: 5 });
+      expect(m?.source.locate(FieldPath.root('spec', 'selector', 'app'))).toEqual({
+        file: 'many.yaml',
+        line: i * 8 + 3,
+        column: 33 + String(i).length,
+      });
+    }
+    expect(r.findings.filter((f) => f.rule === 'api-decode').map((f) => f.location?.line)).toEqual(
+      Array.from({ length: 43 }, (_, k) => k * 7 * 8 + 7),
+    );
+  });
+});

@@ -211,10 +211,57 @@ export function loadTextWith(
  */
 function loadPlain(src: SourceText, out: DocumentLoader): LoadResult {
   const positions = new LazyPositions(src.text, src.name);
+  const parsed = new ParsedDocuments(src.text);
   let documents = 0;
   for (const span of splitDocuments(src.text))
-    documents += loadSpan(src.text, span, positions, documents, out);
+    documents += loadSpan(src.text, span, positions, parsed, documents, out);
   return out.result(documents);
+}
+
+const PARSE_OPTIONS = {
+  version: '1.1',
+  uniqueKeys: true,
+  // A collection as a mapping key is reported as go-yaml's "invalid map key", not warned on stderr.
+  logLevel: 'error',
+} as const;
+
+/** How many parsed documents to keep for `locate()`: a rule asks for several fields of one object in a row. */
+const PARSED_CACHE_SIZE = 256;
+
+/**
+ * The parsed documents `locate()` walks, kept only for the most recent ones and parsed again when asked
+ * for: a manifest holding its whole syntax tree costs about 4 KB per small object, so a million of them ran
+ * a 4 GB heap out of memory. Parsing is deterministic, so a parsed-again document has the same positions.
+ */
+class ParsedDocuments {
+  private readonly cache = new Map<string, Document.Parsed>();
+
+  constructor(private readonly whole: string) {}
+
+  remember(span: DocumentSpan, i: number, doc: Document.Parsed): void {
+    const key = `${span.start}/${i}`;
+    this.cache.delete(key);
+    if (this.cache.size >= PARSED_CACHE_SIZE) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(key, doc);
+  }
+
+  get(span: DocumentSpan, i: number): Document.Parsed | undefined {
+    const hit = this.cache.get(`${span.start}/${i}`);
+    if (hit) return hit;
+    let doc: Document.Parsed | undefined;
+    try {
+      const docs = parseAllDocuments(this.whole.slice(span.start, span.end), PARSE_OPTIONS);
+      doc = Array.isArray(docs) ? (docs[i] as Document.Parsed | undefined) : undefined;
+    } catch {
+      // Asked from deeper in the stack than the first parse: the document's first line stands in.
+      return undefined;
+    }
+    if (doc) this.remember(span, i, doc);
+    return doc;
+  }
 }
 
 /** A parser or `toJS` recursion that ran out of stack: a document nested too deep to read. */
@@ -229,6 +276,7 @@ function loadSpan(
   whole: string,
   span: DocumentSpan,
   positions: LazyPositions,
+  parsed: ParsedDocuments,
   firstIndex: number,
   out: DocumentLoader,
 ): number {
@@ -238,12 +286,7 @@ function loadSpan(
   const documentStart = () => positions.location(firstContentOffset(whole, span));
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, {
-      version: '1.1',
-      uniqueKeys: true,
-      // A collection as a mapping key is reported below (go-yaml's "invalid map key"), not warned on stderr.
-      logLevel: 'error',
-    }) as Document.Parsed[];
+    docs = parseAllDocuments(text, PARSE_OPTIONS) as Document.Parsed[];
     if (!Array.isArray(docs)) docs = [];
   } catch (e) {
     const message = isStackOverflow(e) ? TOO_DEEP : `cannot parse: ${(e as Error).message}`;
@@ -266,7 +309,12 @@ function loadSpan(
   }
 
   docs.forEach((doc, i) => {
-    const at = (keys: readonly (string | number)[]) => locateIn(doc, location, keys);
+    parsed.remember(span, i, doc);
+    // Holds the span, not the tree: the tree is parsed again if it has left the cache.
+    const at = (keys: readonly (string | number)[]) => {
+      const tree = parsed.get(span, i);
+      return tree ? locateIn(tree, location, keys) : documentStart();
+    };
     const fatal = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
     // The library catches its own stack overflows (RESOURCE_EXHAUSTION, one per level it unwinds): one finding.
     if (doc.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION'))
