@@ -7,14 +7,13 @@
  * Addresses: pods 127.121/16, Services 127.122/16, LBs 127.123/16, node 127.120.0.1; low ports +49500 and
  * every port below 1024, so this never meets test/cli-up-flags.test.ts (same block, offset 49000).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApiServer } from '../src/apiserver/server.js';
 import { startUp, type Up } from '../src/runtime/up.js';
-import { hasKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
+import { hasKubectl, runKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
 
 warnWithoutKubectl('apiserver-events');
 
@@ -95,24 +94,8 @@ let dir = '';
 let up: Up;
 let api: ApiServer;
 
-function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(
-      'kubectl',
-      ['--kubeconfig', api.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args],
-      { env: { ...process.env, KUBECONFIG: '' } },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const kubectl = (...args: string[]) =>
+  runKubectl({ kubeconfig: api.kubeconfigPath, cacheDir: join(dir, 'cache') }, args);
 
 interface EventJson {
   type: string;
@@ -233,15 +216,16 @@ describe.skipIf(!hasKubectl)('Kubernetes Events through kubectl', () => {
   });
 
   it('a Pod created through kubectl apply gets its own start events', async () => {
-    const apply = spawn(
-      'kubectl',
-      ['--kubeconfig', api.kubeconfigPath, '--cache-dir', join(dir, 'cache'), 'apply', '-f', '-'],
-      { env: { ...process.env, KUBECONFIG: '' } },
+    const apply = await runKubectl(
+      {
+        kubeconfig: api.kubeconfigPath,
+        cacheDir: join(dir, 'cache'),
+        input:
+          'apiVersion: v1\nkind: Pod\nmetadata: {name: late, namespace: ev}\nspec:\n  containers:\n  - {name: echo, image: hashicorp/http-echo:1.0, args: ["-listen=:80", "-text=hi"]}\n',
+      },
+      ['apply', '-f', '-'],
     );
-    apply.stdin.end(
-      'apiVersion: v1\nkind: Pod\nmetadata: {name: late, namespace: ev}\nspec:\n  containers:\n  - {name: echo, image: hashicorp/http-echo:1.0, args: ["-listen=:80", "-text=hi"]}\n',
-    );
-    expect(await new Promise((r) => apply.on('close', r))).toBe(0);
+    expect(apply.code).toBe(0);
     const all = await eventsUntil((e) =>
       e.some((x) => x.involvedObject.name === 'late' && x.reason === 'Started'),
     );

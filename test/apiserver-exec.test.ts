@@ -7,10 +7,8 @@
  * kubectl cases are skipped, saying so, where kubectl is absent.
  * Addresses: pods 127.131/16, Services 127.132/16, LBs 127.133/16, node 127.130.0.1; ports 46000-46499.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -20,7 +18,8 @@ import WebSocket from 'ws';
 import { type ApiServer, startApiServer } from '../src/apiserver/server.js';
 import { parseProcNet, TCP_LISTEN } from '../src/runtime/proc-net.js';
 import { startUp, type Up } from '../src/runtime/up.js';
-import { hasKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
+import { hasKubectl, runKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
+import { connects, POD_IP_SERVER_JS, webAndDnsPods } from './helpers/pod-fixtures.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -34,31 +33,7 @@ const addressBase = {
 };
 const LOW = 46000;
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Pod
-metadata: { name: web, namespace: ex, labels: { app: web } }
-spec:
-  containers:
-    - name: nginx
-      image: nginx:1.27
-      ports: [{ containerPort: 80 }]
-    - name: echo
-      image: hashicorp/http-echo:1.0
-      args: ["-listen=:46202", "-text=hi"]
-      ports: [{ containerPort: 46202 }]
----
-apiVersion: v1
-kind: Pod
-metadata: { name: dns, namespace: ex }
-spec:
-  containers:
-    - name: coredns
-      image: registry.k8s.io/coredns/coredns:v1.11.1
-      ports:
-        - { name: dns, containerPort: 53, protocol: UDP }
-        - { name: dns-tcp, containerPort: 53, protocol: TCP }
----
+const MANIFESTS = `${webAndDnsPods('ex', 46202)}---
 apiVersion: v1
 kind: Pod
 metadata: { name: app, namespace: ex }
@@ -84,65 +59,23 @@ let dir = '';
 let up: Up;
 let api: ApiServer;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectl(...args: string[]): Promise<Run> {
-  return kubectlWithInput(null, ...args);
-}
-
 /** kubectl 1.30+ falls back to SPDY when WebSocket fails; this makes it speak SPDY from the start. */
 const SPDY_ENV = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
 let kubectlEnv: Record<string, string> = {};
 
-function kubectlWithInput(input: string | null, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      'kubectl',
-      [
-        '--kubeconfig',
-        api.kubeconfigPath,
-        '--cache-dir',
-        join(dir, 'cache'),
-        '--request-timeout',
-        '20s',
-        ...args,
-      ],
-      { env: { ...process.env, KUBECONFIG: '', ...kubectlEnv } },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.stdin.end(input ?? undefined);
-    const timer = setTimeout(() => child.kill(), 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
-
-const connect = (host: string, port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect({ host, port });
-    s.setTimeout(3000, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.on('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
+const kubectlWithInput = (input: string | undefined, ...args: string[]) =>
+  runKubectl({ kubeconfig: api.kubeconfigPath, cacheDir: join(dir, 'cache'), env: kubectlEnv, input }, [
+    '--request-timeout',
+    '20s',
+    ...args,
+  ]);
+const kubectl = (...args: string[]) => kubectlWithInput(undefined, ...args);
+/** `kubectl exec` in pod web's echo container. */
+const execInEcho = (...command: string[]) =>
+  kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', ...command);
+/** `kubectl exec -i ... cat` in pod web's echo container, `input` on its stdin. */
+const catInEcho = (input: string) =>
+  kubectlWithInput(input, 'exec', '-i', '-n', 'ex', 'web', '-c', 'echo', '--', 'cat');
 
 /** The port the process really bound for a container port (the plan's lowPortOffset). */
 const bound = (port: number) => (port < 1024 ? port + LOW : port);
@@ -176,6 +109,13 @@ function rawExec(
   });
 }
 
+/** What an exec session wrote on stdout (stream 1), its frames joined. */
+const stdoutOf = (frames: { stream: number; text: string }[]) =>
+  frames
+    .filter((f) => f.stream === 1)
+    .map((f) => f.text)
+    .join('');
+
 /** A plain HTTPS request (an upgrade when `upgrade` is set): status and body. */
 function request(
   method: string,
@@ -202,10 +142,7 @@ function request(
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portchain-exec-'));
-  writeFileSync(
-    join(dir, 'app.js'),
-    `require('node:net').createServer(() => {}).listen(Number(process.env.PORT), process.env.POD_IP, () => console.log('listening'));\n`,
-  );
+  writeFileSync(join(dir, 'app.js'), POD_IP_SERVER_JS);
   const sources = [{ name: 'ex.yaml', text: MANIFESTS }];
   up = await startUp(sources, {
     addressBase,
@@ -226,7 +163,7 @@ beforeAll(async () => {
   });
   // The local command binds a moment after it starts.
   const end = Date.now() + 10_000;
-  while (!(await connect(podIP('app'), 46210)) && Date.now() < end)
+  while (!(await connects(podIP('app'), 46210)) && Date.now() < end)
     await new Promise((r) => setTimeout(r, 50));
 });
 
@@ -239,7 +176,7 @@ afterAll(async () => {
 describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
   it('cat /proc/net/tcp lists as LISTEN exactly the ports the simulated containers bound', async () => {
     const ip = podIP('web');
-    const r = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'cat', '/proc/net/tcp');
+    const r = await execInEcho('cat', '/proc/net/tcp');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]?.trim()).toBe(
@@ -253,9 +190,9 @@ describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
       ?.containers.flatMap((c) => c.binds.map((b) => b.port))
       .sort((a, b) => a - b);
     expect(ports).toEqual(planned);
-    for (const p of ports) expect(await connect(ip, bound(p)), `connect ${ip}:${bound(p)}`).toBe(true);
+    for (const p of ports) expect(await connects(ip, bound(p)), `connect ${ip}:${bound(p)}`).toBe(true);
     // A port not listed refuses.
-    expect(await connect(ip, 46203)).toBe(false);
+    expect(await connects(ip, 46203)).toBe(false);
     // One network namespace per pod: the other container sees the same listeners.
     const other = await kubectl('exec', '-n', 'ex', 'web', '-c', 'nginx', '--', 'cat', '/proc/net/tcp');
     expect(listenPorts(other.stdout, ip)).toEqual(ports);
@@ -289,7 +226,7 @@ describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
     const r = await kubectl('exec', '-n', 'ex', 'app', '--', 'cat', '/proc/net/tcp');
     expect(r.code).toBe(0);
     expect(listenPorts(r.stdout, ip)).toEqual([46210]);
-    expect(await connect(ip, 46210)).toBe(true);
+    expect(await connects(ip, 46210)).toBe(true);
   });
 
   it('a program the image lacks fails as containerd fails it, and kubectl exits non-zero', async () => {
@@ -302,7 +239,7 @@ describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
   });
 
   it('cat of a missing file: its stderr and the exit code', async () => {
-    const r = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'cat', '/etc/passwd', '/proc/net');
+    const r = await execInEcho('cat', '/etc/passwd', '/proc/net');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       'cat: /etc/passwd: No such file or directory\ncat: /proc/net: Is a directory\ncommand terminated with exit code 1\n',
@@ -310,18 +247,7 @@ describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
   });
 
   it('kubectl exec -i: stdin reaches cat until kubectl closes it', async () => {
-    const r = await kubectlWithInput(
-      'from kubectl\n',
-      'exec',
-      '-i',
-      '-n',
-      'ex',
-      'web',
-      '-c',
-      'echo',
-      '--',
-      'cat',
-    );
+    const r = await catInEcho('from kubectl\n');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('from kubectl\n');
   });
@@ -364,30 +290,19 @@ describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
     kubectlEnv = SPDY_ENV;
     try {
       const ip = podIP('web');
-      const table = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'cat', '/proc/net/tcp');
+      const table = await execInEcho('cat', '/proc/net/tcp');
       expect(table.stderr).toBe('');
       expect(table.code).toBe(0);
       expect(listenPorts(table.stdout, ip)).toEqual([80, 46202]);
-      const missing = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'cat', '/x');
+      const missing = await execInEcho('cat', '/x');
       expect(missing.code).toBe(1);
       expect(missing.stderr).toBe(
         'cat: /x: No such file or directory\ncommand terminated with exit code 1\n',
       );
-      const ls = await kubectl('exec', '-n', 'ex', 'web', '-c', 'echo', '--', 'ls');
+      const ls = await execInEcho('ls');
       expect(ls.code).not.toBe(0);
       expect(ls.stderr).toContain('exec: "ls": executable file not found in $PATH: unknown');
-      const echo = await kubectlWithInput(
-        'over spdy\n',
-        'exec',
-        '-i',
-        '-n',
-        'ex',
-        'web',
-        '-c',
-        'echo',
-        '--',
-        'cat',
-      );
+      const echo = await catInEcho('over spdy\n');
       expect(echo.code).toBe(0);
       expect(echo.stdout).toBe('over spdy\n');
       const bad = await kubectl('exec', '-n', 'ex', 'web', '-c', 'bogus', '--', 'cat', '/proc/net/tcp');
@@ -441,7 +356,7 @@ describe('@kubernetes/client-node Exec against portchain up', () => {
     expect(r.err).toBe('');
     const ports = listenPorts(r.out, ip);
     expect(ports).toEqual([80, 46202]);
-    for (const p of ports) expect(await connect(ip, bound(p))).toBe(true);
+    for (const p of ports) expect(await connects(ip, bound(p))).toBe(true);
     // Lines padded to 149 characters, as tcp4_seq_show pads them.
     for (const line of r.out.split('\n').filter(Boolean)) expect(line).toHaveLength(149);
   });
@@ -515,12 +430,7 @@ describe('the exec protocol', () => {
         ws.send(Buffer.from([255, 0]));
       },
     );
-    expect(
-      r.frames
-        .filter((f) => f.stream === 1)
-        .map((f) => f.text)
-        .join(''),
-    ).toBe('hello pod\n');
+    expect(stdoutOf(r.frames)).toBe('hello pod\n');
     expect(r.frames.at(-1)).toEqual({ stream: 3, text: '{"metadata":{},"status":"Success"}' });
   });
 
@@ -528,12 +438,7 @@ describe('the exec protocol', () => {
     const r = await rawExec(path('web', 'command=cat&command=/x&container=echo&stdout=1&tty=true'), [
       'v5.channel.k8s.io',
     ]);
-    expect(
-      r.frames
-        .filter((f) => f.stream === 1)
-        .map((f) => f.text)
-        .join(''),
-    ).toBe('cat: /x: No such file or directory\r\n');
+    expect(stdoutOf(r.frames)).toBe('cat: /x: No such file or directory\r\n');
     expect(r.frames.some((f) => f.stream === 2)).toBe(false);
   });
 

@@ -16,7 +16,7 @@ import { type ApiServer, startApiServer } from '../src/apiserver/server.js';
 import { check } from '../src/check.js';
 import { rejectsObject } from '../src/rules/rejection.js';
 import { startUp, type Up } from '../src/runtime/up.js';
-import { hasKubectl } from './helpers/kubectl.js';
+import { hasKubectl, runKubectl } from './helpers/kubectl.js';
 
 const ADDRESSES = {
   pods: '127.101.0.0',
@@ -32,37 +32,13 @@ const SEED = [
   'examples/two-ports-one-pod/0-sound.yaml',
 ];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 let dir = '';
 let up: Up;
 let api: ApiServer;
 const children = new Set<ChildProcess>();
 
-function kubectl(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      'kubectl',
-      ['--kubeconfig', api.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args],
-      {
-        env: { ...process.env, KUBECONFIG: '' },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const kubectl = (...args: string[]) =>
+  runKubectl({ kubeconfig: api.kubeconfigPath, cacheDir: join(dir, 'cache') }, args);
 
 /** Starts a long-running kubectl; resolves once `ready` matches its stdout. */
 function kubectlUntil(

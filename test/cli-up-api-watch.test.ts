@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
-import { get, probe, run, UpProcess } from './helpers/up-process.js';
+import { hasKubectl, runKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
+import { get, probe, UpProcess } from './helpers/up-process.js';
 
 warnWithoutKubectl('cli-up-api-watch');
 
@@ -50,8 +50,7 @@ let file = '';
 let up: UpProcess;
 let kubeconfig = '';
 
-const kubectl = (...args: string[]) =>
-  run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args]);
+const kubectl = (...args: string[]) => runKubectl({ kubeconfig, cacheDir: join(dir, 'cache') }, args);
 const ports = async (name: string) =>
   (await kubectl('get', 'svc', name, '-n', 'multi-port', '-o', 'jsonpath={.spec.ports[*].port}')).stdout;
 const clusterIP = async (name: string) =>
@@ -118,10 +117,9 @@ describe.skipIf(!hasKubectl)('portchain up --api --watch', () => {
   }, 30_000);
 
   it('removes a port the file no longer declares, and deletes a Service that left the file, keeping kubectl-created ones', async () => {
-    const made = await run(
-      'kubectl',
-      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), 'apply', '-f', '-'],
-      NODE_PORT_SERVICE('by-kubectl'),
+    const made = await runKubectl(
+      { kubeconfig, cacheDir: join(dir, 'cache'), input: NODE_PORT_SERVICE('by-kubectl') },
+      ['apply', '-f', '-'],
     );
     expect(made.stderr).toBe('');
     expect(made.stdout.trim()).toBe('service/by-kubectl created');

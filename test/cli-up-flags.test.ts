@@ -11,7 +11,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
+import { hasKubectl, runKubectl, warnWithoutKubectl } from './helpers/kubectl.js';
 import { BIN, get, probe, run, UpProcess } from './helpers/up-process.js';
 
 warnWithoutKubectl('cli-up-flags');
@@ -26,10 +26,9 @@ let up: UpProcess;
 let kubeconfig = '';
 let uiUrl = '';
 
-const kubectl = (...args: string[]) =>
-  run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args]);
+const kubectl = (...args: string[]) => runKubectl({ kubeconfig, cacheDir: join(dir, 'cache') }, args);
 const kubectlStdin = (input: string, ...args: string[]) =>
-  run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], input);
+  runKubectl({ kubeconfig, cacheDir: join(dir, 'cache'), input }, args);
 
 /** The web Service of examples/multi-port with one more port, 8080 -> targetPort http. */
 const CHANGED_SERVICE = `apiVersion: v1

@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startKubeProxy } from '../src/runtime/kube-proxy.js';
-import type { ClusterPlan } from '../src/runtime/plan.js';
+import { ep, planOf, svc } from './helpers/plan-builders.js';
 
 const FULL = process.env.FUZZ_RUNS !== undefined || process.env.RELIABILITY === '1';
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -128,34 +128,9 @@ describe('many concurrent connections through one Service', () => {
   it(
     'are all carried and held, then released with no leaked socket, descriptor or heap',
     async () => {
-      const plan: ClusterPlan = {
-        node: '127.90.0.1',
-        lowPortOffset: 0,
-        pods: [],
-        notes: [],
-        services: [
-          {
-            namespace: 'scale',
-            name: 'held',
-            type: 'ClusterIP',
-            clusterIP: '127.92.4.1',
-            loadBalancerIP: null,
-            externalName: null,
-            sessionAffinity: 'None',
-            affinityTimeoutSeconds: 10800,
-            ports: [
-              {
-                name: '',
-                protocol: 'TCP',
-                port: 45401,
-                listenPort: 45401,
-                nodePort: null,
-                endpoints: [{ pod: 'b', ip: '127.91.4.1', port: 45400, dialPort: 45400, ready: true }],
-              },
-            ],
-          },
-        ],
-      };
+      const plan = planOf('127.90.0.1', [
+        svc('held', '127.92.4.1', 45401, [{ ...ep('127.91.4.1', 45400), pod: 'b' }], { namespace: 'scale' }),
+      ]);
       const backend = await child(BACKEND);
       expect(await next(backend.lines)).toBe('up');
       const kp = await startKubeProxy(plan);

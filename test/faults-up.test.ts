@@ -18,6 +18,7 @@ import { type KubeProxy, startKubeProxy } from '../src/runtime/kube-proxy.js';
 import type { ClusterPlan, PlanEndpoint, PlanService } from '../src/runtime/plan.js';
 import { startUp, type Up } from '../src/runtime/up.js';
 import { ingressRoutes } from '../src/semantics/ingress.js';
+import { ep, planOf, svc } from './helpers/plan-builders.js';
 
 // Real sockets and processes on a shared machine: generous bounds (each wait inside is bounded too).
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 30_000 });
@@ -102,33 +103,9 @@ function greet(host: string, port: number, ms = 8000): Promise<Dialled> {
   });
 }
 
-const ep = (ip: string, port: number, ready = true): PlanEndpoint => ({
-  pod: ip,
-  ip,
-  port,
-  dialPort: port,
-  ready,
-});
-function service(clusterIP: string, port: number, endpoints: PlanEndpoint[], protocol = 'TCP'): PlanService {
-  return {
-    namespace: 'faults',
-    name: clusterIP,
-    type: 'ClusterIP',
-    clusterIP,
-    loadBalancerIP: null,
-    externalName: null,
-    sessionAffinity: 'None',
-    affinityTimeoutSeconds: 10800,
-    ports: [{ name: '', protocol, port, listenPort: port, nodePort: null, endpoints }],
-  };
-}
-const plan = (services: PlanService[]): ClusterPlan => ({
-  node: ADDRESS_BASE.node,
-  lowPortOffset: 0,
-  pods: [],
-  services,
-  notes: [],
-});
+const service = (clusterIP: string, port: number, endpoints: PlanEndpoint[], protocol = 'TCP') =>
+  svc(clusterIP, clusterIP, port, endpoints, { namespace: 'faults' }, protocol);
+const plan = (services: PlanService[]): ClusterPlan => planOf(ADDRESS_BASE.node, services);
 
 async function proxy(p: ClusterPlan, options: Parameters<typeof startKubeProxy>[1] = {}): Promise<KubeProxy> {
   const kp = await startKubeProxy(p, { shuffle: (l) => [...l], ...options });

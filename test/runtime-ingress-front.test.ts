@@ -7,10 +7,9 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadText, type Manifest } from '../src/model/load.js';
 import { startFront } from '../src/runtime/http-front.js';
-import { type IngressController, startIngressController } from '../src/runtime/ingress-controller.js';
-import { ingressRoutes } from '../src/semantics/ingress.js';
+import type { IngressController } from '../src/runtime/ingress-controller.js';
+import { oneRouteController } from './helpers/ingress-fixtures.js';
 
 const POD = '127.151.0.20';
 const LB = '127.150.0.1';
@@ -58,27 +57,8 @@ async function upstream(): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-const YAML = `
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: i, namespace: ns}
-spec:
-  rules:
-  - host: a.example.com
-    http:
-      paths:
-      - {path: /, pathType: Prefix, backend: {service: {name: a, port: {number: 80}}}}
-`;
-
 async function controller(port: number): Promise<IngressController> {
-  const table = ingressRoutes(loadText({ name: 'i.yaml', text: YAML }).manifests as Manifest<'Ingress'>[]);
-  const c = await startIngressController(
-    {
-      routes: () => table,
-      endpoints: () => ({ status: 'ok', service: 'a', targets: [{ ip: POD, port }] }),
-    },
-    { host: LB, port: 0 },
-  );
+  const c = await oneRouteController({ ip: POD, port }, LB);
   closers.push(() => c.close());
   return c;
 }

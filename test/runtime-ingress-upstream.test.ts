@@ -1,10 +1,9 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadText, type Manifest } from '../src/model/load.js';
 import { UpstreamPool, UpstreamTimeoutError } from '../src/runtime/http-upstream.js';
-import { type IngressController, startIngressController } from '../src/runtime/ingress-controller.js';
-import { ingressRoutes } from '../src/semantics/ingress.js';
+import type { IngressController } from '../src/runtime/ingress-controller.js';
+import { oneRouteController } from './helpers/ingress-fixtures.js';
 
 const IP = '127.111.0.1';
 
@@ -185,27 +184,8 @@ describe('UpstreamPool: the raw HTTP/1.1 upstream reader', () => {
   });
 });
 
-const YAML = `
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: i, namespace: ns}
-spec:
-  rules:
-  - host: a.example.com
-    http:
-      paths:
-      - {path: /, pathType: Prefix, backend: {service: {name: a, port: {number: 80}}}}
-`;
-
 async function controllerFor(port: number): Promise<IngressController> {
-  const table = ingressRoutes(loadText({ name: 'i.yaml', text: YAML }).manifests as Manifest<'Ingress'>[]);
-  const c = await startIngressController(
-    {
-      routes: () => table,
-      endpoints: () => ({ status: 'ok', service: 'a', targets: [{ ip: IP, port }] }),
-    },
-    { host: IP, port: 0 },
-  );
+  const c = await oneRouteController({ ip: IP, port }, IP);
   controllers.push(c);
   return c;
 }

@@ -18,42 +18,9 @@ import {
 } from '../src/runtime/kernel-proxy.js';
 import type { KubeProxy } from '../src/runtime/kube-proxy.js';
 import type { ClusterPlan, PlanEndpoint, PlanService } from '../src/runtime/plan.js';
+import { ep, planOf, svc } from './helpers/plan-builders.js';
 
-const ep = (ip: string, port: number, ready = true): PlanEndpoint => ({
-  pod: ip,
-  ip,
-  port,
-  dialPort: port,
-  ready,
-});
-
-function svc(
-  name: string,
-  clusterIP: string,
-  port: number,
-  endpoints: PlanEndpoint[],
-  extra: Partial<PlanService> = {},
-) {
-  return {
-    namespace: 'ns',
-    name,
-    type: 'ClusterIP',
-    clusterIP,
-    loadBalancerIP: null,
-    externalName: null,
-    sessionAffinity: 'None',
-    affinityTimeoutSeconds: 10800,
-    ports: [{ name: '', protocol: 'TCP', port, listenPort: port, nodePort: null, endpoints }],
-    ...extra,
-  } satisfies PlanService;
-}
-const plan = (services: PlanService[]): ClusterPlan => ({
-  node: '127.80.0.1',
-  lowPortOffset: 0,
-  pods: [],
-  services,
-  notes: [],
-});
+const plan = (services: PlanService[]): ClusterPlan => planOf('127.80.0.1', services);
 
 describe('kernel proxy rules (text)', () => {
   const p = plan([

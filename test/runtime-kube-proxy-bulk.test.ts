@@ -8,6 +8,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type KubeProxy, startKubeProxy } from '../src/runtime/kube-proxy.js';
 import type { ClusterPlan } from '../src/runtime/plan.js';
+import { ep, planOf, svc } from './helpers/plan-builders.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -73,34 +74,8 @@ function fetch(host: string, port: number, seed: number, slow: boolean): Promise
   });
 }
 
-const plan = (clusterIP: string, port: number, podIp: string, podPort: number): ClusterPlan => ({
-  node: '127.150.0.1',
-  lowPortOffset: 0,
-  pods: [],
-  services: [
-    {
-      namespace: 'ns',
-      name: 'bulk',
-      type: 'ClusterIP',
-      clusterIP,
-      loadBalancerIP: null,
-      externalName: null,
-      sessionAffinity: 'None',
-      affinityTimeoutSeconds: 10800,
-      ports: [
-        {
-          name: '',
-          protocol: 'TCP',
-          port,
-          listenPort: port,
-          nodePort: null,
-          endpoints: [{ pod: podIp, ip: podIp, port: podPort, dialPort: podPort, ready: true }],
-        },
-      ],
-    },
-  ],
-  notes: [],
-});
+const plan = (clusterIP: string, port: number, podIp: string, podPort: number): ClusterPlan =>
+  planOf('127.150.0.1', [svc('bulk', clusterIP, port, [ep(podIp, podPort)])]);
 
 async function proxy(p: ClusterPlan): Promise<KubeProxy> {
   const k = await startKubeProxy(p, { shuffle: (l) => [...l] });

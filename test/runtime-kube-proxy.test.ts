@@ -6,8 +6,9 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type KubeProxy, startKubeProxy } from '../src/runtime/kube-proxy.js';
-import type { ClusterPlan, PlanEndpoint, PlanService } from '../src/runtime/plan.js';
+import type { ClusterPlan, PlanService } from '../src/runtime/plan.js';
 import { isProxyMode, PROXY_MODES, startProxy } from '../src/runtime/proxy-mode.js';
+import { ep, planOf, svc } from './helpers/plan-builders.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -43,40 +44,7 @@ function read(host: string, port: number): Promise<string> {
   });
 }
 
-const ep = (ip: string, port: number, ready = true): PlanEndpoint => ({
-  pod: ip,
-  ip,
-  port,
-  dialPort: port,
-  ready,
-});
-
-function svc(
-  clusterIP: string,
-  port: number,
-  endpoints: PlanEndpoint[],
-  extra: Partial<PlanService> = {},
-): PlanService {
-  return {
-    namespace: 'ns',
-    name: clusterIP,
-    type: 'ClusterIP',
-    clusterIP,
-    loadBalancerIP: null,
-    externalName: null,
-    sessionAffinity: 'None',
-    affinityTimeoutSeconds: 10800,
-    ports: [{ name: '', protocol: 'TCP', port, listenPort: port, nodePort: null, endpoints }],
-    ...extra,
-  };
-}
-const plan = (services: PlanService[]): ClusterPlan => ({
-  node: '127.0.0.1',
-  lowPortOffset: 0,
-  pods: [],
-  services,
-  notes: [],
-});
+const plan = (services: PlanService[]): ClusterPlan => planOf('127.0.0.1', services);
 
 async function proxy(p: ClusterPlan, options: Parameters<typeof startKubeProxy>[1] = {}): Promise<KubeProxy> {
   const k = await startKubeProxy(p, { shuffle: (l) => [...l], ...options });
@@ -90,7 +58,13 @@ describe('kube-proxy (userspace semantics)', () => {
     const b = await nameServer('127.1.8.2', 'b');
     const c = await nameServer('127.1.8.3', 'c');
     await proxy(
-      plan([svc('127.96.8.1', 18001, [ep('127.1.8.1', a), ep('127.1.8.2', b), ep('127.1.8.3', c, false)])]),
+      plan([
+        svc('127.96.8.1', '127.96.8.1', 18001, [
+          ep('127.1.8.1', a),
+          ep('127.1.8.2', b),
+          ep('127.1.8.3', c, false),
+        ]),
+      ]),
     );
     const got: string[] = [];
     for (let i = 0; i < 4; i++) got.push(await read('127.96.8.1', 18001));
@@ -105,7 +79,7 @@ describe('kube-proxy (userspace semantics)', () => {
     closers.push(() => new Promise((r) => echo.close(() => r())));
     const udpPort = echo.address().port;
     const web = (externalDrop: boolean): PlanService => ({
-      ...svc('127.162.8.1', 47800, []),
+      ...svc('127.162.8.1', '127.162.8.1', 47800, []),
       type: 'NodePort',
       externalTrafficPolicy: 'Local',
       ports: [
@@ -121,7 +95,7 @@ describe('kube-proxy (userspace semantics)', () => {
       ],
     });
     const dns: PlanService = {
-      ...svc('127.162.8.2', 47802, []),
+      ...svc('127.162.8.2', '127.162.8.2', 47802, []),
       internalTrafficPolicy: 'Local',
       ports: [
         {
@@ -176,13 +150,13 @@ describe('kube-proxy (userspace semantics)', () => {
   it('moves to the next endpoint when a dial fails', async () => {
     const dead = await deadPort('127.1.8.4');
     const b = await nameServer('127.1.8.5', 'b');
-    await proxy(plan([svc('127.96.8.2', 18002, [ep('127.1.8.4', dead), ep('127.1.8.5', b)])]));
+    await proxy(plan([svc('127.96.8.2', '127.96.8.2', 18002, [ep('127.1.8.4', dead), ep('127.1.8.5', b)])]));
     for (let i = 0; i < 3; i++) expect(await read('127.96.8.2', 18002)).toBe('b');
   });
 
   it('resets the client when every dial fails', async () => {
     const dead = await deadPort('127.1.8.6');
-    await proxy(plan([svc('127.96.8.3', 18003, [ep('127.1.8.6', dead)])]));
+    await proxy(plan([svc('127.96.8.3', '127.96.8.3', 18003, [ep('127.1.8.6', dead)])]));
     expect(await read('127.96.8.3', 18003)).toMatch(/^(error:ECONNRESET|)$/);
   });
 
@@ -191,7 +165,9 @@ describe('kube-proxy (userspace semantics)', () => {
     const b = await nameServer('127.1.8.8', 'b');
     await proxy(
       plan([
-        svc('127.96.8.4', 18004, [ep('127.1.8.7', a), ep('127.1.8.8', b)], { sessionAffinity: 'ClientIP' }),
+        svc('127.96.8.4', '127.96.8.4', 18004, [ep('127.1.8.7', a), ep('127.1.8.8', b)], {
+          sessionAffinity: 'ClientIP',
+        }),
       ]),
     );
     const got = new Set<string>();
@@ -201,10 +177,10 @@ describe('kube-proxy (userspace semantics)', () => {
 
   it('refuses a Service port without ready endpoints (REJECT), and opens it when one appears', async () => {
     const a = await nameServer('127.1.8.9', 'a');
-    const k = await proxy(plan([svc('127.96.8.5', 18005, [ep('127.1.8.9', a, false)])]));
+    const k = await proxy(plan([svc('127.96.8.5', '127.96.8.5', 18005, [ep('127.1.8.9', a, false)])]));
     expect(k.listening()).toEqual([]);
     expect(await read('127.96.8.5', 18005)).toBe('error:ECONNREFUSED');
-    await k.update(plan([svc('127.96.8.5', 18005, [ep('127.1.8.9', a, true)])]));
+    await k.update(plan([svc('127.96.8.5', '127.96.8.5', 18005, [ep('127.1.8.9', a, true)])]));
     expect(k.listening()).toEqual(['TCP 127.96.8.5:18005']);
     expect(await read('127.96.8.5', 18005)).toBe('a');
   });
@@ -215,8 +191,8 @@ describe('kube-proxy (userspace semantics)', () => {
     closers.push(() => new Promise((r) => echo.close(() => r())));
     const port = (echo.address() as net.AddressInfo).port;
     const b = await nameServer('127.1.8.11', 'b');
-    const keep = svc('127.96.8.6', 18006, [ep('127.1.8.10', port)]);
-    const k = await proxy(plan([keep, svc('127.96.8.7', 18007, [ep('127.1.8.11', b)])]));
+    const keep = svc('127.96.8.6', '127.96.8.6', 18006, [ep('127.1.8.10', port)]);
+    const k = await proxy(plan([keep, svc('127.96.8.7', '127.96.8.7', 18007, [ep('127.1.8.11', b)])]));
     const client = net.connect({ host: '127.96.8.6', port: 18006 });
     await new Promise<void>((r) => client.once('connect', () => r()));
     await k.update(plan([keep]));
@@ -236,7 +212,7 @@ describe('kube-proxy (userspace semantics)', () => {
       return new Promise<number>((done) => s.bind({ address: host, port: 0 }, () => done(s.address().port)));
     });
     const [p1, p2] = await Promise.all(backends);
-    const service = svc('127.96.8.8', 18008, [
+    const service = svc('127.96.8.8', '127.96.8.8', 18008, [
       ep('127.1.8.12', p1 as number),
       ep('127.1.8.13', p2 as number),
     ]);
@@ -282,9 +258,9 @@ describe('kube-proxy live traffic (stats.ts ServicePortTraffic)', () => {
     const dead = await deadPort('127.81.1.3');
     const k = await proxy(
       plan([
-        svc('127.82.1.1', 44001, [ep('127.81.1.1', a), ep('127.81.1.2', b)]),
-        svc('127.82.1.2', 44002, [ep('127.81.1.3', dead)]),
-        svc('127.82.1.3', 44003, [ep('127.81.1.1', a, false)]),
+        svc('127.82.1.1', '127.82.1.1', 44001, [ep('127.81.1.1', a), ep('127.81.1.2', b)]),
+        svc('127.82.1.2', '127.82.1.2', 44002, [ep('127.81.1.3', dead)]),
+        svc('127.82.1.3', '127.82.1.3', 44003, [ep('127.81.1.1', a, false)]),
       ]),
     );
     const talk = (text: string) =>
@@ -332,16 +308,16 @@ describe('kube-proxy live traffic (stats.ts ServicePortTraffic)', () => {
 
   it('keeps counters across update() and drops removed Service ports', async () => {
     const a = await nameServer('127.81.1.4', 'a');
-    const one = svc('127.82.1.4', 44004, [ep('127.81.1.4', a)]);
+    const one = svc('127.82.1.4', '127.82.1.4', 44004, [ep('127.81.1.4', a)]);
     const k = await proxy(plan([one]));
     expect(await read('127.82.1.4', 44004)).toBe('a');
     await until(() => k.stats()[0]?.total === 1 && k.stats()[0]?.active === 0);
-    await k.update(plan([one, svc('127.82.1.5', 44005, [ep('127.81.1.4', a)])]));
+    await k.update(plan([one, svc('127.82.1.5', '127.82.1.5', 44005, [ep('127.81.1.4', a)])]));
     expect(k.stats().map((s) => [s.name, s.total])).toEqual([
       ['127.82.1.4', 1],
       ['127.82.1.5', 0],
     ]);
-    await k.update(plan([svc('127.82.1.5', 44005, [ep('127.81.1.4', a)])]));
+    await k.update(plan([svc('127.82.1.5', '127.82.1.5', 44005, [ep('127.81.1.4', a)])]));
     expect(k.stats().map((s) => s.name)).toEqual(['127.82.1.5']);
   });
 
@@ -352,7 +328,7 @@ describe('kube-proxy live traffic (stats.ts ServicePortTraffic)', () => {
     const port = await new Promise<number>((done) =>
       server.bind({ address: '127.81.1.6', port: 0 }, () => done(server.address().port)),
     );
-    const base = svc('127.82.1.6', 44006, [ep('127.81.1.6', port)]);
+    const base = svc('127.82.1.6', '127.82.1.6', 44006, [ep('127.81.1.6', port)]);
     const udp: PlanService = { ...base, ports: base.ports.map((p) => ({ ...p, protocol: 'UDP' })) };
     const k = await proxy(plan([udp]), { udpIdleTimeoutMs: 150 });
     const client = dgram.createSocket('udp4');
@@ -384,7 +360,7 @@ describe('kube-proxy TCP relay', () => {
     await new Promise<void>((r) => server.listen({ host: '127.81.1.7', port: 0 }, () => r()));
     closers.push(() => new Promise((r) => server.close(() => r())));
     const port = (server.address() as net.AddressInfo).port;
-    await proxy(plan([svc('127.82.1.7', 44007, [ep('127.81.1.7', port)])]));
+    await proxy(plan([svc('127.82.1.7', '127.82.1.7', 44007, [ep('127.81.1.7', port)])]));
     const body = 'z'.repeat(300_000);
     const reply = await new Promise<string>((resolve, reject) => {
       const s = net.connect({ host: '127.82.1.7', port: 44007, allowHalfOpen: true });
@@ -404,7 +380,7 @@ describe('kube-proxy TCP relay', () => {
     await new Promise<void>((r) => echo.listen({ host: '127.81.1.8', port: 0 }, () => r()));
     closers.push(() => new Promise((r) => echo.close(() => r())));
     const port = (echo.address() as net.AddressInfo).port;
-    const k = await proxy(plan([svc('127.82.1.8', 44008, [ep('127.81.1.8', port)])]));
+    const k = await proxy(plan([svc('127.82.1.8', '127.82.1.8', 44008, [ep('127.81.1.8', port)])]));
     const size = 8 * 1024 * 1024;
     const payload = Buffer.alloc(size, 7);
     payload.write('start', 0);
@@ -435,7 +411,7 @@ describe('kube-proxy TCP relay, read buffers', () => {
     await new Promise<void>((r) => echo.listen({ host: '127.81.1.10', port: 0 }, () => r()));
     closers.push(() => new Promise((r) => echo.close(() => r())));
     const port = (echo.address() as net.AddressInfo).port;
-    await proxy(plan([svc('127.82.1.10', 44010, [ep('127.81.1.10', port)])]));
+    await proxy(plan([svc('127.82.1.10', '127.82.1.10', 44010, [ep('127.81.1.10', port)])]));
     const transfer = (fill: number) =>
       new Promise<boolean>((resolve, reject) => {
         const payload = Buffer.alloc(1024 * 1024, fill);
@@ -465,7 +441,10 @@ describe('--proxy-mode (proxy-mode.ts)', () => {
     expect(isProxyMode('nftables')).toBe(true);
     expect(isProxyMode('ipvs')).toBe(false);
     const a = await nameServer('127.81.1.9', 'a');
-    const k = await startProxy('userspace', plan([svc('127.82.1.9', 44009, [ep('127.81.1.9', a)])]));
+    const k = await startProxy(
+      'userspace',
+      plan([svc('127.82.1.9', '127.82.1.9', 44009, [ep('127.81.1.9', a)])]),
+    );
     closers.push(() => k.close());
     expect(k.listening()).toEqual(['TCP 127.82.1.9:44009']);
     expect(await read('127.82.1.9', 44009)).toBe('a');
@@ -480,8 +459,8 @@ describe('a port already in use', () => {
     await new Promise<void>((r) => backend.listen({ host: '127.81.9.1', port: 0 }, r));
     const port = (backend.address() as net.AddressInfo).port;
     const p = plan([
-      svc('127.82.9.1', 44990, [ep('127.81.9.1', port)]),
-      svc('127.82.9.2', 44990, [ep('127.81.9.1', port)]),
+      svc('127.82.9.1', '127.82.9.1', 44990, [ep('127.81.9.1', port)]),
+      svc('127.82.9.2', '127.82.9.2', 44990, [ep('127.81.9.1', port)]),
     ]);
     const k = await startKubeProxy(p, { shuffle: (l) => [...l] });
     try {

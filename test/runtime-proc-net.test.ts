@@ -25,6 +25,7 @@ import {
   TCP_LISTEN,
 } from '../src/runtime/proc-net.js';
 import { startUp, type Up } from '../src/runtime/up.js';
+import { connects, POD_IP_SERVER_JS, webAndDnsPods } from './helpers/pod-fixtures.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 30_000 });
 
@@ -63,20 +64,6 @@ function udpSocket(type: 'udp4' | 'udp6', host: string, port: number): Promise<d
     });
   });
 }
-
-const connect = (host: string, port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect({ host, port });
-    s.setTimeout(3000, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.on('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
 
 const netnsUnavailable = await netnsProblem();
 if (netnsUnavailable)
@@ -277,31 +264,23 @@ describe("this machine's kernel", () => {
   });
 });
 
-const SIMULATED = `
-apiVersion: v1
-kind: Pod
-metadata: { name: web, namespace: pn, labels: { app: web } }
-spec:
-  containers:
-    - name: nginx
-      image: nginx:1.27
-      ports: [{ containerPort: 80 }]
-    - name: echo
-      image: hashicorp/http-echo:1.0
-      args: ["-listen=:46102", "-text=hi"]
-      ports: [{ containerPort: 46102 }]
----
-apiVersion: v1
-kind: Pod
-metadata: { name: dns, namespace: pn }
-spec:
-  containers:
-    - name: coredns
-      image: registry.k8s.io/coredns/coredns:v1.11.1
-      ports:
-        - { name: dns, containerPort: 53, protocol: UDP }
-        - { name: dns-tcp, containerPort: 53, protocol: TCP }
-`;
+const SIMULATED = webAndDnsPods('pn', 46102);
+
+/** The sockets of pod `pod` (namespace pn) once `ready` holds of them; a local command binds a moment after it starts. */
+async function socketsOnceListed(
+  u: Up,
+  pod: string,
+  ready: (sockets: ProcNetSocket[]) => boolean,
+): Promise<ProcNetSocket[]> {
+  const end = Date.now() + 10_000;
+  let sockets: ProcNetSocket[] = [];
+  while (Date.now() < end) {
+    sockets = (await podSockets(u, 'pn', pod)) ?? [];
+    if (ready(sockets)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return sockets;
+}
 
 describe('the sockets of a pod of portchain up', () => {
   it('simulated images: the listeners the runtime opened, at the ports the containers asked for', async () => {
@@ -320,8 +299,8 @@ describe('the sockets of a pod of portchain up', () => {
     // The kernel knows them: the host's table gives each its inode.
     for (const s of listening) expect(s.inode).toBeGreaterThan(0);
     // Really bound: 80 is bound at 80 + lowPortOffset, 46102 as is.
-    expect(await connect(web?.ip as string, 80 + LOW)).toBe(true);
-    expect(await connect(web?.ip as string, 46102)).toBe(true);
+    expect(await connects(web?.ip as string, 80 + LOW)).toBe(true);
+    expect(await connects(web?.ip as string, 46102)).toBe(true);
     const dns = (await podSockets(u, 'pn', 'dns')) ?? [];
     const dnsIP = u.plan.pods.find((p) => p.name === 'dns')?.ip;
     expect(dns.map((s) => `${s.protocol} ${s.address}:${s.port}`).sort()).toEqual([
@@ -334,10 +313,7 @@ describe('the sockets of a pod of portchain up', () => {
   it('a mapped local command: the real socket it bound on the pod IP', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portchain-proc-net-'));
     closers.push(async () => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(
-      join(dir, 'app.js'),
-      `require('node:net').createServer(() => {}).listen(Number(process.env.PORT), process.env.POD_IP, () => console.log('up'));\n`,
-    );
+    writeFileSync(join(dir, 'app.js'), POD_IP_SERVER_JS);
     const text = `
 apiVersion: v1
 kind: Pod
@@ -356,17 +332,11 @@ spec:
     });
     closers.push(() => u.close());
     const ip = u.plan.pods[0]?.ip as string;
-    const end = Date.now() + 10_000;
-    let sockets: ProcNetSocket[] = [];
-    while (Date.now() < end) {
-      sockets = (await podSockets(u, 'pn', 'app')) ?? [];
-      if (sockets.some((s) => s.port === 46110)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const sockets = await socketsOnceListed(u, 'app', (all) => all.some((s) => s.port === 46110));
     const l = sockets.find((s) => s.port === 46110);
     expect(l).toMatchObject({ protocol: 'TCP', address: ip, state: TCP_LISTEN });
     expect(l?.inode).toBeGreaterThan(0);
-    expect(await connect(ip, 46110)).toBe(true);
+    expect(await connects(ip, 46110)).toBe(true);
     // Nothing of other processes: every socket is on the pod IP or held by the command.
     for (const s of sockets) expect([ip, '0.0.0.0', '::', '127.0.0.1']).toContain(s.address);
   });
@@ -414,19 +384,17 @@ spec:
       closers.push(() => u.close());
       const ip = u.plan.pods.find((p) => p.name === 'iso')?.ip as string;
       expect(ip).toBe('127.131.0.41');
-      const end = Date.now() + 10_000;
-      let sockets: ProcNetSocket[] = [];
-      while (Date.now() < end) {
-        sockets = (await podSockets(u, 'pn', 'iso')) ?? [];
-        if (sockets.some((s) => s.port === 46130) && sockets.some((s) => s.port === 46131)) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const sockets = await socketsOnceListed(
+        u,
+        'iso',
+        (all) => all.some((s) => s.port === 46130) && all.some((s) => s.port === 46131),
+      );
       // Exactly the namespace's sockets: nothing of the host's.
       expect(sockets.map((s) => `${s.protocol} ${s.address}:${s.port}`).sort()).toEqual([
         'TCP 0.0.0.0:46130',
         'UDP 127.0.0.1:46131',
       ]);
-      expect(await connect(ip, 46130)).toBe(true);
+      expect(await connects(ip, 46130)).toBe(true);
     },
   );
 });

@@ -20,7 +20,7 @@ import type { ClusterPlan } from '../../src/runtime/plan.js';
 import { connectionRate, tcpThroughput } from './load.js';
 import { type Child, groupCpuSeconds, start, wrk } from './peers.js';
 import type { BenchProxySpec } from './proxy-main.js';
-import { INGRESS_HOST, INGRESS_PATH, planService } from './setup.js';
+import { INGRESS_HOST, INGRESS_PATH, ingressYaml, planService } from './setup.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const POD = '127.81.0.9';
@@ -59,17 +59,7 @@ function plan(n: number): ClusterPlan {
   };
 }
 
-const INGRESS = `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: bench, namespace: bench}
-spec:
-  rules:
-  - host: ${INGRESS_HOST}
-    http:
-      paths:
-      - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: ${P.web}}}}}
-      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: ${P.web}}}}}
-`;
+const INGRESS = ingressYaml(P.web, P.web);
 
 interface Target {
   readonly bulk?: readonly [string, number];

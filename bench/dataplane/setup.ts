@@ -95,8 +95,8 @@ export function benchPlan(pod = POD, node = NODE): ClusterPlan {
       };
 }
 
-/** The Ingress both controllers serve: two Services by host and path. */
-export const INGRESS_YAML = `apiVersion: networking.k8s.io/v1
+/** The bench Ingress: /api to Service api's `apiPort`, the rest to Service web's `webPort`, on INGRESS_HOST. */
+export const ingressYaml = (apiPort: number, webPort: number): string => `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: bench, namespace: bench}
 spec:
@@ -104,9 +104,12 @@ spec:
   - host: ${INGRESS_HOST}
     http:
       paths:
-      - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: ${PORTS.web + 1}}}}}
-      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: ${PORTS.web}}}}}
+      - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: ${apiPort}}}}}
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: ${webPort}}}}}
 `;
+
+/** The Ingress both controllers serve: two Services by host and path. */
+export const INGRESS_YAML = ingressYaml(PORTS.web + 1, PORTS.web);
 
 /** nginx as ingress-nginx configures it for those routes: upstream keep-alive, HTTP/1.1, Host kept. */
 export function nginxConf(prefix: string, workers: number | 'auto', ip: string): string {

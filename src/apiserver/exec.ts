@@ -289,6 +289,22 @@ interface ExecTransport {
 /** SPDY serves v4 and older (v5 exists for WebSocket only: remotecommand.StreamProtocolV5Name). */
 const SPDY_PROTOCOLS = EXEC_PROTOCOLS.filter((p) => p !== 'v5.channel.k8s.io');
 
+/** The protocols a client offers in a comma-separated header (Sec-WebSocket-Protocol, X-Stream-Protocol-Version). */
+const offeredProtocols = (header: string | string[] | undefined): string[] =>
+  String(header ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+
+/** Takes over an exec request's upgraded connection, for one transport. */
+type UpgradeHandler = (
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  target: { namespace: string; pod: string },
+  r: ExecRequest,
+) => void;
+
 /** Serves the exec subresource on `server`'s upgrades; other upgrade URLs are left to their handlers. */
 export function serveExec(server: Server, hooks: ExecHooks): { close(): void } {
   const sessions = new Set<{ close(): void }>();
@@ -321,17 +337,8 @@ export function serveExec(server: Server, hooks: ExecHooks): { close(): void } {
     t.finish();
   };
 
-  const overWebSocket = (
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    target: { namespace: string; pod: string },
-    r: ExecRequest,
-  ) => {
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean);
+  const overWebSocket: UpgradeHandler = (req, socket, head, target, r) => {
+    const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
     if (offered.length > 0 && !offered.some((p) => (EXEC_PROTOCOLS as readonly string[]).includes(p)))
       return refuseStatus(
         socket,
@@ -376,17 +383,8 @@ export function serveExec(server: Server, hooks: ExecHooks): { close(): void } {
    * X-Stream-Protocol-Version (httpstream.Handshake), one SPDY stream per `streamType` header; the command
    * runs once the streams the request asked for are all open (remotecommand/httpstream.go waitStreamReply).
    */
-  const overSpdy = (
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    target: { namespace: string; pod: string },
-    r: ExecRequest,
-  ) => {
-    const offered = String(req.headers['x-stream-protocol-version'] ?? '')
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean);
+  const overSpdy: UpgradeHandler = (req, socket, head, target, r) => {
+    const offered = offeredProtocols(req.headers['x-stream-protocol-version']);
     const protocol =
       offered.length === 0
         ? 'channel.k8s.io'

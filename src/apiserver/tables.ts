@@ -264,6 +264,21 @@ const num = (o: JsonObject, ...keys: string[]): number => {
   return typeof v === 'number' ? v : 0;
 };
 
+/** READY of a Deployment or StatefulSet: ready replicas over spec.replicas (1 when unset, its default). */
+const readyOfReplicas = (o: JsonObject): string =>
+  `${num(o, 'status', 'readyReplicas')}/${typeof objectAt(o, 'spec')?.replicas === 'number' ? num(o, 'spec', 'replicas') : 1}`;
+
+/** The -o wide columns the printers of Deployments, ReplicaSets and DaemonSets end with, and their cells. */
+const WORKLOAD_WIDE_COLUMNS: readonly Column[] = [
+  col('Containers', 'string', 1),
+  col('Images', 'string', 1),
+  col('Selector', 'string', 1),
+];
+const workloadWideCells = (o: JsonObject): JsonValue[] => [
+  ...containersAndImages(o),
+  formatSelector(objectAt(o, 'spec', 'selector')),
+];
+
 interface Printer {
   readonly columns: readonly Column[];
   cells(o: JsonObject): JsonValue[];
@@ -319,18 +334,15 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
       col('Up-to-date', 'integer'),
       col('Available', 'integer'),
       AGE,
-      col('Containers', 'string', 1),
-      col('Images', 'string', 1),
-      col('Selector', 'string', 1),
+      ...WORKLOAD_WIDE_COLUMNS,
     ],
     cells: (o) => [
       nameOf(o),
-      `${num(o, 'status', 'readyReplicas')}/${typeof objectAt(o, 'spec')?.replicas === 'number' ? num(o, 'spec', 'replicas') : 1}`,
+      readyOfReplicas(o),
       num(o, 'status', 'updatedReplicas'),
       num(o, 'status', 'availableReplicas'),
       age(o),
-      ...containersAndImages(o),
-      formatSelector(objectAt(o, 'spec', 'selector')),
+      ...workloadWideCells(o),
     ],
   },
   replicasets: {
@@ -341,9 +353,7 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
       col('Current', 'integer'),
       col('Ready', 'integer'),
       AGE,
-      col('Containers', 'string', 1),
-      col('Images', 'string', 1),
-      col('Selector', 'string', 1),
+      ...WORKLOAD_WIDE_COLUMNS,
     ],
     cells: (o) => [
       nameOf(o),
@@ -351,18 +361,12 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
       num(o, 'status', 'replicas'),
       num(o, 'status', 'readyReplicas'),
       age(o),
-      ...containersAndImages(o),
-      formatSelector(objectAt(o, 'spec', 'selector')),
+      ...workloadWideCells(o),
     ],
   },
   statefulsets: {
     columns: [NAME, col('Ready'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1)],
-    cells: (o) => [
-      nameOf(o),
-      `${num(o, 'status', 'readyReplicas')}/${typeof objectAt(o, 'spec')?.replicas === 'number' ? num(o, 'spec', 'replicas') : 1}`,
-      age(o),
-      ...containersAndImages(o),
-    ],
+    cells: (o) => [nameOf(o), readyOfReplicas(o), age(o), ...containersAndImages(o)],
   },
   daemonsets: {
     columns: [
@@ -374,9 +378,7 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
       col('Available', 'integer'),
       col('Node Selector'),
       AGE,
-      col('Containers', 'string', 1),
-      col('Images', 'string', 1),
-      col('Selector', 'string', 1),
+      ...WORKLOAD_WIDE_COLUMNS,
     ],
     cells: (o) => [
       nameOf(o),
@@ -387,8 +389,7 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
       num(o, 'status', 'numberAvailable'),
       formatLabels(objectAt(o, 'spec', 'template', 'spec', 'nodeSelector')),
       age(o),
-      ...containersAndImages(o),
-      formatSelector(objectAt(o, 'spec', 'selector')),
+      ...workloadWideCells(o),
     ],
   },
   ingresses: {

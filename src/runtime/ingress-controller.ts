@@ -356,8 +356,17 @@ type Routed =
       readonly counter: PathCounter;
     };
 
-/** An error page as the lean front writes it (sendError's answer). */
-function leanError(res: FrontResponse, status: number, counter: PathCounter | null): void {
+/** What a bodyless request's answer is written to: Node's ServerResponse or the lean front's FrontResponse. */
+interface ResponseSink {
+  readonly headersSent: boolean;
+  writeHead(status: number, rawHeaders: string[]): unknown;
+  write(chunk: Buffer): boolean;
+  end(body?: string): unknown;
+  destroy(): unknown;
+}
+
+/** An error page (sendError's answer); a response already under way is cut instead. */
+function errorPage(res: ResponseSink, status: number, counter: PathCounter | null): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -368,16 +377,27 @@ function leanError(res: FrontResponse, status: number, counter: PathCounter | nu
   res.end(body);
 }
 
-/** Where a bodyless request's answer goes: Node's ServerResponse or the lean front's. */
-abstract class Downstream {
+/** Where a bodyless request's answer goes, and the upstream exchange feeding it. */
+class Downstream {
   /** The upstream exchange in progress. */
   current: UpstreamExchange | null = null;
   isGone = false;
-  abstract writeHead(status: number, rawHeaders: string[]): void;
-  abstract write(chunk: Buffer): boolean;
-  abstract end(): void;
-  abstract destroy(): void;
-  abstract error(status: number, counter: PathCounter): void;
+  constructor(private readonly res: ResponseSink) {}
+  writeHead(status: number, rawHeaders: string[]): void {
+    this.res.writeHead(status, rawHeaders);
+  }
+  write(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+  end(): void {
+    this.res.end();
+  }
+  destroy(): void {
+    this.res.destroy();
+  }
+  error(status: number, counter: PathCounter): void {
+    errorPage(this.res, status, counter);
+  }
   /** The client went away: the upstream exchange is dropped. */
   gone(): void {
     this.isGone = true;
@@ -385,56 +405,6 @@ abstract class Downstream {
   }
   drained(): void {
     this.current?.resume();
-  }
-}
-
-class NodeDownstream extends Downstream {
-  constructor(private readonly res: http.ServerResponse) {
-    super();
-  }
-  writeHead(status: number, rawHeaders: string[]): void {
-    this.res.writeHead(status, rawHeaders);
-  }
-  write(chunk: Buffer): boolean {
-    return this.res.write(chunk);
-  }
-  end(): void {
-    this.res.end();
-  }
-  destroy(): void {
-    this.res.destroy();
-  }
-  error(status: number, counter: PathCounter): void {
-    const res = this.res;
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    answered(counter, status);
-    const { body, type } = errorBody(status);
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  }
-}
-
-class LeanDownstream extends Downstream {
-  constructor(private readonly res: FrontResponse) {
-    super();
-  }
-  writeHead(status: number, rawHeaders: string[]): void {
-    this.res.writeHead(status, rawHeaders);
-  }
-  write(chunk: Buffer): boolean {
-    return this.res.write(chunk);
-  }
-  end(): void {
-    this.res.end();
-  }
-  destroy(): void {
-    this.res.destroy();
-  }
-  error(status: number, counter: PathCounter): void {
-    leanError(this.res, status, counter);
   }
 }
 
@@ -633,7 +603,7 @@ export async function startIngressController(
     idempotent: boolean,
     counter: PathCounter,
   ): void => {
-    const down = new NodeDownstream(res);
+    const down = new Downstream(res);
     res.on('close', () => {
       if (!res.writableFinished) down.gone();
     });
@@ -695,12 +665,12 @@ export async function startIngressController(
     requests++;
     const routed = routeFor(req.target, req.headers.host ?? '');
     if (routed.status !== 'proxy') {
-      leanError(res, routed.status, routed.counter);
+      errorPage(res, routed.status, routed.counter);
       return;
     }
     const { key, targets, counter } = routed;
     const headers = upstreamHeadersOf(req.headers, clientAddress(req.socket), serverPort);
-    const down = new LeanDownstream(res);
+    const down = new Downstream(res);
     res.onAbort = () => down.gone();
     res.onDrain = () => down.drained();
     const start = nextStart(key, targets.length);

@@ -15,9 +15,18 @@ export interface Run {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], input?: string): Promise<Run> {
+/** Options of `run`: `env` adds to the environment; after `timeoutMs` the command is killed (its run ends). */
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** Runs a command to completion, `input` on its stdin (closed either way); never rejects. */
+export function run(cmd: string, args: string[], input?: string, options: RunOptions = {}): Promise<Run> {
   return new Promise((done) => {
-    const child = spawn(cmd, args, { env: { ...process.env, KUBECONFIG: '', NO_COLOR: '1' } });
+    const child = spawn(cmd, args, {
+      env: { ...process.env, KUBECONFIG: '', NO_COLOR: '1', ...options.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -28,7 +37,12 @@ export function run(cmd: string, args: string[], input?: string): Promise<Run> {
     });
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    const timer =
+      options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill(), options.timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
