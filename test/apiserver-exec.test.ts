@@ -50,6 +50,15 @@ apiVersion: v1
 kind: Pod
 metadata: { name: gone, namespace: ex }
 spec:
+  restartPolicy: Never
+  containers:
+    - name: quits
+      image: registry.example.com/ex/quits:1
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: crashy, namespace: ex }
+spec:
   containers:
     - name: quits
       image: registry.example.com/ex/quits:1
@@ -151,7 +160,8 @@ beforeAll(async () => {
       'registry.example.com/ex/app': { command: [process.execPath, join(dir, 'app.js')] },
       'registry.example.com/ex/quits': { command: [process.execPath, '-e', 'process.exit(3)'] },
     },
-    // `gone` crashes at once: its restarts come 1 s, then 2 s, 4 s... apart (the kubelet's 10 s, shortened).
+    // `crashy` crashes at once: its restarts come 1 s, then 2 s, 4 s... apart (the kubelet's 10 s, shortened);
+    // `gone` too, but restartPolicy Never keeps it down.
     restartBackoffMs: 1000,
   });
   api = await startApiServer({
@@ -263,7 +273,7 @@ describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
 
   it('a container that keeps crashing: kubectl get pods shows CrashLoopBackOff and its restarts', async () => {
     const row = async () =>
-      (await kubectl('get', 'pod', 'gone', '-n', 'ex', '--no-headers')).stdout.trim().split(/\s+/);
+      (await kubectl('get', 'pod', 'crashy', '-n', 'ex', '--no-headers')).stdout.trim().split(/\s+/);
     // NAME READY STATUS RESTARTS AGE, as the kubelet's status sync writes them.
     await expect
       .poll(
@@ -277,13 +287,13 @@ describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
     const waiting = await kubectl(
       'get',
       'pod',
-      'gone',
+      'crashy',
       '-n',
       'ex',
       '-o',
       'jsonpath={.status.containerStatuses[0].state.waiting.message}',
     );
-    expect(waiting.stdout).toMatch(/^back-off \d+s restarting failed container=quits pod=gone_ex$/);
+    expect(waiting.stdout).toMatch(/^back-off \d+s restarting failed container=quits pod=crashy_ex$/);
   });
 
   it('over SPDY (kubectl before 1.30): the same table, errors, exit codes and stdin', async () => {
