@@ -262,13 +262,54 @@ describe.skipIf(!hasKubectl)('kubectl exec against portchain up', () => {
     expect(r.stdout).toBe('from kubectl\n');
   });
 
-  it('a container that is not running: the kubelet cannot find it', async () => {
+  it('a container that is not running: kubectl refuses a completed pod, the kubelet cannot find the container', async () => {
     const end = Date.now() + 10_000;
     while (up.pods.network('ex', 'gone')?.containers[0]?.running !== false && Date.now() < end)
       await new Promise((r) => setTimeout(r, 50));
-    const r = await kubectl('exec', '-n', 'ex', 'gone', '--', 'cat', '/proc/net/tcp');
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('container not found ("quits")');
+    // kubectl reads the pod first and refuses a Failed one itself, as against a real cluster.
+    await expect
+      .poll(async () => (await kubectl('exec', '-n', 'ex', 'gone', '--', 'cat', '/proc/net/tcp')).stderr, {
+        timeout: 10_000,
+        interval: 200,
+      })
+      .toContain('cannot exec into a container in a completed pod; current phase is Failed');
+    // Asked directly, the API's answer is the kubelet's.
+    const direct = await request('GET', '/api/v1/namespaces/ex/pods/gone/exec?command=cat&stdout=1', {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Protocol': 'v4.channel.k8s.io',
+      Authorization: `Bearer ${api.token}`,
+    });
+    expect(direct.status).toBe(500);
+    expect(direct.body).toContain('container not found ("quits")');
+  });
+
+  it('a container that exited under restartPolicy Never: the pod Failed, its container terminated (Error, code 3)', async () => {
+    await expect
+      .poll(
+        async () =>
+          (await kubectl('get', 'pod', 'gone', '-n', 'ex', '--no-headers')).stdout
+            .trim()
+            .split(/\s+/)
+            .slice(1, 4),
+        {
+          timeout: 10_000,
+          interval: 200,
+        },
+      )
+      .toEqual(['0/1', 'Error', '0']);
+    const r = await kubectl(
+      'get',
+      'pod',
+      'gone',
+      '-n',
+      'ex',
+      '-o',
+      'jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode} {.status.containerStatuses[0].state.terminated.reason}',
+    );
+    expect(r.stdout).toBe('Failed 3 Error');
   });
 
   it('a container that keeps crashing: kubectl get pods shows CrashLoopBackOff and its restarts', async () => {

@@ -41,8 +41,16 @@ function podStatus(p: PodInstance, up: UpView, startedAt: string): JsonObject {
   const ready = up.ready?.(p.namespace, p.name) ?? isPodReady(p.pod);
   const ip = planned?.ip ?? p.pod.status?.podIP ?? '';
   const containers = p.pod.spec.containers ?? [];
+  const runs = containers.map((c) => up.container?.(p.namespace, p.name, c.name));
+  // Every container down for good: the pod's phase ends (Succeeded when each exited 0), as the kubelet's.
+  const ended = runs.length > 0 && runs.every((r) => r?.terminated !== undefined);
+  const phase = ended
+    ? runs.every((r) => r?.terminated?.exitCode === 0)
+      ? 'Succeeded'
+      : 'Failed'
+    : (p.pod.status?.phase ?? 'Running');
   return {
-    phase: p.pod.status?.phase ?? 'Running',
+    phase,
     ...(ip ? { podIP: ip, podIPs: [{ ip }] } : {}),
     hostIP: plan.node,
     hostIPs: [{ ip: plan.node }],
@@ -51,18 +59,20 @@ function podStatus(p: PodInstance, up: UpView, startedAt: string): JsonObject {
       type: c.type,
       status: (c.type === 'Ready' || c.type === 'ContainersReady') && !ready ? 'False' : c.status,
     })),
-    containerStatuses: containers.map((c): JsonObject => {
-      const run = up.container?.(p.namespace, p.name, c.name);
+    containerStatuses: containers.map((c, i): JsonObject => {
+      const run = runs[i];
       const state: JsonObject = run?.waiting
         ? { waiting: { reason: run.waiting.reason, message: run.waiting.message } }
-        : { running: { startedAt } };
+        : run?.terminated
+          ? { terminated: { ...run.terminated, startedAt } }
+          : { running: { startedAt } };
       return {
         name: c.name,
         image: c.image ?? '',
         imageID: '',
-        ready: ready && !run?.waiting,
+        ready: ready && !run?.waiting && !run?.terminated,
         restartCount: run?.restartCount ?? 0,
-        started: !run?.waiting,
+        started: !run?.waiting && !run?.terminated,
         state,
       };
     }),

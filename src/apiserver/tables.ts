@@ -232,9 +232,12 @@ function podCells(o: JsonObject): JsonValue[] {
     0,
   );
   const phase = stringAt(o, 'status', 'phase') ?? 'Pending';
-  // printPod: a container's waiting reason (CrashLoopBackOff) stands for the pod; a deletion for all.
+  // printPod: a container's waiting reason (CrashLoopBackOff), else its terminated reason (Error, Completed)
+  // stands for the pod, the last container's first; a deletion for all.
+  const stateReason = (s: JsonObject, key: 'waiting' | 'terminated') =>
+    isJsonObject(s.state) && isJsonObject(s.state[key]) ? s.state[key].reason : undefined;
   const waiting = statuses
-    .map((s) => (isJsonObject(s.state) && isJsonObject(s.state.waiting) ? s.state.waiting.reason : undefined))
+    .map((s) => stateReason(s, 'waiting') ?? stateReason(s, 'terminated'))
     .filter((r): r is string => typeof r === 'string' && r !== '')
     .at(-1);
   const reason = stringAt(o, 'metadata', 'deletionTimestamp')

@@ -7,8 +7,10 @@
  * cluster DNS when it is given a Corefile (see coredns.ts). Readiness probes run over time (probes.ts), and
  * each container keeps its log.
  */
+
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import type { ImageCommand } from '../../config/config.js';
 import type { Container } from '../../model/types.js';
 import type { ResolvedGraph } from '../../semantics/graph.js';
@@ -52,6 +54,12 @@ export interface RunningPods {
 /** containerStatuses[] as the kubelet reports it, the parts `up` decides. */
 export interface ContainerRunState {
   readonly restartCount: number;
+  /** The container exited and its restartPolicy does not restart it. */
+  readonly terminated?: {
+    readonly exitCode: number;
+    readonly reason: 'Error' | 'Completed';
+    readonly finishedAt: string;
+  };
   /** `CrashLoopBackOff` while the container waits for its restart. */
   readonly waiting?: { readonly reason: 'CrashLoopBackOff'; readonly message: string };
 }
@@ -126,6 +134,10 @@ interface ContainerState {
   restarts: number;
   /** The current crash back-off; 0 before the first exit. */
   backoffMs: number;
+  /** A restart is scheduled (the crash back-off runs). */
+  restartPending: boolean;
+  /** How the last process ended, while it stays down. */
+  exit?: { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly at: Date };
 }
 
 interface PodProcesses {
@@ -268,7 +280,13 @@ export async function startPods(
     const now = new Date();
     for (const [i, c] of pod.containers.entries()) {
       const where = `${name} container ${c.name}`;
-      const state: ContainerState = { name: c.name, log: new ContainerLog(), restarts: 0, backoffMs: 0 };
+      const state: ContainerState = {
+        name: c.name,
+        log: new ContainerLog(),
+        restarts: 0,
+        backoffMs: 0,
+        restartPending: false,
+      };
       p.containers.push(state);
       const spec = specs.get(c.name);
       const command = mapped[i];
@@ -342,6 +360,7 @@ export async function startPods(
     void proc.exited.then(({ code, signal }) => {
       if (p.stopping || state.process !== proc) return;
       state.running = false;
+      state.exit = { code, signal, at: new Date() };
       const name = `${pod.namespace}/${pod.name}`;
       const how = signal ? `signal ${signal}` : `code ${code}`;
       readinessChanged(name, p, `container ${c.name} exited (${how})`);
@@ -360,10 +379,13 @@ export async function startPods(
       p.notes.push(
         `${where}: ${argv[0] ?? ''} exited (${how}); back-off ${formatSeconds(state.backoffMs)} restarting failed container (CrashLoopBackOff)`,
       );
+      state.restartPending = true;
       const timer = setTimeout(() => {
         p.restartTimers.delete(timer);
+        state.restartPending = false;
         if (p.stopping) return;
         state.restarts++;
+        state.exit = undefined;
         // A new container starts not ready: its readiness probe starts over (the prober's initial Failure).
         state.probe?.stop();
         state.probe = undefined;
@@ -583,9 +605,20 @@ export async function startPods(
       const p = running.get(`${namespace}/${pod}`);
       const c = p?.containers.find((x) => x.name === container);
       if (!p || !c) return undefined;
-      const waiting = c.running === false && p.restartTimers.size > 0 && c.backoffMs > 0;
+      const waiting = c.running === false && c.restartPending;
+      const exit = c.running === false && !c.restartPending ? c.exit : undefined;
       return {
         restartCount: c.restarts,
+        // Down for good (restartPolicy): terminated, with the exit code (128 + the signal's number when killed).
+        ...(exit
+          ? {
+              terminated: {
+                exitCode: exit.signal ? 128 + (osConstants.signals[exit.signal] ?? 0) : (exit.code ?? 0),
+                reason: exit.signal !== null || exit.code !== 0 ? ('Error' as const) : ('Completed' as const),
+                finishedAt: exit.at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+              },
+            }
+          : {}),
         ...(waiting
           ? {
               waiting: {
