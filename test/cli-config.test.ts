@@ -155,6 +155,22 @@ describe('.portchain.yaml', () => {
     );
   });
 
+  it('reports config errors the same way for trace, ui and up (exit 2, nothing started)', async () => {
+    const root = repo('rules:\n    foo: off\n');
+    for (const args of [
+      ['trace', 'svc/web:80', join(root, 'k8s')],
+      ['ui', join(root, 'k8s'), '--no-open'],
+      ['up', join(root, 'k8s')],
+    ]) {
+      const r = await runIn(root, args);
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stdout, args[0]).toBe('');
+      expect(r.stderr, args[0]).toBe(
+        'portchain: .portchain.yaml:2:5: rules.foo: unknown rule "foo"; `portchain rules` lists them\n',
+      );
+    }
+  });
+
   it('takes --config FILE and --no-config', async () => {
     const root = repo('rules: {nope: off}\n');
     writeFileSync(join(root, 'ci.yaml'), 'failOn: never\n');

@@ -6,7 +6,6 @@
  */
 import { Command, Option } from 'commander';
 import { check } from '../check.js';
-import { ConfigError, formatConfigProblem } from '../config/config.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import { formatTraceJson } from '../report/trace-json.js';
 import { formatTraceText } from '../report/trace-text.js';
@@ -110,11 +109,7 @@ export function traceCommand(io: Io, setExit: (code: number) => void): Command {
       try {
         settings = settingsFor(o, cwd);
       } catch (e) {
-        if (e instanceof ConfigError) {
-          for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);
-          setExit(EXIT_USAGE);
-          return;
-        }
+        // A ConfigError goes on to main(), which prints each problem and exits 2 for every command.
         if (e instanceof SettingsError) return usage(e.message, false);
         throw e;
       }

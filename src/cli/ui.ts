@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { check } from '../check.js';
-import { ConfigError, formatConfigProblem } from '../config/config.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import { startUiServer, type UiServer } from '../ui/server.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
@@ -91,11 +90,7 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         if (o.port !== undefined) port = parsePortFlag(o.port, '--port');
         if (o.refresh !== undefined) refreshMs = parseRefresh(o.refresh, o.cluster === true);
       } catch (e) {
-        if (e instanceof ConfigError) {
-          for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);
-          setExit(EXIT_USAGE);
-          return;
-        }
+        // A ConfigError goes on to main(), which prints each problem and exits 2 for every command.
         if (e instanceof SettingsError) return fail(e.message);
         throw e;
       }

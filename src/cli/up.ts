@@ -16,7 +16,6 @@ import {
   startApiServer,
   userKubeconfigPath,
 } from '../apiserver/index.js';
-import { ConfigError, formatConfigProblem } from '../config/config.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import type { ClusterPlan, PlanAddressBase } from '../runtime/plan.js';
 import { isProxyMode, PROXY_MODES } from '../runtime/proxy-mode.js';
@@ -277,11 +276,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         if (o.addressBase !== undefined) addressBase = parseAddressBase(o.addressBase);
       } catch (e) {
         if (e instanceof ApiAddressError) return fail(e.message);
-        if (e instanceof ConfigError) {
-          for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);
-          setExit(EXIT_USAGE);
-          return;
-        }
+        // A ConfigError goes on to main(), which prints each problem and exits 2 for every command.
         if (e instanceof SettingsError) return fail(e.message);
         throw e;
       }

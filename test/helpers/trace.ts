@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
-import { traceCommand } from '../../src/cli/trace.js';
+import { main } from '../../src/cli/main.js';
 import type { TraceResult } from '../../src/trace/model.js';
 import type { CliRun } from './cli.js';
 
@@ -11,15 +10,11 @@ export interface TraceRunOptions {
   readonly cwd?: string;
 }
 
-/**
- * Runs `portchain trace ARGS` in-process, the way main.ts runs a command: the trace command added to a
- * program, output captured, commander's errors turned into exit 2.
- */
+/** Runs `portchain trace ARGS` in-process through main(), with output captured. */
 export async function runTrace(args: string[], options: TraceRunOptions = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  let code = 0;
-  const io = {
+  const code = await main(['trace', ...args], {
     stdout: (s: string) => {
       stdout += s;
     },
@@ -30,21 +25,7 @@ export async function runTrace(args: string[], options: TraceRunOptions = {}): P
     isTTY: options.isTTY ?? false,
     env: options.env ?? {},
     ...(options.cwd ? { cwd: options.cwd } : {}),
-  };
-  const program = new Command('portchain')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  program.addCommand(
-    traceCommand(io, (c) => {
-      code = c;
-    }),
-  );
-  try {
-    await program.parseAsync(['trace', ...args], { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    code = e.exitCode === 0 ? 0 : 2;
-  }
+  });
   return { code, stdout, stderr };
 }
 
