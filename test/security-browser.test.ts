@@ -5,18 +5,16 @@
  * object name, an image. Every payload sets a window flag if it ever runs; the flag must stay unset, no element
  * may come from the payloads, and the text must be shown literally.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, launchChromium, warnWithoutChromium } from './helpers/chromium.js';
 import { runCli } from './helpers/cli.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM)
-  console.warn(`security-browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
+warnWithoutChromium('security-browser');
 
 /** Each payload, if it ever runs or becomes an element, sets window.__pwned to its number. */
 const P = {
@@ -84,20 +82,7 @@ const dir = mkdtempSync(join(tmpdir(), 'portchain-security-browser-'));
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
-  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  context = await launchChromium(join(dir, 'profile'));
 }, 60_000);
 afterAll(async () => {
   await context?.close();

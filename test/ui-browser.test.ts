@@ -18,46 +18,27 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { largeManifests } from '../bench/ui/generate.js';
 import { check } from '../src/check.js';
 import type { SourceText } from '../src/model/load.js';
 import { readSources } from '../src/sources/files.js';
 import { startUiServer, type UiServer } from '../src/ui/server.js';
+import { HAVE_CHROMIUM, launchChromium, warnWithoutChromium } from './helpers/chromium.js';
 import { repoRoot } from './helpers/shared.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const OUT = join(repoRoot, 'test-output', 'ui');
 const STATIC = join(repoRoot, 'dist', 'web');
 
-if (!HAVE_CHROMIUM)
-  console.warn(
-    `ui-browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium; CI installs it)`,
-  );
+warnWithoutChromium('ui-browser');
 
 let context: BrowserContext;
 let servers: UiServer[] = [];
 let children: ChildProcess[] = [];
 
-async function launch(): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'portchain-ui-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1600, height: 1000 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+const launch = (): Promise<BrowserContext> =>
+  launchChromium(mkdtempSync(join(tmpdir(), 'portchain-ui-chromium-')), { width: 1600, height: 1000 });
 
 async function serveFiles(paths: string[], watch = false): Promise<UiServer> {
   const s = await startUiServer({
