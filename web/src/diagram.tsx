@@ -115,39 +115,9 @@ export function Diagram(props: DiagramProps): JSX.Element {
       aria-label="port chain topology"
     >
       <defs>
-        <marker
-          id="arrow"
-          viewBox="0 0 10 10"
-          refX="9"
-          refY="5"
-          markerWidth="7"
-          markerHeight="7"
-          orient="auto-start-reverse"
-        >
-          <path d="M0,0 L10,5 L0,10 z" class="arrow" />
-        </marker>
-        <marker
-          id="arrow-broken"
-          viewBox="0 0 10 10"
-          refX="9"
-          refY="5"
-          markerWidth="7"
-          markerHeight="7"
-          orient="auto-start-reverse"
-        >
-          <path d="M0,0 L10,5 L0,10 z" class="arrow broken" />
-        </marker>
-        <marker
-          id="arrow-traced"
-          viewBox="0 0 10 10"
-          refX="9"
-          refY="5"
-          markerWidth="6"
-          markerHeight="6"
-          orient="auto-start-reverse"
-        >
-          <path d="M0,0 L10,5 L0,10 z" class="arrow traced" />
-        </marker>
+        <Arrow id="arrow" cls="arrow" size={7} />
+        <Arrow id="arrow-broken" cls="arrow broken" size={7} />
+        <Arrow id="arrow-traced" cls="arrow traced" size={6} />
       </defs>
       {layout.namespaces.map((ns) => (
         <g class="namespace" key={ns.group.id}>
@@ -330,5 +300,22 @@ export function Diagram(props: DiagramProps): JSX.Element {
         );
       })}
     </svg>
+  );
+}
+
+/** An arrowhead for the links (plain, broken, traced): the marker each link's `marker-end` names. */
+function Arrow({ id, cls, size }: { id: string; cls: string; size: number }) {
+  return (
+    <marker
+      id={id}
+      viewBox="0 0 10 10"
+      refX="9"
+      refY="5"
+      markerWidth={size}
+      markerHeight={size}
+      orient="auto-start-reverse"
+    >
+      <path d="M0,0 L10,5 L0,10 z" class={cls} />
+    </marker>
   );
 }
