@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { check } from '../check.js';
 import { type Settings, SettingsError } from '../config/options.js';
+import type { SourceText } from '../model/load.js';
 import { startUiServer, type UiServer } from '../ui/server.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
 import { onSignal, parsePortFlag, type StopSignal } from './long-running.js';
@@ -42,9 +43,9 @@ export function openBrowser(url: string, env: NodeJS.ProcessEnv): Promise<string
   });
 }
 
-/** Every source's name and text: two reads of the cluster are the same when this is. */
-const sourcesText = (sources: readonly { name: string; text: string }[]) =>
-  sources.map((s) => `${s.name}\u0000${s.text}`).join('\u0000');
+/** Two reads are the same when every source's name and text are (compared in place, not joined: dumps are big). */
+const sameSources = (a: readonly SourceText[], b: readonly SourceText[]) =>
+  a.length === b.length && a.every((s, i) => s.name === b[i]?.name && s.text === b[i]?.text);
 
 function parseRefresh(raw: string, cluster: boolean): number {
   if (!cluster) throw new SettingsError('--refresh: only with --cluster (files are watched instead)');
@@ -98,12 +99,12 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
       if (read.sources.length === 0) return fail('nothing could be read');
       // What was read last, and what a cluster refresh read that differs (load() then uses it, not a new read).
-      let lastText = sourcesText(read.sources);
+      let last = read.sources;
       let pending: typeof read | null = read;
       const load = async () => {
         const r = pending ?? (await readInputs(paths, o, io, settings));
         pending = null;
-        lastText = sourcesText(r.sources);
+        last = r.sources;
         const result = check(r.sources, settings.check, r);
         return {
           graph: result.graph,
@@ -140,7 +141,7 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
               refreshing = true;
               readInputs(paths, o, io, settings)
                 .then((r) => {
-                  if (sourcesText(r.sources) === lastText) return;
+                  if (sameSources(r.sources, last)) return;
                   pending = r;
                   return server.notify();
                 })
