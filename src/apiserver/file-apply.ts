@@ -61,7 +61,6 @@ export async function applyFileObjects(
   const refused: string[] = [];
   const deleted: string[] = [];
   let applied = 0;
-  const targets = new Map<string, RequestTarget>();
   for (const m of manifests) {
     const t = resourceOfKind(m.apiVersion, m.kind);
     if (!t) continue;
@@ -89,7 +88,6 @@ export async function applyFileObjects(
       applied++;
       const key = objectKey(t, namespace, m.name);
       keys.add(key);
-      targets.set(key, target);
     } catch (e) {
       const why = e instanceof ApiError ? e.message : (e as Error).message;
       refused.push(`${label(m.kind, namespace, m.name)}: refused by the API: ${why}`);
@@ -97,13 +95,13 @@ export async function applyFileObjects(
       keys.add(objectKey(t, namespace, m.name));
     }
   }
+  // What the store holds, by the same key (one pass, not one scan per pruned object).
+  const stored = new Map(ctx.store.written().map((e) => [objectKey(e.type, e.namespace, e.name), e]));
   for (const key of previous) {
     if (keys.has(key)) continue;
-    const [gr = '', namespace = '', name = ''] = key.split('/');
-    const entry = ctx.store
-      .written()
-      .find((e) => groupResource(e.type) === gr && e.namespace === namespace && e.name === name);
+    const entry = stored.get(key);
     if (!entry) continue;
+    const { namespace, name } = entry;
     const target: RequestTarget = {
       type: entry.type,
       namespace: entry.type.namespaced ? namespace : undefined,
