@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isKind, loadText, type Manifest } from '../src/model/load.js';
 import type { PodSpec } from '../src/model/types.js';
 import {
   cidrContains,
+  ingressVerdictKey,
   isEgressAllowed,
   isIngressAllowed,
   namespaceLabelsOf,
@@ -353,5 +355,50 @@ describe('egress', () => {
     expect(v.policies[0]?.rules[1]?.peers[0]?.detail).toBe(
       '10.3.4.5 is in 0.0.0.0/0 but excepted by 10.0.0.0/8',
     );
+  });
+});
+
+describe('ingressVerdictKey', () => {
+  const set = policies(
+    [
+      np('web', '  podSelector: {matchLabels: {app: web}}\n  ingress: [{ports: [{port: http}]}]'),
+      np(
+        'tiered',
+        '  podSelector: {matchExpressions: [{key: tier, operator: Exists}]}\n  ingress: [{ports: [{port: 9100}]}]',
+      ),
+      np('other', '  podSelector: {matchLabels: {app: db}}\n  ingress: []', 'staging'),
+    ].join('\n'),
+  );
+  const specWith = (port: number, name = 'http'): PodSpec => ({
+    containers: [{ name: 'app', ports: [{ name, containerPort: port, protocol: 'TCP' }] }],
+  });
+  const podArb = fc.record({
+    namespace: fc.constantFrom('prod', 'staging'),
+    labels: fc.dictionary(
+      fc.constantFrom('app', 'tier', 'pod-name', 'hash'),
+      fc.constantFrom('web', 'db', 'a', 'b'),
+    ),
+    podSpec: fc.constantFrom(specWith(8080), specWith(8081), specWith(8080, 'web')),
+  });
+
+  it('pods with equal keys get equal verdicts on every port (the cache is exact)', () => {
+    fc.assert(
+      fc.property(podArb, podArb, fc.constantFrom(8080, 8081, 9100, 80), (a, b, port) => {
+        if (ingressVerdictKey(set, a) !== ingressVerdictKey(set, b)) return;
+        const strip = (p: PolicyPod) => JSON.stringify(isIngressAllowed(set, p, external(), port, 'TCP'));
+        expect(strip(a)).toBe(strip(b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('labels no podSelector reads do not split the key; selected labels and named ports do', () => {
+    const base = { namespace: 'prod', labels: { app: 'web', 'pod-name': 'web-0' }, podSpec: specWith(8080) };
+    const key = ingressVerdictKey(set, base);
+    expect(ingressVerdictKey(set, { ...base, labels: { app: 'web', 'pod-name': 'web-1' } })).toBe(key);
+    expect(ingressVerdictKey(set, { ...base, labels: { app: 'db', 'pod-name': 'web-0' } })).not.toBe(key);
+    expect(ingressVerdictKey(set, { ...base, labels: { ...base.labels, tier: '' } })).not.toBe(key);
+    expect(ingressVerdictKey(set, { ...base, podSpec: specWith(8081) })).not.toBe(key);
+    expect(ingressVerdictKey(set, { ...base, namespace: 'staging' })).not.toBe(key);
   });
 });

@@ -1,3 +1,4 @@
+import { compactArray } from './compact-array.js';
 import type { FieldPath } from './field-path.js';
 import type { ArraySchema, MapSchema, ObjectSchema, Scalar, Schema } from './schema.js';
 
@@ -175,7 +176,7 @@ function decodeArray(value: unknown, schema: ArraySchema, at: Trail, ctx: Ctx): 
     // Keep indexes of structs aligned with the source so field paths stay true: a dropped one becomes empty.
     else if (typeof schema.items !== 'string') out.push({});
   }
-  return out;
+  return compactArray(out);
 }
 
 function decodeMap(value: unknown, schema: MapSchema, at: Trail, ctx: Ctx): unknown {

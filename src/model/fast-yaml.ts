@@ -11,6 +11,7 @@
  * `parseItemPositions` re-read one document or one `items[i]` of a List and record where each key and
  * item starts, with the offsets the library's nodes carry (`node.range[0]`).
  */
+import { compactArray } from './compact-array.js';
 import {
   blockScalarValue,
   doubleQuotedValue,
@@ -232,7 +233,7 @@ class Reader {
       if (ind < col || !this.isDash(line + col)) break;
     }
     this.lastPos = items ? { start: ls + col, items } : null;
-    return out;
+    return compactArray(out);
   }
 
   /** One sequence entry; `dash` is the offset of its `-`. */

@@ -158,8 +158,12 @@ const ESCAPES: Record<string, string> = {
 
 /** resolve-flow-scalar.js doubleQuotedValue (without `\r`, which the fast path never sees). */
 export function doubleQuotedValue(source: string): string {
-  let res = '';
-  for (let i = 1; i < source.length - 1; ++i) {
+  const end = source.length - 1;
+  // Without escapes or line breaks the value is the text between the quotes.
+  if (source.indexOf('\\') === -1 && source.indexOf('\n') === -1) return source.slice(1, end);
+  // Pieces joined once: appending character by character would keep a chain of pieces per character.
+  const res: string[] = [];
+  for (let i = 1; i < end; ++i) {
     const ch = source[i] as string;
     if (ch === '\n') {
       // foldNewline: one break folds to a space, n breaks to n-1 newlines.
@@ -170,11 +174,11 @@ export function doubleQuotedValue(source: string): string {
         i += 1;
         next = source[i + 1];
       }
-      res += fold || ' ';
+      res.push(fold || ' ');
     } else if (ch === '\\') {
       let next = source[++i] as string;
       const cc = ESCAPES[next];
-      if (cc) res += cc;
+      if (cc) res.push(cc);
       else if (next === '\n') {
         // An escaped line break: skipped, and the next line's indentation trimmed.
         next = source[i + 1] as string;
@@ -185,7 +189,7 @@ export function doubleQuotedValue(source: string): string {
         if (cc.length !== length || !/^[0-9a-fA-F]+$/.test(cc)) unsupported('bad escape');
         const code = Number.parseInt(cc, 16);
         if (code > 0x10ffff) unsupported('bad escape');
-        res += String.fromCodePoint(code);
+        res.push(String.fromCodePoint(code));
         i += length;
       } else unsupported('bad escape');
     } else if (ch === ' ' || ch === '\t') {
@@ -193,10 +197,19 @@ export function doubleQuotedValue(source: string): string {
       const wsStart = i;
       let next = source[i + 1];
       while (next === ' ' || next === '\t') next = source[++i + 1];
-      if (next !== '\n') res += i > wsStart ? source.slice(wsStart, i + 1) : ch;
-    } else res += ch;
+      if (next !== '\n') res.push(source.slice(wsStart, i + 1));
+    } else {
+      // A run of ordinary characters at once.
+      let k = i + 1;
+      for (; k < end; k++) {
+        const c = source.charCodeAt(k); // line feed, backslash, space and tab end the run
+        if (c === 10 || c === 92 || c === 32 || c === 9) break;
+      }
+      res.push(source.slice(i, k));
+      i = k - 1;
+    }
   }
-  return res;
+  return res.join('');
 }
 
 /**
@@ -240,38 +253,43 @@ export function blockScalarValue(
   for (let i = lines.length - 1; i >= chompStart; --i) {
     if ((lines[i] as [string, string])[0].length > trimIndent) chompStart = i + 1;
   }
-  let value = '';
+  // Pieces joined once at the end: `+=` would leave a chain of string pieces, kept as long as the object.
+  const value: string[] = [];
   let sep = '';
   let prevMoreIndented = false;
-  for (let i = 0; i < contentStart; ++i) value += `${(lines[i] as [string, string])[0].slice(trimIndent)}\n`;
+  for (let i = 0; i < contentStart; ++i) value.push(`${(lines[i] as [string, string])[0].slice(trimIndent)}\n`);
   for (let i = contentStart; i < chompStart; ++i) {
     const [indent, content] = lines[i] as [string, string];
     if (content && indent.length < trimIndent) unsupported('block scalar less indented');
     if (!folded) {
-      value += sep + indent.slice(trimIndent) + content;
+      value.push(sep, indent.slice(trimIndent), content);
       sep = '\n';
     } else if (indent.length > trimIndent) {
       // More-indented content within a folded block keeps its line breaks (YAML 1.2 §8.1.3).
       if (sep === ' ') sep = '\n';
       else if (!prevMoreIndented && sep === '\n') sep = '\n\n';
-      value += sep + indent.slice(trimIndent) + content;
+      value.push(sep, indent.slice(trimIndent), content);
       sep = '\n';
       prevMoreIndented = true;
     } else if (content === '') {
-      if (sep === '\n') value += '\n';
+      if (sep === '\n') value.push('\n');
       else sep = '\n';
     } else {
-      value += sep + content;
+      value.push(sep, content);
       sep = ' ';
       prevMoreIndented = false;
     }
   }
   if (chomp === '+') {
     for (let i = chompStart; i < lines.length; ++i)
-      value += `\n${(lines[i] as [string, string])[0].slice(trimIndent)}`;
-    if (value[value.length - 1] !== '\n') value += '\n';
-  } else if (chomp === '') value += '\n';
-  return value;
+      value.push(`\n${(lines[i] as [string, string])[0].slice(trimIndent)}`);
+    let last = value.length - 1;
+    while (last >= 0 && value[last] === '') last--;
+    if (last < 0 || !(value[last] as string).endsWith('\n')) value.push('\n');
+    return value.join('');
+  }
+  if (chomp === '') value.push('\n');
+  return value.join('');
 }
 
 /**

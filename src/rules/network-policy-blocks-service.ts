@@ -18,6 +18,7 @@ import type { ServiceView } from '../semantics/graph.js';
 import { effectiveIngressClass } from '../semantics/ingress.js';
 import { findPort } from '../semantics/named-ports.js';
 import {
+  ingressVerdictKey,
   isIngressAllowed,
   NAMESPACE_NAME_LABEL,
   type PolicyPod,
@@ -51,27 +52,23 @@ const policyPod = (p: PodInstance): PolicyPod => ({
 });
 
 /**
- * Ingress side of one pod on one port; the peer does not matter for the questions asked of the verdict. The
- * same pod and port are asked about by every Service port and Ingress backend reaching them, so verdicts are
- * kept per policy list and pod (a verdict is pure data, never changed by its readers).
+ * Ingress side of one pod on one port; the peer does not matter for the questions asked of the verdict. Every
+ * Service port and Ingress backend reaching a pod asks, and pods of one workload get the same answer, so
+ * verdicts are kept per policy list and `ingressVerdictKey` (a verdict is pure data, never changed by its readers).
  */
-const verdicts = new WeakMap<Policies, WeakMap<PodInstance, Map<string, PolicyVerdict>>>();
+const verdicts = new WeakMap<Policies, Map<string, PolicyVerdict>>();
 const verdictOn = (policies: Policies, pod: PodInstance, port: number, protocol: string): PolicyVerdict => {
-  let byPod = verdicts.get(policies);
-  if (!byPod) {
-    byPod = new WeakMap();
-    verdicts.set(policies, byPod);
+  let cache = verdicts.get(policies);
+  if (!cache) {
+    cache = new Map();
+    verdicts.set(policies, cache);
   }
-  let byPort = byPod.get(pod);
-  if (!byPort) {
-    byPort = new Map();
-    byPod.set(pod, byPort);
-  }
-  const key = `${port}/${protocol}`;
-  let v = byPort.get(key);
+  const target = policyPod(pod);
+  const key = `${port}/${protocol}/${ingressVerdictKey(policies, target)}`;
+  let v = cache.get(key);
   if (!v) {
-    v = isIngressAllowed(policies, policyPod(pod), { kind: 'external' }, port, protocol);
-    byPort.set(key, v);
+    v = isIngressAllowed(policies, target, { kind: 'external' }, port, protocol);
+    cache.set(key, v);
   }
   return v;
 };

@@ -158,9 +158,21 @@ interface NamespacePolicies {
    */
   readonly byTerm: Map<string, number[]>;
   readonly always: number[];
+  /**
+   * What an ingress verdict on a pod of this namespace depends on besides the port: the label keys some
+   * podSelector reads, and whether some ingress rule names a port (resolved on the pod's container ports).
+   */
+  readonly selectedKeys: string[];
+  readonly namesPorts: boolean;
 }
 const byNamespace = new WeakMap<Policies, { length: number; groups: Map<string, NamespacePolicies> }>();
-const EMPTY_GROUP: NamespacePolicies = { list: [], byTerm: new Map(), always: [] };
+const EMPTY_GROUP: NamespacePolicies = {
+  list: [],
+  byTerm: new Map(),
+  always: [],
+  selectedKeys: [],
+  namesPorts: false,
+};
 /** key=value as one map key; NUL cannot occur in a label key. */
 const term = (key: string, value: string): string => `${key}\u0000${value}`;
 
@@ -180,9 +192,16 @@ function policiesOf(policies: Policies, namespace: string): NamespacePolicies {
     for (const p of policies) {
       let g = groups.get(p.namespace);
       if (!g) {
-        g = { list: [], byTerm: new Map(), always: [] };
+        g = { list: [], byTerm: new Map(), always: [], selectedKeys: [], namesPorts: false };
         groups.set(p.namespace, g);
       }
+      const sel = p.object.spec.podSelector;
+      for (const k of Object.keys(sel?.matchLabels ?? {}))
+        if (!g.selectedKeys.includes(k)) g.selectedKeys.push(k);
+      for (const e of sel?.matchExpressions ?? [])
+        if (!g.selectedKeys.includes(e.key)) g.selectedKeys.push(e.key);
+      if ((p.object.spec.ingress ?? []).some((r) => (r.ports ?? []).some((x) => typeof x.port === 'string')))
+        (g as { namesPorts: boolean }).namesPorts = true;
       const i = g.list.length;
       g.list.push(p);
       const t = firstTerm(p.object.spec.podSelector);
@@ -197,6 +216,27 @@ function policiesOf(policies: Policies, namespace: string): NamespacePolicies {
     byNamespace.set(policies, cached);
   }
   return cached.groups.get(namespace) ?? EMPTY_GROUP;
+}
+
+/**
+ * A key that is equal for two pods exactly when `isIngressAllowed(policies, pod, peer, port, protocol)` gives
+ * them equal verdicts for every peer, port and protocol: the namespace, the values (or absence) of the labels
+ * the namespace's podSelectors read, and the pod's named container ports when some ingress rule names a port.
+ * Pods of one workload share it, so callers asking about every pod of a cluster can ask once per workload.
+ */
+export function ingressVerdictKey(policies: Policies, pod: PolicyPod): string {
+  const g = policiesOf(policies, pod.namespace);
+  const parts: (string | null)[] = [pod.namespace];
+  for (const k of g.selectedKeys) parts.push(Object.hasOwn(pod.labels, k) ? (pod.labels[k] as string) : null);
+  if (g.namesPorts) {
+    const spec = pod.podSpec;
+    for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])])
+      for (const cp of c.ports ?? [])
+        if (cp.name)
+          parts.push(`${cp.name}/${cp.protocol ?? 'TCP'}/${cp.containerPort}/${c.restartPolicy ?? ''}`);
+    if (!spec) parts.push(null);
+  }
+  return JSON.stringify(parts);
 }
 
 /** Which of a namespace's policies may select a pod with these labels (the rest certainly do not). */
