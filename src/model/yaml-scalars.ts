@@ -257,7 +257,8 @@ export function blockScalarValue(
   const value: string[] = [];
   let sep = '';
   let prevMoreIndented = false;
-  for (let i = 0; i < contentStart; ++i) value.push(`${(lines[i] as [string, string])[0].slice(trimIndent)}\n`);
+  for (let i = 0; i < contentStart; ++i)
+    value.push(`${(lines[i] as [string, string])[0].slice(trimIndent)}\n`);
   for (let i = contentStart; i < chompStart; ++i) {
     const [indent, content] = lines[i] as [string, string];
     if (content && indent.length < trimIndent) unsupported('block scalar less indented');

@@ -5,8 +5,9 @@
  */
 
 /**
- * A validator that remembers the values it found valid: a cluster dump repeats the same label keys, values,
- * namespaces and port names on every pod, and the checks are pure functions of the string.
+ * A validator that remembers the values it found valid: a cluster dump repeats the same label keys and port
+ * names on every pod, and those checks split and test several patterns. Names and label values are mostly
+ * unique (one per pod): for them the set costs more than the one pattern test, so they are not remembered.
  */
 function rememberValid(check: (value: string) => string[]): (value: string) => string[] {
   const valid = new Set<string>();
@@ -24,6 +25,13 @@ function rememberValid(check: (value: string) => string[]): (value: string) => s
 /** Go's len(): the UTF-8 byte length, which is what every length limit counts. */
 export function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
+}
+
+/** byteLength(s) > max, without encoding the short strings every name is: UTF-8 needs at most 3 bytes per UTF-16 unit. */
+export function exceedsBytes(s: string, max: number): boolean {
+  if (s.length * 3 <= max) return false;
+  if (s.length > max) return true;
+  return byteLength(s) > max;
 }
 
 /** util/validation MaxLenError. */
@@ -77,42 +85,39 @@ const wildcardDNS1123SubdomainErrMsg =
 const wildcardDNS1123SubdomainRe = anchored(wildcardDNS1123SubdomainFmt);
 
 /** IsDNS1123Label (DNS_LABEL). A valid subdomain that is not a label can only be one with dots. */
-function isDNS1123LabelUncached(value: string): string[] {
+export function isDNS1123Label(value: string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > DNS1123_LABEL_MAX_LENGTH) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
+  if (exceedsBytes(value, DNS1123_LABEL_MAX_LENGTH)) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
   if (!dns1123LabelRe.test(value)) {
     if (dns1123SubdomainRe.test(value)) errs.push('must not contain dots');
     else errs.push(regexError(dns1123LabelErrMsg, dns1123LabelFmt, 'my-name', '123-abc'));
   }
   return errs;
 }
-export const isDNS1123Label = rememberValid(isDNS1123LabelUncached);
 
 /** IsDNS1123Subdomain (DNS_SUBDOMAIN). */
-function isDNS1123SubdomainUncached(value: string): string[] {
+export function isDNS1123Subdomain(value: string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > DNS1123_SUBDOMAIN_MAX_LENGTH) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX_LENGTH));
+  if (exceedsBytes(value, DNS1123_SUBDOMAIN_MAX_LENGTH)) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX_LENGTH));
   if (!dns1123SubdomainRe.test(value)) {
     errs.push(regexError(dns1123SubdomainErrMsg, dns1123SubdomainFmt, 'example.com'));
   }
   return errs;
 }
-export const isDNS1123Subdomain = rememberValid(isDNS1123SubdomainUncached);
 
 /** IsDNS1035Label: like a DNS-1123 label but must start with a letter (Service names). */
-function isDNS1035LabelUncached(value: string): string[] {
+export function isDNS1035Label(value: string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > DNS1123_LABEL_MAX_LENGTH) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
+  if (exceedsBytes(value, DNS1123_LABEL_MAX_LENGTH)) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
   if (!dns1035LabelRe.test(value))
     errs.push(regexError(dns1035LabelErrMsg, dns1035LabelFmt, 'my-name', 'abc-123'));
   return errs;
 }
-export const isDNS1035Label = rememberValid(isDNS1035LabelUncached);
 
 /** IsWildcardDNS1123Subdomain: `*.` followed by a subdomain (RFC 1034 §4.3.3). */
 export function isWildcardDNS1123Subdomain(value: string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > DNS1123_SUBDOMAIN_MAX_LENGTH) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX_LENGTH));
+  if (exceedsBytes(value, DNS1123_SUBDOMAIN_MAX_LENGTH)) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX_LENGTH));
   if (!wildcardDNS1123SubdomainRe.test(value)) {
     errs.push(regexError(wildcardDNS1123SubdomainErrMsg, wildcardDNS1123SubdomainFmt, '*.example.com'));
   }
@@ -167,7 +172,7 @@ const portNameOneLetterRe = /[a-z]/;
  */
 function isValidPortNameUncached(port: string): string[] {
   const errs: string[] = [];
-  if (byteLength(port) > 15) errs.push(maxLenError(15));
+  if (exceedsBytes(port, 15)) errs.push(maxLenError(15));
   if (!portNameCharsetRe.test(port)) {
     errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
   }
@@ -210,7 +215,7 @@ function isQualifiedNameUncached(value: string): string[] {
     ];
   }
   if (name.length === 0) errs.push(`name part ${emptyError()}`);
-  else if (byteLength(name) > LABEL_KEY_MAX_LENGTH)
+  else if (exceedsBytes(name, LABEL_KEY_MAX_LENGTH))
     errs.push(`name part ${maxBytesError(LABEL_KEY_MAX_LENGTH)}`);
   if (!labelKeyRe.test(name)) {
     errs.push(`name part ${regexError(labelKeyErrMsg, labelKeyFmt, 'MyName', 'my.name', '123-abc')}`);
@@ -225,14 +230,13 @@ const labelValueErrMsg =
 const labelValueRe = anchored(labelValueFmt);
 
 /** IsValidLabelValue (= content.IsLabelValue). */
-function isValidLabelValueUncached(value: string): string[] {
+export function isValidLabelValue(value: string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > 63) errs.push(maxBytesError(63));
+  if (exceedsBytes(value, 63)) errs.push(maxBytesError(63));
   if (!labelValueRe.test(value))
     errs.push(regexError(labelValueErrMsg, labelValueFmt, 'MyValue', 'my_value', '12345'));
   return errs;
 }
-export const isValidLabelValue = rememberValid(isValidLabelValueUncached);
 
 // ---- HTTP ----
 

@@ -45,8 +45,12 @@ export interface Workload {
   readonly label: string;
 }
 
-/** Replicas share one spec: one representative pod per workload, in input order. */
-export function workloadsOf(pods: readonly PodInstance[]): Workload[] {
+const workloadsCache = new WeakMap<readonly PodInstance[], readonly Workload[]>();
+
+/** Replicas share one spec: one representative pod per workload, in input order (once per pod list). */
+export function workloadsOf(pods: readonly PodInstance[]): readonly Workload[] {
+  const cached = workloadsCache.get(pods);
+  if (cached) return cached;
   const seen = new Map<string, Workload>();
   for (const pod of pods) {
     const key = backendKeyOf(pod);
@@ -54,7 +58,9 @@ export function workloadsOf(pods: readonly PodInstance[]): Workload[] {
     const parts = key.split('/');
     seen.set(key, { pod, label: `${parts[0]} ${parts[parts.length - 1]}` });
   }
-  return [...seen.values()];
+  const out = [...seen.values()];
+  workloadsCache.set(pods, out);
+  return out;
 }
 
 /** `nginx (nginx:1.27)`: the container and its image, as messages name it. */
@@ -274,8 +280,14 @@ export function configMounted(owner: Manifest, ref: ContainerRef, inference: Lis
   return mountPaths(owner, ref).some((m) => paths.some((p) => overlaps(m, p)));
 }
 
-/** The Services whose selector picks each pod, computed once per check from the graph's views. */
-export function servicesByPod(graph: ResolvedGraph): Map<PodInstance, Manifest<'Service'>[]> {
+const byPodCache = new WeakMap<ResolvedGraph, ReadonlyMap<PodInstance, readonly Manifest<'Service'>[]>>();
+
+/** The Services whose selector picks each pod, computed once per graph from its views (two rules ask). */
+export function servicesByPod(
+  graph: ResolvedGraph,
+): ReadonlyMap<PodInstance, readonly Manifest<'Service'>[]> {
+  const cached = byPodCache.get(graph);
+  if (cached) return cached;
   const out = new Map<PodInstance, Manifest<'Service'>[]>();
   for (const view of graph.services) {
     for (const p of view.selected) {
@@ -284,6 +296,7 @@ export function servicesByPod(graph: ResolvedGraph): Map<PodInstance, Manifest<'
       else out.set(p, [view.service]);
     }
   }
+  byPodCache.set(graph, out);
   return out;
 }
 
