@@ -4,7 +4,9 @@
  *
  *   - TCP bulk throughput (one connection, the pod streams) and connection rate (connect, one byte each way,
  *     close; 16 at a time) through a ClusterIP and a NodePort of the userspace kube-proxy, beside the pod
- *     directly, socat (`fork`) and haproxy (`mode tcp`) routed the same way;
+ *     directly, socat (`fork`) and haproxy (`mode tcp`) routed the same way, and two reference relays in C
+ *     (bench/dataplane/relay.c, built with `cc` when there is one): read/write, the ceiling of any copying
+ *     userspace proxy here, and splice(2), which keeps the bytes in the kernel;
  *   - HTTP requests per second and p99 latency (wrk -t1 -c50) through portchain's ingress controller, beside
  *     the pod directly and nginx as a reverse proxy with the same host and path routes; upstream keep-alive
  *     everywhere;
@@ -154,6 +156,18 @@ async function measureTcp(targets: Targets): Promise<TcpRow[]> {
   });
 }
 
+/** Builds bench/dataplane/relay.c with the system's C compiler; null (and a note) when there is none. */
+function compileRelay(tmp: string, skipped: string[]): string | null {
+  const source = join(here, '../../../bench/dataplane/relay.c');
+  const out = join(tmp, 'relay');
+  const r = spawnSync('cc', ['-O2', '-pthread', '-o', out, source], { encoding: 'utf8' });
+  if (r.status === 0) return out;
+  skipped.push(
+    `C reference relays: cc failed (${(r.error?.message ?? r.stderr ?? '').trim().slice(0, 200)})`,
+  );
+  return null;
+}
+
 const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 function proxySpec(
@@ -223,6 +237,32 @@ async function userspace(tmp: string, skipped: string[], missing: readonly strin
       groups: [haproxy.process.pid, haproxy.process.pid],
     };
   } else skipped.push('haproxy: not installed');
+  // The C reference relays: the ceiling of a copying userspace proxy here, and what splice(2) adds.
+  const relay = compileRelay(tmp, skipped);
+  if (relay) {
+    for (const [name, mode, key] of [
+      ['C relay (read/write)', 'copy', 'copyRelay'],
+      ['C relay (splice)', 'splice', 'spliceRelay'],
+    ] as const) {
+      const ip = PEER_IP[key];
+      const c = await start(
+        relay,
+        [
+          mode,
+          ip,
+          `${PORTS[key].bulk}=${POD}:${PORTS.source}`,
+          `${PORTS[key].pong}=${POD}:${PORTS.pong[key]}`,
+        ],
+        'ready',
+      );
+      peers.push(c);
+      targets[name] = {
+        bulk: [ip, PORTS[key].bulk],
+        pong: [ip, PORTS[key].pong],
+        groups: [c.process.pid, c.process.pid],
+      };
+    }
+  }
 
   const tcp = PARTS.has('tcp') ? await measureTcp(targets) : [];
 
@@ -419,6 +459,18 @@ async function main(): Promise<void> {
       'ClusterIP conn/s / haproxy': ratio(
         by(tcp, 'userspace ClusterIP')?.connectionsPerSecond,
         by(tcp, 'haproxy')?.connectionsPerSecond,
+      ),
+      'C relay (read/write) throughput / direct': ratio(
+        by(tcp, 'C relay (read/write)')?.throughputGbps,
+        by(tcp, 'direct')?.throughputGbps,
+      ),
+      'C relay (splice) throughput / direct': ratio(
+        by(tcp, 'C relay (splice)')?.throughputGbps,
+        by(tcp, 'direct')?.throughputGbps,
+      ),
+      'ClusterIP throughput / C relay (read/write)': ratio(
+        by(tcp, 'userspace ClusterIP')?.throughputGbps,
+        by(tcp, 'C relay (read/write)')?.throughputGbps,
       ),
       'Ingress req/s / nginx': ratio(
         h('portchain ingress')?.requestsPerSecond,

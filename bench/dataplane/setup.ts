@@ -10,13 +10,24 @@ export const NODE = '127.80.0.1';
 export const PORTS = {
   source: 44010,
   http: 44011,
-  pong: { clusterIP: 44012, nodePort: 44013, socat: 44014, haproxy: 44015, direct: 44016 },
+  pong: {
+    clusterIP: 44012,
+    nodePort: 44013,
+    socat: 44014,
+    haproxy: 44015,
+    direct: 44016,
+    copyRelay: 44017,
+    spliceRelay: 44018,
+  },
   bulk: { service: 44100, nodePort: 44101 },
   pongClusterIP: 44102,
   pongNodePort: { service: 44103, nodePort: 44104 },
   web: 44105,
   socat: { bulk: 44120, pong: 44121 },
   haproxy: { bulk: 44130, pong: 44131 },
+  /** The C reference relays (bench/dataplane/relay.c). */
+  copyRelay: { bulk: 44140, pong: 44141 },
+  spliceRelay: { bulk: 44150, pong: 44151 },
   ingress: 44200,
   nginx: 44210,
 } as const;
@@ -30,6 +41,8 @@ export const CLUSTER_IP = {
 export const PEER_IP = {
   socat: '127.80.0.3',
   haproxy: '127.80.0.4',
+  copyRelay: '127.80.0.7',
+  spliceRelay: '127.80.0.8',
   nginx: '127.80.0.5',
   nginx1: '127.80.0.6',
 };

@@ -1,0 +1,73 @@
+/**
+ * Node's default heap limit (about 4 GB here) is below what a dump past Kubernetes' own limits needs: 650 MB
+ * of YAML or 1.5 GB of JSON use more, and V8 then aborts with "JavaScript heap out of memory" and a native
+ * stack. Before reading, the launcher sizes the heap from the inputs it is given and, when the default is too
+ * small, runs the same command again in a child Node with a larger limit (bounded by the machine's memory).
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { constants, totalmem } from 'node:os';
+import { extname, join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
+
+/** Commands that read manifests into memory. */
+const READING = new Set(['check', 'graph', 'endpoints', 'trace', 'ui']);
+const MANIFEST = new Set(['.yaml', '.yml', '.json']);
+/** Heap per input byte, with room: measured peaks are about 6.5x for YAML and 3x for JSON. */
+const HEAP_PER_BYTE = 8;
+/** Set in the child, so it never starts another. */
+const CHILD_MARK = 'PORTCHAIN_HEAP_SIZED';
+
+function bytesUnder(path: string, depth = 0): number {
+  try {
+    const st = statSync(path);
+    if (st.isFile()) return st.size;
+    if (!st.isDirectory() || depth > 16) return 0;
+    let n = 0;
+    for (const e of readdirSync(path, { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const p = join(path, e.name);
+      if (e.isDirectory()) n += bytesUnder(p, depth + 1);
+      else if (MANIFEST.has(extname(e.name).toLowerCase())) n += bytesUnder(p, depth + 1);
+    }
+    return n;
+  } catch {
+    return 0; // not a path (an option's value): reading reports real problems later
+  }
+}
+
+/**
+ * The heap limit in MB a run over `inputBytes` wants, or null when `currentMB` suffices. At most 80% of the
+ * machine's memory: past that, swapping or the OOM killer would be worse than V8's own message.
+ */
+export function wantedHeapMB(inputBytes: number, currentMB: number, machineMB: number): number | null {
+  const want = Math.min(Math.ceil((inputBytes * HEAP_PER_BYTE) / 2 ** 20), Math.floor(machineMB * 0.8));
+  return want > currentMB * 1.1 ? want : null;
+}
+
+/**
+ * Runs the command in a child Node with a larger heap when its inputs need one; resolves to the child's exit
+ * code, or to null when this process should run the command itself.
+ */
+export async function runWithSizedHeap(args: readonly string[], script: string): Promise<number | null> {
+  if (process.env[CHILD_MARK] || !READING.has(args[0] ?? '')) return null;
+  const bytes = args.slice(1).reduce((n, a) => n + (a.startsWith('-') ? 0 : bytesUnder(a)), 0);
+  const currentMB = getHeapStatistics().heap_size_limit / 2 ** 20;
+  const want = wantedHeapMB(bytes, currentMB, totalmem() / 2 ** 20);
+  if (want === null) return null;
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, `--max-old-space-size=${want}`, script, ...args],
+    { stdio: 'inherit', env: { ...process.env, [CHILD_MARK]: '1' } },
+  );
+  // Ctrl-C reaches the child through the terminal's process group; a kill aimed at this process is passed on.
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, forward(s));
+  return new Promise((resolve) => {
+    child.on('error', () => resolve(null));
+    child.on('exit', (code, signal) => {
+      if (code !== null) resolve(code);
+      else resolve(128 + (signal ? constants.signals[signal] : 6));
+    });
+  });
+}
