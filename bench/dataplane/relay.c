@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,10 +61,10 @@ static void pump_splice(int from, int to) {
   if (pipe(p) != 0) return;
   fcntl(p[1], F_SETPIPE_SZ, CHUNK);
   for (;;) {
-    ssize_t n = splice(from, NULL, p[1], NULL, CHUNK, SPLICE_F_MOVE | SPLICE_F_MORE);
+    ssize_t n = splice(from, NULL, p[1], NULL, CHUNK, SPLICE_F_MOVE);
     if (n <= 0) break;
     while (n > 0) {
-      ssize_t w = splice(p[0], NULL, to, NULL, (size_t)n, SPLICE_F_MOVE | SPLICE_F_MORE);
+      ssize_t w = splice(p[0], NULL, to, NULL, (size_t)n, SPLICE_F_MOVE);
       if (w <= 0) goto done;
       n -= w;
     }
@@ -142,6 +143,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   use_splice = strcmp(argv[1], "splice") == 0;
+  // A peer closing while bytes are written to it must end that connection, not the relay.
+  signal(SIGPIPE, SIG_IGN);
   for (int i = 3; i < argc; i++) {
     unsigned port, target_port;
     char target_ip[64];
