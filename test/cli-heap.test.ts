@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../bench/static/generate.js';
-import { wantedHeapMB } from '../src/cli/heap.js';
+import { launchFlags, wantedHeapMB } from '../src/cli/heap.js';
 import { repoRoot } from './helpers/shared.js';
 
 describe('wantedHeapMB', () => {
@@ -23,6 +23,17 @@ describe('wantedHeapMB', () => {
     [1516 * 2 ** 20, 4144, 4_000, null], // a machine smaller than the default: nothing to gain
   ])('%d bytes with a %d MB heap on %d MB -> %s', (bytes, current, machine, want) => {
     expect(wantedHeapMB(bytes, current, machine)).toBe(want);
+  });
+});
+
+describe('launchFlags', () => {
+  it.each([
+    [10 * 2 ** 20, []], // small: Node's defaults, no child
+    [171 * 2 ** 20, []], // 1x YAML: the defaults (a larger young generation gained nothing there)
+    [326 * 2 ** 20, ['--max-semi-space-size=64']], // 2x YAML: a larger young generation only
+    [651 * 2 ** 20, ['--max-old-space-size=5208', '--max-semi-space-size=64']], // 4x YAML: both
+  ])('%d bytes -> %j', (bytes, flags) => {
+    expect(launchFlags(bytes, 4144, 24_000)).toEqual(flags);
   });
 });
 
