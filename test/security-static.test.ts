@@ -30,6 +30,8 @@ const LAUNCHERS: Record<string, string> = {
   'src/runtime/kernel-proxy.ts':
     '`ip` / `iptables-restore` with an argument array; rules go to stdin as data (IPs and ports the plan allocated), not through a shell.',
   'src/cli/ui.ts': "xdg-open/open/explorer with the UI's own URL, {shell: false}.",
+  'src/cli/heap.ts':
+    "Node itself again (process.execPath, this process's own exec flags and script), spawn with an argument array and no shell; it adds only V8 flags whose values it computes from input sizes, then the user's own CLI arguments unchanged.",
 };
 
 function sources(dir: string): string[] {
