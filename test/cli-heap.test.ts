@@ -35,6 +35,12 @@ describe('launchFlags', () => {
   ])('%d bytes -> %j', (bytes, flags) => {
     expect(launchFlags(bytes, 4144, 24_000)).toEqual(flags);
   });
+
+  it('a young generation the user sized stands; a heap limit too small for the input is raised', () => {
+    const given = '--max-semi-space-size=8 --max-old-space-size=1000';
+    expect(launchFlags(651 * 2 ** 20, 1000, 24_000, given)).toEqual(['--max-old-space-size=5208']);
+    expect(launchFlags(326 * 2 ** 20, 4144, 24_000, '--max-semi-space-size=8')).toEqual([]);
+  });
 });
 
 describe('a dump past the default heap', () => {

@@ -52,11 +52,16 @@ export function wantedHeapMB(inputBytes: number, currentMB: number, machineMB: n
   return want > currentMB * 1.1 ? want : null;
 }
 
-/** The V8 flags a run over `inputBytes` should start with; empty when Node's defaults do. */
-export function launchFlags(inputBytes: number, currentMB: number, machineMB: number): string[] {
+/**
+ * The V8 flags a run over `inputBytes` should start with; empty when Node's defaults do. `given` is the node
+ * flags the user started with (and NODE_OPTIONS): a young generation sized there stands. The heap limit is
+ * only ever raised, past a limit that would abort the run: it is a ceiling, not memory taken.
+ */
+export function launchFlags(inputBytes: number, currentMB: number, machineMB: number, given = ''): string[] {
   const heap = wantedHeapMB(inputBytes, currentMB, machineMB);
   const flags = heap === null ? [] : [`--max-old-space-size=${heap}`];
-  if (inputBytes >= LARGE_INPUT_BYTES) flags.push(`--max-semi-space-size=${LARGE_SEMI_SPACE_MB}`);
+  if (inputBytes >= LARGE_INPUT_BYTES && !given.includes('--max-semi-space-size'))
+    flags.push(`--max-semi-space-size=${LARGE_SEMI_SPACE_MB}`);
   return flags;
 }
 
@@ -68,7 +73,8 @@ export async function runWithSizedHeap(args: readonly string[], script: string):
   if (process.env[CHILD_MARK] || !READING.has(args[0] ?? '')) return null;
   const bytes = args.slice(1).reduce((n, a) => n + (a.startsWith('-') ? 0 : bytesUnder(a)), 0);
   const currentMB = getHeapStatistics().heap_size_limit / 2 ** 20;
-  const flags = launchFlags(bytes, currentMB, totalmem() / 2 ** 20);
+  const given = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  const flags = launchFlags(bytes, currentMB, totalmem() / 2 ** 20, given);
   if (flags.length === 0) return null;
   const child = spawn(process.execPath, [...process.execArgv, ...flags, script, ...args], {
     stdio: 'inherit',
