@@ -431,47 +431,20 @@ async function main(): Promise<void> {
 
     const by = (rows: readonly TcpRow[], t: string) => rows.find((r) => r.target === t);
     const h = (t: string) => http.find((r) => r.target === t);
+    const gbps = (a: string, b: string) => ratio(by(tcp, a)?.throughputGbps, by(tcp, b)?.throughputGbps);
+    const conns = (a: string, b: string) =>
+      ratio(by(tcp, a)?.connectionsPerSecond, by(tcp, b)?.connectionsPerSecond);
     const ratios: Record<string, number> = {
-      'ClusterIP throughput / direct': ratio(
-        by(tcp, 'userspace ClusterIP')?.throughputGbps,
-        by(tcp, 'direct')?.throughputGbps,
-      ),
-      'NodePort throughput / direct': ratio(
-        by(tcp, 'userspace NodePort')?.throughputGbps,
-        by(tcp, 'direct')?.throughputGbps,
-      ),
-      'ClusterIP throughput / socat': ratio(
-        by(tcp, 'userspace ClusterIP')?.throughputGbps,
-        by(tcp, 'socat')?.throughputGbps,
-      ),
-      'ClusterIP throughput / haproxy': ratio(
-        by(tcp, 'userspace ClusterIP')?.throughputGbps,
-        by(tcp, 'haproxy')?.throughputGbps,
-      ),
-      'ClusterIP conn/s / direct': ratio(
-        by(tcp, 'userspace ClusterIP')?.connectionsPerSecond,
-        by(tcp, 'direct')?.connectionsPerSecond,
-      ),
-      'ClusterIP conn/s / socat': ratio(
-        by(tcp, 'userspace ClusterIP')?.connectionsPerSecond,
-        by(tcp, 'socat')?.connectionsPerSecond,
-      ),
-      'ClusterIP conn/s / haproxy': ratio(
-        by(tcp, 'userspace ClusterIP')?.connectionsPerSecond,
-        by(tcp, 'haproxy')?.connectionsPerSecond,
-      ),
-      'C relay (read/write) throughput / direct': ratio(
-        by(tcp, 'C relay (read/write)')?.throughputGbps,
-        by(tcp, 'direct')?.throughputGbps,
-      ),
-      'C relay (splice) throughput / direct': ratio(
-        by(tcp, 'C relay (splice)')?.throughputGbps,
-        by(tcp, 'direct')?.throughputGbps,
-      ),
-      'ClusterIP throughput / C relay (read/write)': ratio(
-        by(tcp, 'userspace ClusterIP')?.throughputGbps,
-        by(tcp, 'C relay (read/write)')?.throughputGbps,
-      ),
+      'ClusterIP throughput / direct': gbps('userspace ClusterIP', 'direct'),
+      'NodePort throughput / direct': gbps('userspace NodePort', 'direct'),
+      'ClusterIP throughput / socat': gbps('userspace ClusterIP', 'socat'),
+      'ClusterIP throughput / haproxy': gbps('userspace ClusterIP', 'haproxy'),
+      'ClusterIP conn/s / direct': conns('userspace ClusterIP', 'direct'),
+      'ClusterIP conn/s / socat': conns('userspace ClusterIP', 'socat'),
+      'ClusterIP conn/s / haproxy': conns('userspace ClusterIP', 'haproxy'),
+      'C relay (read/write) throughput / direct': gbps('C relay (read/write)', 'direct'),
+      'C relay (splice) throughput / direct': gbps('C relay (splice)', 'direct'),
+      'ClusterIP throughput / C relay (read/write)': gbps('userspace ClusterIP', 'C relay (read/write)'),
       'Ingress req/s / nginx': ratio(
         h('portchain ingress')?.requestsPerSecond,
         h('nginx')?.requestsPerSecond,
