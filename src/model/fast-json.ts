@@ -192,14 +192,27 @@ function itemStarts(
 /** The root object's `items` key and the `[` of its array, walking the root's keys in order. */
 function itemsKey(t: string, rootStart: number): { keyStart: number; open: number } | null {
   if (t.charCodeAt(rootStart) !== 123) return null;
-  let j = skipWs(t, rootStart + 1);
+  const m = memberOf(t, rootStart, 'items');
+  return m && t.charCodeAt(m.valueStart) === 91 ? { keyStart: m.keyStart, open: m.valueStart } : null;
+}
+
+/** The value of the JSON string whose quotes are at `open` and `close` (escapes decoded). */
+function stringValue(t: string, open: number, close: number): string {
+  const raw = t.slice(open + 1, close);
+  return raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+}
+
+/**
+ * In the object whose `{` is at `open`, the first member whose key equals `want`: where its key (the opening
+ * quote) and its value start. Null when no key equals it.
+ */
+function memberOf(t: string, open: number, want: string): { keyStart: number; valueStart: number } | null {
+  let j = skipWs(t, open + 1);
   while (t.charCodeAt(j) === 34) {
-    const end = stringEnd(t, j);
-    const raw = t.slice(j + 1, end);
-    const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
     const keyStart = j;
+    const end = stringEnd(t, j);
     j = skipWs(t, skipWs(t, end + 1) + 1);
-    if (name === 'items') return t.charCodeAt(j) === 91 ? { keyStart, open: j } : null;
+    if (stringValue(t, keyStart, end) === want) return { keyStart, valueStart: j };
     j = skipWs(t, skipValue(t, j));
     if (t.charCodeAt(j) === 44) j = skipWs(t, j + 1);
   }
@@ -224,8 +237,7 @@ function itemsClose(t: string, root: Record<string, unknown>): number | null {
     j = skipWsBack(t, j - 1);
     if (t.charCodeAt(j) !== 34) return null;
     const open = stringStartBack(t, j);
-    const raw = t.slice(open + 1, j);
-    if ((raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw) !== after[k]) return null;
+    if (stringValue(t, open, j) !== after[k]) return null;
     j = skipWsBack(t, open - 1);
     if (t.charCodeAt(j) !== 44) return null;
     j = skipWsBack(t, j - 1);
@@ -386,22 +398,11 @@ export function walkJson(t: string, start: number, keys: readonly (string | numb
     const c = t.charCodeAt(i);
     let found = false;
     if (c === 123) {
-      const want = String(key);
-      let j = skipWs(t, i + 1);
-      while (t.charCodeAt(j) === 34) {
-        const end = stringEnd(t, j);
-        const raw = t.slice(j + 1, end);
-        const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
-        const keyStart = j;
-        j = skipWs(t, skipWs(t, end + 1) + 1);
-        if (name === want) {
-          offset = keyStart;
-          i = j;
-          found = true;
-          break;
-        }
-        j = skipWs(t, skipValue(t, j));
-        if (t.charCodeAt(j) === 44) j = skipWs(t, j + 1);
+      const m = memberOf(t, i, String(key));
+      if (m) {
+        offset = m.keyStart;
+        i = m.valueStart;
+        found = true;
       }
     } else if (c === 91 && typeof key === 'number') {
       let j = skipWs(t, i + 1);
