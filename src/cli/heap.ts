@@ -10,29 +10,27 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { constants, totalmem } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
+import { walked } from '../sources/files.js';
 
 /** Commands that read manifests into memory. */
 const READING = new Set(['check', 'graph', 'endpoints', 'trace', 'ui']);
-const MANIFEST = new Set(['.yaml', '.yml', '.json']);
 /** Heap per input byte, with room: measured peaks are about 6.5x for YAML and 3x for JSON. */
 const HEAP_PER_BYTE = 8;
 /** Set in the child, so it never starts another. */
 const CHILD_MARK = 'PORTCHAIN_HEAP_SIZED';
 
+/** The bytes `check` would read at `path`: a file, or the manifests a folder walk finds under it. */
 function bytesUnder(path: string, depth = 0): number {
   try {
     const st = statSync(path);
     if (st.isFile()) return st.size;
     if (!st.isDirectory() || depth > 16) return 0;
     let n = 0;
-    for (const e of readdirSync(path, { withFileTypes: true })) {
-      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-      const p = join(path, e.name);
-      if (e.isDirectory()) n += bytesUnder(p, depth + 1);
-      else if (MANIFEST.has(extname(e.name).toLowerCase())) n += bytesUnder(p, depth + 1);
-    }
+    for (const e of readdirSync(path, { withFileTypes: true }))
+      if (walked(e.name, e.isDirectory()) && (e.isDirectory() || e.isFile()))
+        n += bytesUnder(join(path, e.name), depth + 1);
     return n;
   } catch {
     return 0; // not a path (an option's value): reading reports real problems later

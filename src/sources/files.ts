@@ -8,6 +8,12 @@ import type { Finding } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** What a folder walk reads: sub-folders and .yaml/.yml/.json files, never hidden entries or node_modules. */
+export function walked(name: string, isDirectory: boolean): boolean {
+  if (name.startsWith('.') || name === 'node_modules') return false;
+  return isDirectory || MANIFEST_EXTENSIONS.has(extname(name).toLowerCase());
+}
 const STDIN = '<stdin>';
 
 export interface ReadResult {
@@ -42,10 +48,10 @@ async function walk(dir: string, out: string[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
-    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    if (!walked(e.name, e.isDirectory())) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) await walk(p, out);
-    else if (e.isFile() && MANIFEST_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(p);
+    else if (e.isFile()) out.push(p);
   }
 }
 
