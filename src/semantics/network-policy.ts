@@ -163,16 +163,17 @@ interface NamespacePolicies {
    * podSelector reads, and whether some ingress rule names a port (resolved on the pod's container ports).
    */
   readonly selectedKeys: string[];
-  readonly namesPorts: boolean;
+  namesPorts: boolean;
 }
 const byNamespace = new WeakMap<Policies, { length: number; groups: Map<string, NamespacePolicies> }>();
-const EMPTY_GROUP: NamespacePolicies = {
+const newGroup = (): NamespacePolicies => ({
   list: [],
   byTerm: new Map(),
   always: [],
   selectedKeys: [],
   namesPorts: false,
-};
+});
+const EMPTY_GROUP = newGroup();
 /** key=value as one map key; NUL cannot occur in a label key. */
 const term = (key: string, value: string): string => `${key}\u0000${value}`;
 
@@ -192,7 +193,7 @@ function policiesOf(policies: Policies, namespace: string): NamespacePolicies {
     for (const p of policies) {
       let g = groups.get(p.namespace);
       if (!g) {
-        g = { list: [], byTerm: new Map(), always: [], selectedKeys: [], namesPorts: false };
+        g = newGroup();
         groups.set(p.namespace, g);
       }
       const sel = p.object.spec.podSelector;
@@ -201,7 +202,7 @@ function policiesOf(policies: Policies, namespace: string): NamespacePolicies {
       for (const e of sel?.matchExpressions ?? [])
         if (!g.selectedKeys.includes(e.key)) g.selectedKeys.push(e.key);
       if ((p.object.spec.ingress ?? []).some((r) => (r.ports ?? []).some((x) => typeof x.port === 'string')))
-        (g as { namesPorts: boolean }).namesPorts = true;
+        g.namesPorts = true;
       const i = g.list.length;
       g.list.push(p);
       const t = firstTerm(p.object.spec.podSelector);
