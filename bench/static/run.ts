@@ -58,14 +58,11 @@ function parseArgs(argv: readonly string[]): Options {
   const quick = argv.includes('--quick');
   const sizes = list(value('--sizes') ?? (quick ? '0.05,0.1' : '1,2,4')).map(Number);
   const baseline = value('--baseline-sizes');
+  const sizesOf = (v: string | undefined): number[] | 'all' => (v ? list(v).map(Number) : 'all');
   const o: Options = {
     sizes,
-    baselineSizes: baseline ? list(baseline).map(Number) : 'all',
-    jsonBaselineSizes: value('--json-baseline-sizes')
-      ? list(value('--json-baseline-sizes') as string).map(Number)
-      : baseline
-        ? list(baseline).map(Number)
-        : 'all',
+    baselineSizes: sizesOf(baseline),
+    jsonBaselineSizes: sizesOf(value('--json-baseline-sizes') ?? baseline),
     commands: list(value('--commands') ?? COMMANDS.join(',')) as Command[],
     forms: list(value('--forms') ?? (quick ? 'list,json' : 'list,multidoc,json')) as Form[],
     budget: Number(value('--budget') ?? (quick ? 600 : 5400)),
