@@ -26,7 +26,7 @@ describe('trace: text', () => {
       '✔ -> Service books port 8080 in namespace port-from-configmap',
       '✔ Service port-from-configmap/books port http 8080/TCP -> targe',
       '✔ Deployment books: 1/1 endpoint ready',
-      '✔ 10.244.0.1:3005 pod books-698fb5748b-rrxf9 on node-1: ready',
+      '✔ 10.244.0.1:3005 pod books-756755bb78-rrxf9 on node-1: ready',
       '✔ container audiobookshelf (ghcr.io/advplyr/audiobookshelf:2.19',
       '✔ the process of audiobookshelf listens on 3005/TCP (certain)',
       '✔ delivered',
@@ -123,7 +123,7 @@ describe('trace: JSON', () => {
     });
     expect(t.endpoints).toEqual([
       {
-        pod: 'books-698fb5748b-rrxf9',
+        pod: 'books-756755bb78-rrxf9',
         ip: '10.244.0.1',
         port: 3005,
         ready: true,

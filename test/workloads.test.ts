@@ -70,6 +70,26 @@ describe('podsFromManifests', () => {
     expect(ps.map((p) => p.pod.status?.podIP)).toEqual(['10.244.0.1', '10.244.0.2', '10.244.0.3']);
   });
 
+  it('pod-template-hash follows the template, not the order its keys are written in', () => {
+    const reordered = `
+  template:
+    spec:
+      containers:
+      - ports: [{containerPort: 8080, name: http}]
+        image: nginx
+        name: app
+    metadata:
+      labels: {app: web}`;
+    const hashOf = (spec: string) => {
+      const m = load(workload('Deployment', 'web', spec))[0]!;
+      if (!isKind(m, 'Deployment')) throw new Error('not a Deployment');
+      return podTemplateHash(m.object.spec.template);
+    };
+    expect(hashOf(reordered)).toBe(hashOf(template()));
+    expect(hashOf(template('app: web2'))).not.toBe(hashOf(template()));
+    expect(hashOf(template()).length).toBeGreaterThanOrEqual(8);
+  });
+
   it('is deterministic', () => {
     const text = workload('Deployment', 'web', `\n  replicas: 5${template()}`);
     expect(names(pods(text))).toEqual(names(pods(text)));

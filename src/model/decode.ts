@@ -142,26 +142,21 @@ function decodeValue(
   return decodeMap(value, schema, at, ctx);
 }
 
-/** Each struct's fields as a list, built once: Object.entries on every object was measurable. */
-const fieldLists = new WeakMap<ObjectSchema, [string, Schema][]>();
-function fieldsOf(schema: ObjectSchema): [string, Schema][] {
-  let list = fieldLists.get(schema);
-  if (!list) {
-    list = Object.entries(schema.fields);
-    fieldLists.set(schema, list);
-  }
-  return list;
-}
-
+/**
+ * A struct's fields in the source's order, as encoding/json reads them: errors come in that order, and an
+ * unchanged struct has the same keys in the same order as the source, so loading can share it (share.ts).
+ */
 function decodeObject(value: unknown, schema: ObjectSchema, at: Trail, ctx: Ctx): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return fail(ctx, at, value, schema);
   const src = value as Record<string, unknown>;
+  const fields = schema.fields;
   const out: Record<string, unknown> = {};
-  for (const [key, fieldSchema] of fieldsOf(schema)) {
+  for (const key in src) {
+    if (!Object.hasOwn(src, key) || !Object.hasOwn(fields, key)) continue;
     const v = src[key];
-    if (v === undefined || !Object.hasOwn(src, key)) continue;
-    const decoded = decodeValue(v, fieldSchema, at, key, -1, null, schema.go, ctx);
+    if (v === undefined) continue;
+    const decoded = decodeValue(v, fields[key] as Schema, at, key, -1, null, schema.go, ctx);
     if (decoded !== undefined) out[key] = decoded;
   }
   return out;

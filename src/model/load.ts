@@ -22,6 +22,7 @@ import { FieldPath } from './field-path.js';
 import type { Finding, ObjectRef, SourceLocation } from './finding.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
 import { kindSchemas, legacyIngressSchema } from './schema.js';
+import { shareUnchanged } from './share.js';
 import { type DocumentSpan, firstContentOffset, splitDocuments } from './split-documents.js';
 import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
 import { firstControlCharacter, goYamlTagError, Unsupported } from './yaml-scalars.js';
@@ -43,9 +44,12 @@ export interface ObjectSource {
 export interface Manifest<K extends Kind = Kind> {
   readonly kind: K;
   readonly apiVersion: string;
-  /** Decoded and defaulted, as the API server would store it. */
+  /**
+   * Decoded and defaulted, as the API server would store it. It shares the subtrees it did not change with
+   * `raw` (share.ts): neither may be modified; copy what you change.
+   */
   readonly object: KindMap[K];
-  /** As written (plain JSON), to tell an omitted field from a defaulted one. */
+  /** As written (plain JSON), to tell an omitted field from a defaulted one. Read-only, as `object`. */
   readonly raw: Record<string, unknown>;
   readonly name: string;
   /** The namespace it lands in (`default` or `--namespace` when unset); "" for cluster-scoped kinds. */
@@ -524,7 +528,7 @@ class DocumentLoader {
     this.manifests.push({
       kind: k as Kind,
       apiVersion: av,
-      object,
+      object: shareUnchanged(object, raw) as typeof object,
       raw,
       name,
       namespace,

@@ -73,13 +73,23 @@ function safeEncode(s: string): string {
   return out;
 }
 
+/** Objects with their keys sorted: Go dumps struct fields in one order, whatever order the YAML had. */
+const sortedKeys = (_key: string, v: unknown): unknown =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, (v as Record<string, unknown>)[k]]),
+      )
+    : v;
+
 /**
  * The `pod-template-hash` label (controller.ComputeHash: FNV-32a of the template, SafeEncodeString of its
  * decimal form). Go hashes a spew dump, so the value differs from a real cluster's, but it is stable per
- * template and has the same shape (e.g. `5d59d67564`).
+ * template, whatever the order of its keys, and has the same shape (e.g. `5d59d67564`).
  */
 export function podTemplateHash(template: PodTemplateSpec): string {
-  return safeEncode(String(fnv1a32(JSON.stringify(template))));
+  return safeEncode(String(fnv1a32(JSON.stringify(template, sortedKeys))));
 }
 
 /**
