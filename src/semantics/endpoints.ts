@@ -3,6 +3,7 @@
  * utils.go), the EndpointSliceMirroring controller (pkg/controller/endpointslicemirroring) and the legacy
  * Endpoints controller (pkg/controller/endpoint, pkg/api/v1/endpoints/util.go#RepackSubsets).
  */
+import { compactArray } from '../model/compact-array.js';
 import type { Manifest } from '../model/load.js';
 import type {
   Endpoint,
@@ -131,17 +132,19 @@ function podToEndpoint(p: PodInstance, svc: Manifest<'Service'>, addressType: Ad
   const serving = isPodReady(pod);
   const terminating = !!pod.metadata.deletionTimestamp;
   const ready = !!svc.object.spec.publishNotReadyAddresses || (serving && !terminating);
-  const targetRef: NonNullable<Endpoint['targetRef']> = { kind: 'Pod', namespace: p.namespace, name: p.name };
-  if (pod.metadata.uid) targetRef.uid = pod.metadata.uid;
+  // Objects written whole, arrays at their size: a slice of every ready pod lives for the whole run.
+  const uid = pod.metadata.uid;
+  const targetRef: NonNullable<Endpoint['targetRef']> = uid
+    ? { kind: 'Pod', namespace: p.namespace, name: p.name, uid }
+    : { kind: 'Pod', namespace: p.namespace, name: p.name };
   const v6 = addressType === 'IPv6';
   const addresses: string[] = [];
   for (const ip of podIPs(pod)) if (isIPv6(ip) === v6) addresses.push(ip);
-  const ep: Endpoint = {
-    addresses,
-    conditions: { ready, serving, terminating },
-    targetRef,
-  };
-  if (pod.spec.nodeName) ep.nodeName = pod.spec.nodeName;
+  const conditions = { ready, serving, terminating };
+  const nodeName = pod.spec.nodeName;
+  const ep: Endpoint = nodeName
+    ? { addresses: compactArray(addresses), conditions, targetRef, nodeName }
+    : { addresses: compactArray(addresses), conditions, targetRef };
   if (shouldSetHostname(pod, svc, p.namespace)) ep.hostname = pod.spec.hostname as string;
   return ep;
 }

@@ -2,6 +2,7 @@
  * Label selection as k8s.io/apimachinery/pkg/labels does it, plus an inverted index so that matching every
  * Service against every pod costs about the size of the smallest posting list instead of pods x services.
  */
+import { compactArray } from '../model/compact-array.js';
 import type { LabelSelector, LabelSelectorRequirement, Labels } from '../model/types.js';
 import type { PodInstance } from './workloads.js';
 
@@ -97,6 +98,11 @@ class Postings {
   }
 }
 
+/** Lists at their exact size once built: a list grown by push keeps 17 slots (the index lives all run). */
+function compactLists(m: Map<string, number[]>): void {
+  for (const [k, list] of m) if (list.length > 1) m.set(k, compactArray(list));
+}
+
 function push(m: Map<string, number[]>, k: string, i: number): void {
   const list = m.get(k);
   if (list) list.push(i);
@@ -133,6 +139,10 @@ export class PodIndex {
       ns.add(i, labels);
       this.everywhere.add(i, labels);
     });
+    for (const p of [...this.byNamespace.values(), this.everywhere]) {
+      compactLists(p.byTerm);
+      compactLists(p.byKey);
+    }
   }
 
   /** Every pod in a namespace, in input order. */
