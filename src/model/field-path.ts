@@ -5,6 +5,10 @@
  */
 export type PathSegment = { readonly field: string } | { readonly index: number } | { readonly key: string };
 
+/**
+ * Segment lists are built with `concat`, which allocates exactly the entries: a spread into a new array
+ * keeps spare slots, and paths held per object (specPath, findings) live for the whole run.
+ */
 export class FieldPath {
   private constructor(readonly segments: readonly PathSegment[]) {}
 
@@ -15,21 +19,21 @@ export class FieldPath {
   static readonly empty = new FieldPath([]);
 
   child(...names: string[]): FieldPath {
-    return new FieldPath([...this.segments, ...names.map((field) => ({ field }))]);
+    return new FieldPath(this.segments.concat(names.map((field) => ({ field }))));
   }
 
   index(i: number): FieldPath {
-    return new FieldPath([...this.segments, { index: i }]);
+    return new FieldPath(this.segments.concat([{ index: i }]));
   }
 
   /** A map key, rendered `[key]` as Kubernetes does for map entries. */
   key(k: string): FieldPath {
-    return new FieldPath([...this.segments, { key: k }]);
+    return new FieldPath(this.segments.concat([{ key: k }]));
   }
 
   /** Appends another path's segments (used to prefix a List item's position). */
   concat(other: FieldPath): FieldPath {
-    return new FieldPath([...this.segments, ...other.segments]);
+    return new FieldPath(this.segments.concat(other.segments));
   }
 
   toString(): string {
