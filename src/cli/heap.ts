@@ -8,11 +8,10 @@
  * limits (bounded by the machine's memory).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { constants, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { walked } from '../sources/files.js';
+import { walk } from '../sources/files.js';
 
 /** Commands that read manifests into memory. */
 const READING = new Set(['check', 'graph', 'endpoints', 'trace', 'ui']);
@@ -21,16 +20,16 @@ const HEAP_PER_BYTE = 8;
 /** Set in the child, so it never starts another. */
 const CHILD_MARK = 'PORTCHAIN_HEAP_SIZED';
 
-/** The bytes `check` would read at `path`: a file, or the manifests a folder walk finds under it. */
-function bytesUnder(path: string, depth = 0): number {
+/** The bytes `check` would read at `path`: a file, or the manifests the folder walk finds under it. */
+async function bytesUnder(path: string): Promise<number> {
   try {
-    const st = statSync(path);
+    const st = await stat(path);
     if (st.isFile()) return st.size;
-    if (!st.isDirectory() || depth > 16) return 0;
+    if (!st.isDirectory()) return 0;
+    const files: string[] = [];
+    await walk(path, files);
     let n = 0;
-    for (const e of readdirSync(path, { withFileTypes: true }))
-      if (walked(e.name, e.isDirectory()) && (e.isDirectory() || e.isFile()))
-        n += bytesUnder(join(path, e.name), depth + 1);
+    for (const f of files) n += (await stat(f)).size;
     return n;
   } catch {
     return 0; // not a path (an option's value): reading reports real problems later
@@ -69,7 +68,8 @@ export function launchFlags(inputBytes: number, currentMB: number, machineMB: nu
  */
 export async function runWithSizedHeap(args: readonly string[], script: string): Promise<number | null> {
   if (process.env[CHILD_MARK] || !READING.has(args[0] ?? '')) return null;
-  const bytes = args.slice(1).reduce((n, a) => n + (a.startsWith('-') ? 0 : bytesUnder(a)), 0);
+  let bytes = 0;
+  for (const a of args.slice(1)) if (!a.startsWith('-')) bytes += await bytesUnder(a);
   const currentMB = getHeapStatistics().heap_size_limit / 2 ** 20;
   const given = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
   const flags = launchFlags(bytes, currentMB, totalmem() / 2 ** 20, given);

@@ -138,13 +138,12 @@ function podToEndpoint(p: PodInstance, svc: Manifest<'Service'>, addressType: Ad
     ? { kind: 'Pod', namespace: p.namespace, name: p.name, uid }
     : { kind: 'Pod', namespace: p.namespace, name: p.name };
   const v6 = addressType === 'IPv6';
-  const addresses: string[] = [];
-  for (const ip of podIPs(pod)) if (isIPv6(ip) === v6) addresses.push(ip);
+  const addresses = compactArray(podIPs(pod).filter((ip) => isIPv6(ip) === v6));
   const conditions = { ready, serving, terminating };
   const nodeName = pod.spec.nodeName;
   const ep: Endpoint = nodeName
-    ? { addresses: compactArray(addresses), conditions, targetRef, nodeName }
-    : { addresses: compactArray(addresses), conditions, targetRef };
+    ? { addresses, conditions, targetRef, nodeName }
+    : { addresses, conditions, targetRef };
   if (shouldSetHostname(pod, svc, p.namespace)) ep.hostname = pod.spec.hostname as string;
   return ep;
 }

@@ -10,7 +10,7 @@ import type { SourceText } from '../model/load.js';
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** What a folder walk reads: sub-folders and .yaml/.yml/.json files, never hidden entries or node_modules. */
-export function walked(name: string, isDirectory: boolean): boolean {
+function walked(name: string, isDirectory: boolean): boolean {
   if (name.startsWith('.') || name === 'node_modules') return false;
   return isDirectory || MANIFEST_EXTENSIONS.has(extname(name).toLowerCase());
 }
@@ -44,7 +44,8 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
+/** Appends the manifest files under `dir` to `out`, in sorted order (the heap launcher sizes the same files). */
+export async function walk(dir: string, out: string[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
