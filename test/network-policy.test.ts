@@ -4,6 +4,7 @@ import { isKind, loadText, type Manifest } from '../src/model/load.js';
 import type { PodSpec } from '../src/model/types.js';
 import {
   cidrContains,
+  ingressIsolation,
   ingressVerdictKey,
   isEgressAllowed,
   isIngressAllowed,
@@ -400,5 +401,58 @@ describe('ingressVerdictKey', () => {
     expect(ingressVerdictKey(set, { ...base, labels: { ...base.labels, tier: '' } })).not.toBe(key);
     expect(ingressVerdictKey(set, { ...base, podSpec: specWith(8081) })).not.toBe(key);
     expect(ingressVerdictKey(set, { ...base, namespace: 'staging' })).not.toBe(key);
+  });
+});
+
+describe('ingressIsolation', () => {
+  const set = policies(
+    [
+      np('web', '  podSelector: {matchLabels: {app: web}}\n  ingress: [{ports: [{port: http}]}]'),
+      np(
+        'web-tier',
+        '  podSelector: {matchLabels: {tier: front, app: web}}\n  ingress: [{from: [{podSelector: {}}]}]',
+      ),
+      np(
+        'tiered',
+        '  podSelector: {matchExpressions: [{key: tier, operator: Exists}]}\n  ingress: [{ports: [{port: 9100, endPort: 9200}]}]',
+      ),
+      np('all', '  podSelector: {}\n  policyTypes: [Egress]\n  egress: [{}]'),
+      np('deny', '  podSelector: {}\n  policyTypes: [Ingress]'),
+      np('udp', '  podSelector: {matchLabels: {app: db}}\n  ingress: [{ports: [{port: 53, protocol: UDP}]}]'),
+      np('other', '  podSelector: {matchLabels: {app: db}}\n  ingress: []', 'staging'),
+    ].join('\n'),
+  );
+  const podArb = fc.record({
+    namespace: fc.constantFrom('prod', 'staging', 'empty'),
+    labels: fc.dictionary(fc.constantFrom('app', 'tier', 'hash'), fc.constantFrom('web', 'db', 'front')),
+    podSpec: fc.constant(webSpec),
+  });
+
+  it('is exactly the isolating evaluations of the full verdict (the rest are never evaluated)', () => {
+    fc.assert(
+      fc.property(
+        podArb,
+        fc.constantFrom(53, 8080, 9100, 9150, 15001, 80),
+        fc.constantFrom('TCP', 'UDP', 'udp'),
+        (p, port, protocol) => {
+          const full = isIngressAllowed(set, p, external(), port, protocol);
+          const reduced = ingressIsolation(set, p, external(), port, protocol);
+          expect(reduced.isolated).toBe(full.isolated);
+          expect(reduced.isolating).toEqual(full.policies.filter((e) => e.isolates));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('keeps input order among the isolating policies', () => {
+    const v = ingressIsolation(
+      set,
+      { namespace: 'prod', labels: { app: 'web', tier: 'front' } },
+      external(),
+      8080,
+      'TCP',
+    );
+    expect(v.isolating.map((e) => e.policy.name)).toEqual(['web', 'web-tier', 'tiered', 'deny']);
   });
 });

@@ -5,49 +5,89 @@
  */
 export type PathSegment = { readonly field: string } | { readonly index: number } | { readonly key: string };
 
+const FIELD = 0;
+const INDEX = 1;
+const KEY = 2;
+type Kind = typeof FIELD | typeof INDEX | typeof KEY;
+
 /**
- * Segment lists are built with `concat`, which allocates exactly the entries: a spread into a new array
- * keeps spare slots, and paths held per object (specPath, findings) live for the whole run.
+ * Like Kubernetes' field.Path, each path is one segment and a link to its parent: `child` and `index` cost one
+ * small object and share the prefix, where copying segment lists cost O(depth) per step. Validation builds a
+ * path for every field it visits, and paths held per object (specPath, findings) share their prefixes.
  */
 export class FieldPath {
-  private constructor(readonly segments: readonly PathSegment[]) {}
+  private constructor(
+    private readonly parent: FieldPath | null,
+    private readonly kind: Kind,
+    private readonly value: string | number,
+    /** Number of segments: 0 for the empty path. */
+    private readonly depth: number,
+  ) {}
+
+  static readonly empty = new FieldPath(null, FIELD, '', 0);
 
   static root(...names: string[]): FieldPath {
-    return new FieldPath(names.map((field) => ({ field })));
+    return FieldPath.empty.child(...names);
   }
 
-  static readonly empty = new FieldPath([]);
+  private step(kind: Kind, value: string | number): FieldPath {
+    return new FieldPath(this, kind, value, this.depth + 1);
+  }
 
   child(...names: string[]): FieldPath {
-    return new FieldPath(this.segments.concat(names.map((field) => ({ field }))));
+    let p: FieldPath = this;
+    for (const n of names) p = p.step(FIELD, n);
+    return p;
   }
 
   index(i: number): FieldPath {
-    return new FieldPath(this.segments.concat([{ index: i }]));
+    return this.step(INDEX, i);
   }
 
   /** A map key, rendered `[key]` as Kubernetes does for map entries. */
   key(k: string): FieldPath {
-    return new FieldPath(this.segments.concat([{ key: k }]));
+    return this.step(KEY, k);
   }
 
   /** Appends another path's segments (used to prefix a List item's position). */
   concat(other: FieldPath): FieldPath {
-    return new FieldPath(this.segments.concat(other.segments));
+    let p: FieldPath = this;
+    for (const link of other.links()) p = p.step(link.kind, link.value);
+    return p;
+  }
+
+  /** The non-empty links from the root down. */
+  private links(): FieldPath[] {
+    const out = new Array<FieldPath>(this.depth);
+    let p: FieldPath = this;
+    for (let i = this.depth - 1; i >= 0; i--) {
+      out[i] = p;
+      p = p.parent as FieldPath;
+    }
+    return out;
+  }
+
+  get segments(): readonly PathSegment[] {
+    return this.links().map((l) =>
+      l.kind === FIELD
+        ? { field: l.value as string }
+        : l.kind === INDEX
+          ? { index: l.value as number }
+          : { key: l.value as string },
+    );
   }
 
   toString(): string {
     let out = '';
-    for (const s of this.segments) {
-      if ('field' in s) out += out === '' ? s.field : `.${s.field}`;
-      else if ('index' in s) out += `[${s.index}]`;
-      else out += `[${s.key}]`;
+    for (const l of this.links()) {
+      if (l.kind === FIELD) out += out === '' ? (l.value as string) : `.${l.value}`;
+      else out += `[${l.value}]`;
     }
     return out;
   }
 
   /** The plain keys to walk a parsed document: field names and map keys are strings, indexes numbers. */
   keys(): (string | number)[] {
-    return this.segments.map((s) => ('field' in s ? s.field : 'index' in s ? s.index : s.key));
+    return this.links().map((l) => l.value);
   }
 }

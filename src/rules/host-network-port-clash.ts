@@ -69,10 +69,19 @@ function placementOf(pod: PodInstance): Placement {
   return { kind: 'scheduled' };
 }
 
+/** The pod binds some port on its node: hostNetwork, or a hostPort (what bindingsOf looks at, cheaply). */
+function bindsHostPort(spec: PodSpec): boolean {
+  if (spec.hostNetwork === true) return true;
+  for (const list of [spec.containers, spec.initContainers])
+    for (const c of list ?? []) for (const p of c.ports ?? []) if (p.hostPort) return true;
+  return false;
+}
+
 function bindingsOf(pod: PodInstance, pods: number): Binding[] {
   const spec: PodSpec = pod.pod.spec;
   const hostNetwork = spec.hostNetwork === true;
-  const placement = placementOf(pod);
+  // Only pods binding a host port have a placement worth finding (a dump's pods mostly bind none).
+  let placement: Placement | undefined;
   const out: Binding[] = [];
   const groups = [
     ['containers', spec.containers ?? [], false],
@@ -85,6 +94,7 @@ function bindingsOf(pod: PodInstance, pods: number): Binding[] {
       (container.ports ?? []).forEach((p, j) => {
         const port = hostNetwork ? (p.hostPort ?? p.containerPort) : p.hostPort;
         if (!port) return;
+        placement ??= placementOf(pod);
         const base = pod.specPath.child(key).index(i).child('ports').index(j);
         out.push({
           owner: pod.owner,
@@ -236,6 +246,7 @@ spec: {template: {spec: {hostNetwork: true, containers: [{name: b, ports: [{cont
   check(ctx) {
     const counts = new Map<Manifest, { pod: PodInstance; n: number }>();
     for (const p of ctx.graph.pods) {
+      if (!bindsHostPort(p.pod.spec)) continue;
       const c = counts.get(p.owner);
       if (c) c.n++;
       else counts.set(p.owner, { pod: p, n: 1 });

@@ -18,10 +18,10 @@ import type { ServiceView } from '../semantics/graph.js';
 import { effectiveIngressClass } from '../semantics/ingress.js';
 import { findPort } from '../semantics/named-ports.js';
 import {
+  type IngressIsolation as Isolation,
+  ingressIsolation,
   ingressVerdictKey,
-  isIngressAllowed,
   NAMESPACE_NAME_LABEL,
-  type PolicyEvaluation,
   type PolicyPod,
 } from '../semantics/network-policy.js';
 import { matchesLabelSelector } from '../semantics/selectors.js';
@@ -52,30 +52,25 @@ const policyPod = (p: PodInstance): PolicyPod => ({
 });
 
 /**
- * What this rule reads of an ingress verdict: whether the pod is isolated, and the evaluations of the policies
- * isolating it, in input order (the same policies on every port of one pod, so lists for two ports align).
- */
-interface Isolation {
-  readonly isolated: boolean;
-  readonly isolating: readonly PolicyEvaluation[];
-}
-
-/**
- * Ingress side of one pod on one port; the peer does not matter for the questions asked. Every Service port
- * and Ingress backend reaching a pod asks, and pods of one workload get the same answer, so answers are kept
- * per `ingressVerdictKey` for one run of the rule. Only what the rule reads is kept: a whole verdict lists
- * every policy of the namespace, and at bench/'s 1x dump the verdicts kept 110 MB after the rule.
+ * Ingress side of one pod on one port, reduced to the isolating policies (the peer does not matter for the
+ * questions asked). Every Service port and Ingress backend reaching a pod asks, and pods of one workload get the
+ * same answer, so answers are kept per `ingressVerdictKey` for one run of the rule.
  */
 type VerdictOn = (pod: PodInstance, port: number, protocol: string) => Isolation;
 function verdicts(policies: Policies): VerdictOn {
   const cache = new Map<string, Isolation>();
+  const pods = new Map<PodInstance, { target: PolicyPod; key: string }>();
   return (pod, port, protocol) => {
-    const target = policyPod(pod);
-    const key = `${port}/${protocol}/${ingressVerdictKey(policies, target)}`;
+    let p = pods.get(pod);
+    if (!p) {
+      const target = policyPod(pod);
+      p = { target, key: ingressVerdictKey(policies, target) };
+      pods.set(pod, p);
+    }
+    const key = `${port}/${protocol}/${p.key}`;
     let v = cache.get(key);
     if (!v) {
-      const verdict = isIngressAllowed(policies, target, { kind: 'external' }, port, protocol);
-      v = { isolated: verdict.isolated, isolating: verdict.policies.filter((e) => e.isolates) };
+      v = ingressIsolation(policies, p.target, { kind: 'external' }, port, protocol);
       cache.set(key, v);
     }
     return v;

@@ -240,18 +240,21 @@ export function ingressVerdictKey(policies: Policies, pod: PolicyPod): string {
   return JSON.stringify(parts);
 }
 
-/** Which of a namespace's policies may select a pod with these labels (the rest certainly do not). */
-function candidates(g: NamespacePolicies, labels: Labels): Uint8Array {
-  const out = new Uint8Array(g.list.length);
-  for (const i of g.always) out[i] = 1;
+/**
+ * Which of a namespace's policies may select a pod with these labels, as ascending indexes into `g.list` (the
+ * rest certainly do not).
+ */
+function candidates(g: NamespacePolicies, labels: Labels): number[] {
+  const out = g.always.slice();
   if (g.byTerm.size > 0) {
     for (const k in labels) {
       if (!Object.hasOwn(labels, k)) continue;
       const l = g.byTerm.get(term(k, labels[k] as string));
-      if (l) for (const i of l) out[i] = 1;
+      if (l) for (const i of l) out.push(i);
     }
   }
-  return out;
+  // Each policy is filed once (under its first term or as `always`), so the indexes are distinct.
+  return out.sort((a, b) => a - b);
 }
 
 /** Field paths of a policy's rules, peers and ports, built once per policy and direction (they never change). */
@@ -335,49 +338,17 @@ function evaluate(
   const evaluations: PolicyEvaluation[] = [];
   const group = policiesOf(policies, subject.namespace);
   const maySelect = candidates(group, subject.labels);
+  let next = 0;
   for (let pi = 0; pi < group.list.length; pi++) {
     const policy = group.list[pi] as Manifest<'NetworkPolicy'>;
-    const spec = policy.object.spec;
+    const candidate = maySelect[next] === pi;
+    if (candidate) next++;
     // podSelector is required; {} selects every pod of the namespace.
-    const selectsPod = maySelect[pi] === 1 && matchesLabelSelector(spec.podSelector ?? {}, subject.labels);
-    if (!selectsPod) {
+    if (!candidate || !matchesLabelSelector(policy.object.spec.podSelector ?? {}, subject.labels)) {
       evaluations.push(notSelecting(policy, direction));
       continue;
     }
-    const hasPolicyType = (spec.policyTypes ?? ['Ingress']).includes(direction);
-    const isolates = selectsPod && hasPolicyType;
-    const list = direction === 'Ingress' ? (spec.ingress ?? []) : (spec.egress ?? []);
-    const key = direction === 'Ingress' ? 'ingress' : 'egress';
-    const rules: RuleEvaluation[] = isolates
-      ? list.map((rule, i) => {
-          const peersList =
-            direction === 'Ingress'
-              ? (rule as { from?: NetworkPolicyPeer[] }).from
-              : (rule as { to?: NetworkPolicyPeer[] }).to;
-          return evaluateRule(
-            i,
-            ruleFields(policy, direction, i, peersList?.length ?? 0, rule.ports?.length ?? 0),
-            peersList,
-            rule.ports,
-            policy.namespace,
-            peer,
-            destinationSpec,
-            port,
-            protocol,
-          );
-        })
-      : [];
-    const matched = isolates && rules.some((r) => r.matched);
-    const detail = !selectsPod
-      ? 'spec.podSelector does not select the pod'
-      : !hasPolicyType
-        ? `spec.policyTypes has no ${direction}: the policy does not isolate the pod for ${direction.toLowerCase()}`
-        : list.length === 0
-          ? `selects the pod for ${direction.toLowerCase()} and has no ${key} rules: denies everything`
-          : matched
-            ? `spec.${key}[${rules.findIndex((r) => r.matched)}] allows the connection`
-            : `no spec.${key} rule allows the connection`;
-    evaluations.push({ policy, selectsPod, hasPolicyType, isolates, matched, rules, detail });
+    evaluations.push(selecting(policy, direction, peer, destinationSpec, port, protocol));
   }
   const isolated = evaluations.some((e) => e.isolates);
   const allowedBy = evaluations.filter((e) => e.matched);
@@ -394,6 +365,79 @@ function evaluate(
             ', ',
           )} and no rule allows ${port}/${protocol} ${direction === 'Ingress' ? 'from' : 'to'} this peer`;
   return { direction, allowed, isolated, policies: evaluations, detail };
+}
+
+/** The evaluation of a policy whose podSelector selects the pod. */
+function selecting(
+  policy: Manifest<'NetworkPolicy'>,
+  direction: PolicyDirection,
+  peer: PolicyPeer,
+  destinationSpec: PodSpec | undefined,
+  port: number,
+  protocol: string,
+): PolicyEvaluation {
+  const spec = policy.object.spec;
+  const hasPolicyType = (spec.policyTypes ?? ['Ingress']).includes(direction);
+  const list = direction === 'Ingress' ? (spec.ingress ?? []) : (spec.egress ?? []);
+  const key = direction === 'Ingress' ? 'ingress' : 'egress';
+  const rules: RuleEvaluation[] = hasPolicyType
+    ? list.map((rule, i) => {
+        const peersList =
+          direction === 'Ingress'
+            ? (rule as { from?: NetworkPolicyPeer[] }).from
+            : (rule as { to?: NetworkPolicyPeer[] }).to;
+        return evaluateRule(
+          i,
+          ruleFields(policy, direction, i, peersList?.length ?? 0, rule.ports?.length ?? 0),
+          peersList,
+          rule.ports,
+          policy.namespace,
+          peer,
+          destinationSpec,
+          port,
+          protocol,
+        );
+      })
+    : [];
+  const matched = hasPolicyType && rules.some((r) => r.matched);
+  const detail = !hasPolicyType
+    ? `spec.policyTypes has no ${direction}: the policy does not isolate the pod for ${direction.toLowerCase()}`
+    : list.length === 0
+      ? `selects the pod for ${direction.toLowerCase()} and has no ${key} rules: denies everything`
+      : matched
+        ? `spec.${key}[${rules.findIndex((r) => r.matched)}] allows the connection`
+        : `no spec.${key} rule allows the connection`;
+  return { policy, selectsPod: true, hasPolicyType, isolates: hasPolicyType, matched, rules, detail };
+}
+
+/** The ingress side of `target` reduced to the policies isolating it: what a caller asking only that reads. */
+export interface IngressIsolation {
+  readonly isolated: boolean;
+  /** The evaluations of the policies isolating the pod for ingress, in input order. */
+  readonly isolating: readonly PolicyEvaluation[];
+}
+
+/**
+ * `isIngressAllowed(...).policies` filtered to the isolating policies, without evaluating the others: in a
+ * namespace with a policy per app, a full verdict is O(apps) while only the few selecting the pod matter.
+ */
+export function ingressIsolation(
+  policies: readonly Manifest<'NetworkPolicy'>[],
+  target: PolicyPod,
+  source: PolicyPeer,
+  port: number,
+  protocol: string,
+): IngressIsolation {
+  const group = policiesOf(policies, target.namespace);
+  const isolating: PolicyEvaluation[] = [];
+  for (const pi of candidates(group, target.labels)) {
+    const policy = group.list[pi] as Manifest<'NetworkPolicy'>;
+    const spec = policy.object.spec;
+    if (!(spec.policyTypes ?? ['Ingress']).includes('Ingress')) continue;
+    if (!matchesLabelSelector(spec.podSelector ?? {}, target.labels)) continue;
+    isolating.push(selecting(policy, 'Ingress', source, target.podSpec, port, protocol.toUpperCase()));
+  }
+  return { isolated: isolating.length > 0, isolating };
 }
 
 function evaluateRule(

@@ -130,6 +130,52 @@ interface MergedEdge {
   count: number;
 }
 
+/** A container link a folded row's pod drew: the next pod alike draws the same one. */
+interface DrawnLink {
+  readonly to: string;
+  readonly label: string;
+  readonly merged: MergedEdge;
+}
+
+/** What one pod of a folded workload drew for one Service port (see serviceLinks). */
+interface Repeat {
+  readonly spec: PodSpec;
+  readonly r: PortResolution;
+  readonly endpoint: MergedEdge;
+  /** null: the port resolved to no container to link (or did not resolve). */
+  readonly link: DrawnLink | null;
+}
+
+/** FindPort found the same port in the same place (the endpoint label and the container link follow from it). */
+function sameResolution(a: PortResolution, b: PortResolution): boolean {
+  if (!a.ok || !b.ok) return a.ok === b.ok;
+  return (
+    a.port === b.port &&
+    a.containerIndex === b.containerIndex &&
+    a.portIndex === b.portIndex &&
+    (a.init ?? false) === (b.init ?? false)
+  );
+}
+
+/** Two pod specs' serving containers have the same names in the same places (container links go by name). */
+function sameServing(a: PodSpec, b: PodSpec): boolean {
+  if (a === b) return true;
+  const sameNames = (x: readonly Container[], y: readonly Container[], sidecars: boolean): boolean => {
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) {
+      const cx = x[i] as Container;
+      const cy = y[i] as Container;
+      if (cx.name !== cy.name) return false;
+      if (sidecars && (cx.restartPolicy === 'Always') !== (cy.restartPolicy === 'Always')) return false;
+    }
+    return true;
+  };
+  return (
+    sameNames(a.containers ?? [], b.containers ?? [], false) &&
+    sameNames(a.initContainers ?? [], b.initContainers ?? [], true)
+  );
+}
+
 class Builder {
   private readonly nodes = new Map<string, TopologyNode>();
   private readonly edges: TopologyEdge[] = [];
@@ -232,7 +278,11 @@ class Builder {
    * (made from the unfolded pod row's id, `~N` numbering repeats as addEdge does) and counts the others.
    */
   private addRowEdge(e: Omit<TopologyEdge, 'id' | 'findings'>, row: PodRow, other: string): TopologyEdge {
-    if (this.folds.size === 0) return this.addEdge(e);
+    return this.folds.size === 0 ? this.addEdge(e) : this.mergeRowEdge(e, row, other).edge;
+  }
+
+  /** addRowEdge once workloads fold: the merged edge the row's edge became (new, or an earlier one counted). */
+  private mergeRowEdge(e: Omit<TopologyEdge, 'id' | 'findings'>, row: PodRow, other: string): MergedEdge {
     const key = mergeKey(e);
     const m = this.merged.get(key);
     let id: () => string;
@@ -259,12 +309,24 @@ class Builder {
     }
     if (m) {
       m.count++;
-      return m.edge;
+      return m;
     }
     const edge: TopologyEdge = { ...e, id: id(), findings: [] };
     this.edges.push(edge);
-    this.merged.set(key, { edge, count: 1 });
-    return edge;
+    const made = { edge, count: 1 };
+    this.merged.set(key, made);
+    return made;
+  }
+
+  /**
+   * What mergeRowEdge does for an edge of a folded row known to merge into `m` (the id is only made for a new
+   * edge, so only the row's list of ends and the count change).
+   */
+  private countRowEdge(m: MergedEdge, row: PodRow, other: string): void {
+    const ends = row.ends ?? [];
+    row.ends = ends;
+    ends.push(other);
+    m.count++;
   }
 
   private groups(nodes: readonly TopologyNode[]): TopologyGroup[] {
@@ -673,6 +735,10 @@ class Builder {
       return;
     }
     const byPort = new Map<number, FindingTarget[]>();
+    const ports = spec.ports ?? [];
+    // Per folded workload and Service port, the last pod's links: the next pod resolving the port alike
+    // (same result, same serving containers) only adds to their counts, without drawing them again.
+    const repeats = new Map<WorkloadEntry, (Repeat | undefined)[]>();
     for (const pod of view.selected) {
       const row = this.podRows.get(pod.namespace)?.get(pod.name);
       if (!row) continue;
@@ -681,30 +747,46 @@ class Builder {
         containers ??= servingContainers(pod.pod.spec);
         return containers;
       };
-      (spec.ports ?? []).forEach((p, k) => {
-        const r = findPort(pod.pod.spec, p);
+      const podSpec = pod.pod.spec;
+      let last: (Repeat | undefined)[] | undefined;
+      if (row.entry.folded) {
+        last = repeats.get(row.entry);
+        if (!last) {
+          last = [];
+          repeats.set(row.entry, last);
+        }
+      }
+      ports.forEach((p, k) => {
+        const r = findPort(podSpec, p);
         const sourcePort = node.ports[k]?.id ?? `${node.id}#ports[${k}]`;
+        const before = last?.[k];
+        if (before && sameResolution(before.r, r) && (!r.ok || sameServing(before.spec, podSpec))) {
+          this.countRowEdge(before.endpoint, row, sourcePort);
+          if (before.link && this.linkOnce(row, before.link.to, before.link.label))
+            this.countRowEdge(before.link.merged, row, before.link.to);
+          return;
+        }
         const drawn = this.edges.length;
-        const e = this.addRowEdge(
-          {
-            kind: 'endpoint',
-            source: node.id,
-            sourcePort,
-            target: row.entry.node.id,
-            targetPort: row.portId,
-            label: endpointLabel(p, r),
-            protocol: protocolOf(p),
-          },
-          row,
+        const e: Omit<TopologyEdge, 'id' | 'findings'> = {
+          kind: 'endpoint',
+          source: node.id,
           sourcePort,
-        );
+          target: row.entry.node.id,
+          targetPort: row.portId,
+          label: endpointLabel(p, r),
+          protocol: protocolOf(p),
+        };
+        const merged = last ? this.mergeRowEdge(e, row, sourcePort) : undefined;
+        const edge = merged ? merged.edge : this.addRowEdge(e, row, sourcePort);
         // A folded edge already listed (it stands for an earlier pod's) is not listed again.
         if (this.edges.length > drawn) {
           const list = byPort.get(k);
-          if (list) list.push(edgeT(e.id));
-          else byPort.set(k, [edgeT(e.id)]);
+          if (list) list.push(edgeT(edge.id));
+          else byPort.set(k, [edgeT(edge.id)]);
         }
-        if (r.ok) this.containerLink(serving(), row, r, protocolOf(p));
+        const link = r.ok ? this.containerLink(serving(), row, r, protocolOf(p)) : null;
+        // A link this pod had already drawn (undefined) says nothing of the next pod's: nothing to repeat.
+        if (last && merged && link !== undefined) last[k] = { spec: podSpec, r, endpoint: merged, link };
       });
     }
     for (const [k, targets] of byPort)
@@ -745,7 +827,7 @@ class Builder {
     row: PodRow,
     r: Extract<PortResolution, { ok: true }>,
     protocol: string,
-  ): void {
+  ): DrawnLink | null | undefined {
     let target: { node: TopologyNode; port?: string } | undefined;
     if (r.containerIndex !== undefined) {
       const c = serving.find((s) => s.index === r.containerIndex && s.init === (r.init ?? false));
@@ -774,33 +856,39 @@ class Builder {
       const node = row.entry.containers.get(serving[0].container.name);
       if (node) target = { node };
     }
-    if (!target) return;
+    if (!target) return null;
     const label = `${r.port}/${protocol}`;
     const to = target.port ?? target.node.id;
     if (row.entry.folded) {
-      // One link per pod, target and label, as the unfolded rows have (pairs: target, label).
-      const links = row.links ?? [];
-      row.links = links;
-      for (let i = 0; i < links.length; i += 2) if (links[i] === to && links[i + 1] === label) return;
-      links.push(to, label);
+      if (!this.linkOnce(row, to, label)) return undefined;
     } else {
       const key = `${row.portId}\n${to}\n${label}`;
-      if (this.containerEdges.has(key)) return;
+      if (this.containerEdges.has(key)) return undefined;
       this.containerEdges.add(key);
     }
-    this.addRowEdge(
-      {
-        kind: 'container',
-        source: row.entry.node.id,
-        sourcePort: row.portId,
-        target: target.node.id,
-        ...(target.port ? { targetPort: target.port } : {}),
-        label,
-        protocol,
-      },
-      row,
-      to,
-    );
+    const e: Omit<TopologyEdge, 'id' | 'findings'> = {
+      kind: 'container',
+      source: row.entry.node.id,
+      sourcePort: row.portId,
+      target: target.node.id,
+      ...(target.port ? { targetPort: target.port } : {}),
+      label,
+      protocol,
+    };
+    if (!row.entry.folded) {
+      this.addRowEdge(e, row, to);
+      return undefined;
+    }
+    return { to, label, merged: this.mergeRowEdge(e, row, to) };
+  }
+
+  /** A folded row's pod links to `to` with `label` once, as an unfolded row would (pairs: target, label). */
+  private linkOnce(row: PodRow, to: string, label: string): boolean {
+    const links = row.links ?? [];
+    row.links = links;
+    for (let i = 0; i < links.length; i += 2) if (links[i] === to && links[i + 1] === label) return false;
+    links.push(to, label);
+    return true;
   }
 }
 
