@@ -81,20 +81,34 @@ export function matchesLabelSelector(
 /** key=value as one map key; NUL cannot occur in a label key. */
 const term = (key: string, value: string): string => `${key}\u0000${value}`;
 
-/** Posting lists: ascending indexes into PodIndex.pods, so intersections keep input order. */
+/**
+ * Posting lists: ascending indexes into PodIndex.pods, so intersections keep input order. Lists by label key
+ * are made when first asked for: only LabelSelectors with Exists read them.
+ */
 class Postings {
   readonly all: number[] = [];
   readonly byTerm = new Map<string, number[]>();
-  readonly byKey = new Map<string, number[]>();
+  #byKey: Map<string, number[]> | undefined;
 
   add(i: number, labels: Labels | undefined): void {
     this.all.push(i);
     if (!labels) return;
     for (const key in labels) {
-      if (!hasOwn(labels, key)) continue;
-      push(this.byTerm, term(key, labels[key] as string), i);
-      push(this.byKey, key, i);
+      if (hasOwn(labels, key)) push(this.byTerm, term(key, labels[key] as string), i);
     }
+  }
+
+  byKey(pods: readonly PodInstance[]): Map<string, number[]> {
+    if (!this.#byKey) {
+      const byKey = new Map<string, number[]>();
+      for (const i of this.all) {
+        const labels = (pods[i] as PodInstance).pod.metadata.labels;
+        for (const key in labels) if (hasOwn(labels, key)) push(byKey, key, i);
+      }
+      compactLists(byKey);
+      this.#byKey = byKey;
+    }
+    return this.#byKey;
   }
 }
 
@@ -126,7 +140,8 @@ const EMPTY: readonly number[] = [];
  */
 export class PodIndex {
   private readonly byNamespace = new Map<string, Postings>();
-  private readonly everywhere = new Postings();
+  /** Every namespace's pods in one, made when a selector first asks across namespaces. */
+  #everywhere: Postings | undefined;
 
   constructor(readonly pods: readonly PodInstance[]) {
     pods.forEach((p, i) => {
@@ -135,14 +150,21 @@ export class PodIndex {
         ns = new Postings();
         this.byNamespace.set(p.namespace, ns);
       }
-      const labels = p.pod.metadata.labels;
-      ns.add(i, labels);
-      this.everywhere.add(i, labels);
+      ns.add(i, p.pod.metadata.labels);
     });
-    for (const p of [...this.byNamespace.values(), this.everywhere]) {
-      compactLists(p.byTerm);
-      compactLists(p.byKey);
+    for (const p of this.byNamespace.values()) compactLists(p.byTerm);
+  }
+
+  private everywhere(): Postings {
+    if (!this.#everywhere) {
+      const all = new Postings();
+      this.pods.forEach((p, i) => {
+        all.add(i, p.pod.metadata.labels);
+      });
+      compactLists(all.byTerm);
+      this.#everywhere = all;
     }
+    return this.#everywhere;
   }
 
   /** Every pod in a namespace, in input order. */
@@ -186,7 +208,7 @@ export class PodIndex {
    */
   selectBy(namespace: string | null, sel: LabelSelector | null | undefined): PodInstance[] {
     if (!sel || labelSelectorError(sel) !== null) return [];
-    const postings = namespace === null ? this.everywhere : this.byNamespace.get(namespace);
+    const postings = namespace === null ? this.everywhere() : this.byNamespace.get(namespace);
     if (!postings) return [];
     let candidates: readonly number[] = postings.all;
     const narrow = (list: readonly number[]) => {
@@ -196,7 +218,7 @@ export class PodIndex {
       narrow(postings.byTerm.get(term(k, v)) ?? EMPTY);
     }
     for (const req of sel.matchExpressions ?? []) {
-      if (req.operator === 'Exists') narrow(postings.byKey.get(req.key) ?? EMPTY);
+      if (req.operator === 'Exists') narrow(postings.byKey(this.pods).get(req.key) ?? EMPTY);
       else if (req.operator === 'In') {
         narrow(union((req.values ?? []).map((v) => postings.byTerm.get(term(req.key, v)) ?? EMPTY)));
       }

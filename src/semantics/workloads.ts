@@ -125,19 +125,30 @@ const ownerKey = (namespace: string, kind: string, name: string) => `${namespace
  */
 function realisedOwners(manifests: readonly Manifest[]): Set<string> {
   const out = new Set<string>();
+  // A dump lists a ReplicaSet's pods one after another: a pod owned like the one before adds nothing new.
+  let last: { namespace: string; kind: string; name: string; hash: string | undefined } | undefined;
   for (const m of manifests) {
     if (!isKind(m, 'Pod') && !isKind(m, 'ReplicaSet') && !isKind(m, 'Job')) continue;
     const meta = m.object.metadata;
     for (const ref of meta.ownerReferences ?? []) {
       if (!ref.kind || !ref.name) continue;
+      const hash = m.kind === 'Pod' ? meta.labels?.['pod-template-hash'] : undefined;
+      if (
+        m.kind === 'Pod' &&
+        last?.namespace === m.namespace &&
+        last.kind === ref.kind &&
+        last.name === ref.name &&
+        last.hash === hash
+      )
+        continue;
       out.add(ownerKey(m.namespace, ref.kind, ref.name));
       if (m.kind !== 'Pod') continue;
-      const hash = meta.labels?.['pod-template-hash'];
+      last = { namespace: m.namespace, kind: ref.kind, name: ref.name, hash };
       if (ref.kind === 'ReplicaSet' && hash && ref.name.endsWith(`-${hash}`)) {
         out.add(ownerKey(m.namespace, 'Deployment', ref.name.slice(0, -(hash.length + 1))));
       }
-      const job = /^(.+)-\d+$/.exec(ref.name);
-      if (ref.kind === 'Job' && job?.[1]) out.add(ownerKey(m.namespace, 'CronJob', job[1]));
+      const job = ref.kind === 'Job' ? /^(.+)-\d+$/.exec(ref.name) : null;
+      if (job?.[1]) out.add(ownerKey(m.namespace, 'CronJob', job[1]));
     }
   }
   return out;
