@@ -57,7 +57,9 @@ ports: [{name: http, port: 8080, protocol: TCP}]`,
       const svc = labels[LABEL_SERVICE_NAME];
       if (!svc || labels[LABEL_MANAGED_BY] !== ENDPOINTSLICE_CONTROLLER) continue;
       const k = `${s.namespace}/${svc}`;
-      observed.set(k, [...(observed.get(k) ?? []), s]);
+      const list = observed.get(k);
+      if (list) list.push(s);
+      else observed.set(k, [s]);
     }
     if (observed.size === 0) return; // no controller output in the input: nothing to compare with
     const namespaces = new Set([...observed.values()].flat().map((s) => s.namespace));

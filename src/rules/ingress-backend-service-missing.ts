@@ -25,7 +25,12 @@ interface ServiceIndex {
 function indexServices(graph: ResolvedGraph): ServiceIndex {
   const byNamespace = new Map<string, Service[]>();
   const byName = new Map<string, Service[]>();
-  const push = (m: Map<string, Service[]>, k: string, s: Service) => m.set(k, [...(m.get(k) ?? []), s]);
+  // In place: a dump repeats Service names across hundreds of namespaces, and copying made this quadratic.
+  const push = (m: Map<string, Service[]>, k: string, s: Service) => {
+    const list = m.get(k);
+    if (list) list.push(s);
+    else m.set(k, [s]);
+  };
   for (const s of graph.ofKind('Service')) {
     push(byNamespace, s.namespace, s);
     push(byName, s.name, s);

@@ -26,7 +26,9 @@ export class RejectedObjects {
     for (const f of findings) {
       if (!rejectsObject(f) || !f.object) continue;
       const k = refKey(f.object.kind, f.object.namespace, f.object.name);
-      this.byObject.set(k, [...(this.byObject.get(k) ?? []), f]);
+      const list = this.byObject.get(k);
+      if (list) list.push(f);
+      else this.byObject.set(k, [f]);
     }
   }
 

@@ -153,7 +153,9 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
     const owner = s.object.metadata.labels?.['kubernetes.io/service-name'];
     if (!owner) continue;
     const k = key(s.namespace, owner);
-    givenSlices.set(k, [...(givenSlices.get(k) ?? []), s.object]);
+    const list = givenSlices.get(k);
+    if (list) list.push(s.object);
+    else givenSlices.set(k, [s.object]);
   }
   for (const e of ofKind('Endpoints')) {
     const k = key(e.namespace, e.name);

@@ -195,7 +195,11 @@ function foldInto(t: Topology, folds: readonly Fold[]): Topology {
     return found && n.kind === 'summary' ? { ...n, findings: found } : n;
   });
   const byNs = new Map<string, Fold[]>();
-  for (const f of folds) byNs.set(f.summary.namespace, [...(byNs.get(f.summary.namespace) ?? []), f]);
+  for (const f of folds) {
+    const list = byNs.get(f.summary.namespace);
+    if (list) list.push(f);
+    else byNs.set(f.summary.namespace, [f]);
+  }
   const groups = t.groups.map((g) => {
     const mine = byNs.get(g.namespace) ?? [];
     if (mine.length === 0) return g;
