@@ -58,20 +58,27 @@ const policyPod = (p: PodInstance): PolicyPod => ({
  */
 type VerdictOn = (pod: PodInstance, port: number, protocol: string) => Isolation;
 function verdicts(policies: Policies): VerdictOn {
-  const cache = new Map<string, Isolation>();
-  const pods = new Map<PodInstance, { target: PolicyPod; key: string }>();
+  // Answers by port/protocol, one table per verdict key, shared by the pods with that key.
+  const byKey = new Map<string, Map<string, Isolation>>();
+  const pods = new Map<PodInstance, { target: PolicyPod; answers: Map<string, Isolation> }>();
   return (pod, port, protocol) => {
     let p = pods.get(pod);
     if (!p) {
       const target = policyPod(pod);
-      p = { target, key: ingressVerdictKey(policies, target) };
+      const key = ingressVerdictKey(policies, target);
+      let answers = byKey.get(key);
+      if (!answers) {
+        answers = new Map();
+        byKey.set(key, answers);
+      }
+      p = { target, answers };
       pods.set(pod, p);
     }
-    const key = `${port}/${protocol}/${p.key}`;
-    let v = cache.get(key);
+    const on = `${port}/${protocol}`;
+    let v = p.answers.get(on);
     if (!v) {
       v = ingressIsolation(policies, p.target, { kind: 'external' }, port, protocol);
-      cache.set(key, v);
+      p.answers.set(on, v);
     }
     return v;
   };
