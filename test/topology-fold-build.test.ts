@@ -3,7 +3,7 @@
  * get a row and edges each). It must give exactly what simplifyTopology(buildTopology(...)) gives: same ids,
  * key order, counts, labels and findings, on dump-shaped Pods with the awkward cases (a pod twice, two
  * Services on one pod, one container port number over two protocols, pods of one workload that resolve a
- * named port differently, findings on pods).
+ * named port differently, pods that resolve alike but in a container of another name, findings on pods).
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,8 @@ interface DumpPod {
   readonly ports: readonly [string, number, string][];
   /** An invalid label value: api-validation reports it on the Pod, drawn on its row. */
   readonly badLabel?: string;
+  /** The container's name (default `main`): alike ports in another container link to another node. */
+  readonly container?: string;
 }
 
 /** A Pod as `kubectl get pods -o yaml` prints it, owned by ReplicaSet `<app>-h` (so Deployment `<app>`). */
@@ -37,7 +39,7 @@ metadata:
   - {apiVersion: apps/v1, kind: ReplicaSet, name: ${p.app}-h, controller: true, uid: u-${p.app}}
 spec:
   containers:
-  - name: main
+  - name: ${p.container ?? 'main'}
     image: nginxinc/nginx-unprivileged:1.27
     ports:
 ${ports.join('\n')}
@@ -70,6 +72,9 @@ function dumpYaml(): string {
     // The same pod again: one row id, its edges numbered `~2`.
     { name: 'web-h-1', app: 'web', ip: '10.0.0.9', ports: both },
     { name: 'web-h-4', app: 'web', ip: '10.0.0.4', ports: [['http', 8080, 'TCP']], badLabel: '-y-' },
+    // Resolves every port as web-h-1 does, but in a container of another name: its links differ.
+    { name: 'web-h-5', app: 'web', ip: '10.0.0.5', ports: both, container: 'side' },
+    { name: 'web-h-6', app: 'web', ip: '10.0.0.6', ports: both },
     { name: 'api-h-1', app: 'api', ip: '10.0.1.1', ports: both },
     { name: 'api-h-1', app: 'api', ip: '10.0.1.5', ports: both },
     { name: 'api-h-2', app: 'api', ip: '10.0.1.2', ports: both, badLabel: '-z-' },
@@ -164,16 +169,25 @@ describe('buildSimplifiedTopology', () => {
     const t = buildSimplifiedTopology(dump.graph, dump.findings, { mode: 'workloads' });
     expect(t.nodes.flatMap((n) => n.ports).some((p) => p.kind === 'pod')).toBe(false);
     const web = t.nodes.find((n) => n.id === 'workload/shop/Deployment/web');
-    expect(web?.label).toBe('Deployment web ×5');
-    expect(web?.count).toBe(5);
-    expect(web?.ports.map((p) => [p.id, p.label])).toEqual([['workload/shop/Deployment/web#pods', '5 pods']]);
-    // Pods 1, 3, 1 (again) and 4 resolve `http` to 8080, pod 2 to 8081: two edges from a:80, not five.
+    expect(web?.label).toBe('Deployment web ×7');
+    expect(web?.count).toBe(7);
+    expect(web?.ports.map((p) => [p.id, p.label])).toEqual([['workload/shop/Deployment/web#pods', '7 pods']]);
+    // Pods 1, 3, 1 (again), 4, 5 and 6 resolve `http` to 8080, pod 2 to 8081: two edges from a:80, not seven.
     const fromA80 = t.edges.filter((e) => e.sourcePort === 'service/shop/a#ports[0]' && e.target === web?.id);
     expect(fromA80.map((e) => [e.label, e.count])).toEqual([
-      [':80 -> http(8080)/TCP', 4],
+      [':80 -> http(8080)/TCP', 6],
       [':80 -> http(8081)/TCP', undefined],
     ]);
     expect(fromA80[0]?.id).toBe('endpoint:service/shop/a#ports[0]->workload/shop/Deployment/web#pod/web-h-1');
+    // Pod 5 resolves alike in container `side`: its row links there, the others to `main` (pod 6 after it).
+    const linked = t.edges.filter(
+      (e) => e.kind === 'container' && e.source === web?.id && e.label === '8080/TCP',
+    );
+    expect([...new Set(linked.map((e) => e.target))]).toEqual([
+      'container/shop/Deployment/web/main',
+      'container/shop/Deployment/web/side',
+    ]);
+    expect(linked.filter((e) => e.target.endsWith('/side')).map((e) => e.count)).toEqual([undefined]);
     // The invalid labels of pods 3 and 4 are drawn on the folded row, in pod order.
     const row = web?.ports[0];
     const rules = row?.findings.map((id) => t.findings.find((f) => f.id === id)?.object?.name);
@@ -194,7 +208,7 @@ describe('buildSimplifiedTopology', () => {
       'endpoint:service/shop/c#ports[0]->workload/shop/Deployment/api#pod/api-h-1',
       2,
     ]);
-    expect(fused.nodes.find((n) => n.id === 'workload/shop/Deployment/web')?.label).toBe('Deployment web ×5');
+    expect(fused.nodes.find((n) => n.id === 'workload/shop/Deployment/web')?.label).toBe('Deployment web ×7');
   });
 
   it('equals the two-step result on the examples and the shared corpus', async () => {
