@@ -3,8 +3,6 @@
  * (k8s.io/apimachinery/pkg/util/validation/field/path.go). It renders as `spec.ports[1].name` and keeps its
  * segments, so the loader can find the exact source position of the field it names.
  */
-export type PathSegment = { readonly field: string } | { readonly index: number } | { readonly key: string };
-
 const FIELD = 0;
 const INDEX = 1;
 const KEY = 2;
@@ -65,16 +63,6 @@ export class FieldPath {
       p = p.parent as FieldPath;
     }
     return out;
-  }
-
-  get segments(): readonly PathSegment[] {
-    return this.links().map((l) =>
-      l.kind === FIELD
-        ? { field: l.value as string }
-        : l.kind === INDEX
-          ? { index: l.value as number }
-          : { key: l.value as string },
-    );
   }
 
   toString(): string {
