@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterPlan } from '../../src/runtime/plan.js';
+import { median } from '../stats.js';
 import { connectionRate, tcpThroughput } from './load.js';
 import { type Child, groupCpuSeconds, start, wrk } from './peers.js';
 import type { BenchProxySpec } from './proxy-main.js';
@@ -68,11 +69,6 @@ interface Target {
   readonly group?: number;
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
 async function main(): Promise<void> {
