@@ -295,6 +295,10 @@ function ruleFields(
   return f;
 }
 
+/** `spec.policyTypes` lists the direction (unset: Ingress, as the API server defaults it without egress rules). */
+const hasPolicyType = (policy: Manifest<'NetworkPolicy'>, direction: PolicyDirection): boolean =>
+  (policy.object.spec.policyTypes ?? ['Ingress']).includes(direction);
+
 /**
  * The evaluation of a policy that does not select the pod depends on the policy and direction alone; a
  * namespace with a policy per app asks it of every other app's pods, so it is made once (it is never changed).
@@ -314,7 +318,7 @@ function notSelecting(policy: Manifest<'NetworkPolicy'>, direction: PolicyDirect
     e = {
       policy,
       selectsPod: false,
-      hasPolicyType: (policy.object.spec.policyTypes ?? ['Ingress']).includes(direction),
+      hasPolicyType: hasPolicyType(policy, direction),
       isolates: false,
       matched: false,
       rules: [],
@@ -377,10 +381,10 @@ function selecting(
   protocol: string,
 ): PolicyEvaluation {
   const spec = policy.object.spec;
-  const hasPolicyType = (spec.policyTypes ?? ['Ingress']).includes(direction);
+  const isolates = hasPolicyType(policy, direction);
   const list = direction === 'Ingress' ? (spec.ingress ?? []) : (spec.egress ?? []);
   const key = direction === 'Ingress' ? 'ingress' : 'egress';
-  const rules: RuleEvaluation[] = hasPolicyType
+  const rules: RuleEvaluation[] = isolates
     ? list.map((rule, i) => {
         const peersList =
           direction === 'Ingress'
@@ -399,15 +403,15 @@ function selecting(
         );
       })
     : [];
-  const matched = hasPolicyType && rules.some((r) => r.matched);
-  const detail = !hasPolicyType
+  const matched = isolates && rules.some((r) => r.matched);
+  const detail = !isolates
     ? `spec.policyTypes has no ${direction}: the policy does not isolate the pod for ${direction.toLowerCase()}`
     : list.length === 0
       ? `selects the pod for ${direction.toLowerCase()} and has no ${key} rules: denies everything`
       : matched
         ? `spec.${key}[${rules.findIndex((r) => r.matched)}] allows the connection`
         : `no spec.${key} rule allows the connection`;
-  return { policy, selectsPod: true, hasPolicyType, isolates: hasPolicyType, matched, rules, detail };
+  return { policy, selectsPod: true, hasPolicyType: isolates, isolates, matched, rules, detail };
 }
 
 /** The ingress side of `target` reduced to the policies isolating it: what a caller asking only that reads. */
@@ -432,9 +436,8 @@ export function ingressIsolation(
   const isolating: PolicyEvaluation[] = [];
   for (const pi of candidates(group, target.labels)) {
     const policy = group.list[pi] as Manifest<'NetworkPolicy'>;
-    const spec = policy.object.spec;
-    if (!(spec.policyTypes ?? ['Ingress']).includes('Ingress')) continue;
-    if (!matchesLabelSelector(spec.podSelector ?? {}, target.labels)) continue;
+    if (!hasPolicyType(policy, 'Ingress')) continue;
+    if (!matchesLabelSelector(policy.object.spec.podSelector ?? {}, target.labels)) continue;
     isolating.push(selecting(policy, 'Ingress', source, target.podSpec, port, protocol.toUpperCase()));
   }
   return { isolated: isolating.length > 0, isolating };
