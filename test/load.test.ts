@@ -77,6 +77,30 @@ describe('loadText', () => {
     expect(bad.findings[0]?.location?.line).toBe(6);
   });
 
+  it('reports a List item that is not an object at its line, and keeps the other items', () => {
+    const yaml =
+      'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n- just text\n';
+    const json = JSON.stringify(
+      {
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }, 'just text'],
+      },
+      null,
+      2,
+    );
+    for (const [name, text, line] of [
+      ['l.yaml', yaml, 7],
+      ['l.json', json, 12],
+    ] as const) {
+      const r = loadText({ name, text });
+      expect(r.manifests.map((m) => m.name)).toEqual(['c']);
+      expect(r.findings.map((f) => [f.rule, f.message, f.location?.line])).toEqual([
+        ['not-an-object', 'items[1] is not a Kubernetes object', line],
+      ]);
+    }
+  });
+
   it('stops alias bombs', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 0; i < 8; i++)

@@ -469,10 +469,9 @@ class DocumentLoader {
     const kind = value.kind;
     if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(value.items)) {
       value.items.forEach((item, i) => {
-        const base = FieldPath.root('items').index(i);
         if (isPlainObject(item)) this.addObject(item, i, docIndex, at);
         else
-          findings.push(finding('not-an-object', `items[${i}] is not a Kubernetes object`, at(base.keys())));
+          findings.push(finding('not-an-object', `items[${i}] is not a Kubernetes object`, at(['items', i])));
       });
       return;
     }
