@@ -98,7 +98,11 @@ export function check(
   read: { findings: readonly Finding[]; order: readonly string[] } = { findings: [], order: [] },
 ): CheckResult {
   const progress = options.onProgress;
-  progress?.({ stage: 'load', files: sources.length, bytes: sources.reduce((n, s) => n + s.text.length, 0) });
+  progress?.({
+    stage: 'load',
+    files: sources.length,
+    bytes: sources.reduce((n, s) => n + (s.bytes ? s.bytes.size : s.text.length), 0),
+  });
   const loaded = loadAll(
     sources,
     options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {},

@@ -9,77 +9,10 @@ import { extname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../bench/static/generate.js';
-import { FieldPath } from '../src/model/field-path.js';
-import { type LoadResult, loadTextWith, type Manifest, type SourceText } from '../src/model/load.js';
+import type { SourceText } from '../src/model/load.js';
 import { hasUnsupportedChars } from '../src/model/yaml-scalars.js';
+import { compareReaders } from './helpers/compare-readers.js';
 import { corpusDir, repoRoot, vectorsDir } from './helpers/shared.js';
-
-/** JSON that tells -0 from 0, a Date from its ISO string, and keeps NaN and the infinities, with key order. */
-function exact(v: unknown): string {
-  return JSON.stringify(v, function (this: Record<string, unknown>, k: string, x: unknown) {
-    const original = this[k];
-    if (original instanceof Date) return `<Date ${String(x)}>`;
-    if (typeof x === 'number') {
-      if (Object.is(x, -0)) return '<-0>';
-      if (!Number.isFinite(x)) return `<${String(x)}>`;
-    }
-    return x;
-  });
-}
-
-/** Every field path of a raw object, plus a missing child under each mapping and an index past each list. */
-function fieldPaths(v: unknown, base: FieldPath, out: FieldPath[]): void {
-  out.push(base);
-  if (Array.isArray(v)) {
-    v.forEach((x, i) => {
-      fieldPaths(x, base.index(i), out);
-    });
-    out.push(base.index(v.length));
-    out.push(base.child('notThere'));
-  } else if (typeof v === 'object' && v !== null) {
-    for (const [k, x] of Object.entries(v)) fieldPaths(x, base.child(k), out);
-    out.push(base.child('notThere'));
-    out.push(base.index(0));
-  }
-}
-
-function summary(r: LoadResult): string {
-  return exact({
-    findings: r.findings,
-    documents: r.documents,
-    skipped: r.skippedKinds,
-    manifests: r.manifests.map((m: Manifest) => ({
-      kind: m.kind,
-      apiVersion: m.apiVersion,
-      name: m.name,
-      namespace: m.namespace,
-      ref: m.ref,
-      decodeFailed: m.decodeFailed,
-      doc: m.source.doc,
-      file: m.source.file,
-      raw: m.raw,
-      object: m.object,
-    })),
-  });
-}
-
-/** Loads `src` both ways and expects the same; returns which reader the fast path used. */
-function compareReaders(src: SourceText): string {
-  const plain = loadTextWith(src, { reader: 'plain' });
-  const fast = loadTextWith(src, { reader: 'fast' });
-  expect(summary(fast.result), `${src.name} ${JSON.stringify(src.text.slice(0, 400))}`).toBe(
-    summary(plain.result),
-  );
-  for (const [i, m] of plain.result.manifests.entries()) {
-    const f = fast.result.manifests[i] as Manifest;
-    const paths: FieldPath[] = [];
-    fieldPaths(m.raw, FieldPath.empty, paths);
-    const want = paths.map((p) => `${p.toString()} ${exact(m.source.locate(p))}`);
-    const got = paths.map((p) => `${p.toString()} ${exact(f.source.locate(p))}`);
-    expect(got, `${src.name} ${m.kind}/${m.name}`).toEqual(want);
-  }
-  return fast.reader;
-}
 
 function filesUnder(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

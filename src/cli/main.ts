@@ -11,6 +11,7 @@ import { ConfigError, type FailOn, formatConfigProblem } from '../config/config.
 import { type Settings, SettingsError } from '../config/options.js';
 import { type Finding, severityRank } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
+import { sourceLines } from '../model/source-lines.js';
 import { formatEndpointSlicesText } from '../report/endpoints.js';
 import { formatHtml } from '../report/html.js';
 import { formatJson } from '../report/json.js';
@@ -103,6 +104,7 @@ function checkSettings(o: CheckFlags, cwd: string): Settings {
 function helmTemplates(sources: readonly SourceText[]): (f: Finding) => string | undefined {
   const byFile = new Map<string, (line: number) => string | undefined>();
   for (const s of sources) {
+    if (s.bytes) continue; // a streamed JSON dump: JSON has no `# Source:` comments
     const lines = helmSourceLines(s.text);
     if (lines) byFile.set(s.name, lines);
   }
@@ -143,7 +145,7 @@ function render(
   if (format === 'junit') return formatJunit(shown, summary, ctx.objects);
   return formatText(shown, summary, {
     color: useColor(ctx.io, ctx.o.color),
-    sources: new Map(ctx.sources.map((s) => [s.name, s.text])),
+    sources: new Map(ctx.sources.map((s) => [s.name, sourceLines(s)])),
   });
 }
 
@@ -199,7 +201,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const { findings, summary } = result;
       const objects = result.graph.manifests.map((m) => ({ file: m.source.file, ref: m.ref }));
       if (o.format === 'html') {
-        io.stdout(await formatHtml(result, new Map(read.sources.map((s) => [s.name, s.text]))));
+        io.stdout(await formatHtml(result, new Map(read.sources.map((s) => [s.name, sourceLines(s)]))));
       } else io.stdout(render(o.format, findings, summary, { io, o, cwd, sources: read.sources, objects }));
       if (read.sources.length === 0) {
         io.stderr('portchain: nothing could be read\n');

@@ -135,6 +135,16 @@ function scan(t: string): { keys: number; keyStart: number; starts: number[] } {
   return { keys, keyStart, starts };
 }
 
+/**
+ * True when `value` (JSON.parse of `text`) holds every key written in `text` and none the fast path does
+ * not copy. JSON.parse keeps the last of duplicate keys silently; the library reports them. The quick count
+ * can only count too many (a string starting with `:` looks like a key's end), so a mismatch is re-counted.
+ */
+export function keysAgree(text: string, value: unknown): boolean {
+  const keys = countKeys(value);
+  return keys >= 0 && (keys === countKeysInText(text) || keys === scan(text).keys);
+}
+
 /** Reads a JSON source, or throws `Unsupported`. */
 export function parseJsonFast(text: string): FastJson {
   if (hasUnsupportedChars(text)) unsupported('a character the fast reader does not copy');
@@ -144,11 +154,7 @@ export function parseJsonFast(text: string): FastJson {
   } catch {
     return unsupported('not JSON');
   }
-  const inText = countKeysInText(text);
-  const keys = countKeys(value);
-  // JSON.parse keeps the last of duplicate keys silently; the library reports them. The quick count can
-  // only count too many (a string starting with `:` looks like a key's end), so a mismatch is re-counted.
-  if (keys < 0 || (keys !== inText && keys !== scan(text).keys)) unsupported('duplicate or unusual keys');
+  if (!keysAgree(text, value)) unsupported('duplicate or unusual keys');
   let rootStart = 0;
   while (isWs(text.charCodeAt(rootStart))) rootStart++;
   let items: { keyStart: number; starts: readonly number[] } | null | undefined;
@@ -206,7 +212,11 @@ function stringValue(t: string, open: number, close: number): string {
  * In the object whose `{` is at `open`, the first member whose key equals `want`: where its key (the opening
  * quote) and its value start. Null when no key equals it.
  */
-function memberOf(t: string, open: number, want: string): { keyStart: number; valueStart: number } | null {
+export function memberOf(
+  t: string,
+  open: number,
+  want: string,
+): { keyStart: number; valueStart: number } | null {
   let j = skipWs(t, open + 1);
   while (t.charCodeAt(j) === 34) {
     const keyStart = j;

@@ -14,12 +14,14 @@ import {
   type Scalar,
   visit,
 } from 'yaml';
+import type { ByteSource } from './byte-source.js';
 import { type DecodeError, decodeObjectAs } from './decode.js';
 import { applyDefaults } from './defaults.js';
 import { looksLikeJson, parseJsonFast } from './fast-json.js';
 import { parseYamlFast } from './fast-yaml.js';
 import { FieldPath } from './field-path.js';
 import type { Finding, ObjectRef, SourceLocation } from './finding.js';
+import { readJsonListStream } from './json-list-stream.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
 import { kindSchemas, legacyIngressSchema } from './schema.js';
 import { shareUnchanged } from './share.js';
@@ -30,7 +32,10 @@ import { firstControlCharacter, goYamlTagError, Unsupported } from './yaml-scala
 export interface SourceText {
   /** A path, or `<stdin>`. */
   readonly name: string;
+  /** The whole text; a streamed source (`bytes`) decodes it only when asked, and may then throw. */
   readonly text: string;
+  /** The bytes of a big JSON dump, which the loader streams item by item instead of reading `text`. */
+  readonly bytes?: ByteSource;
 }
 
 export interface ObjectSource {
@@ -72,7 +77,7 @@ export interface LoadOptions {
 }
 
 /** Which reader loaded a source (for tests and benchmarks). */
-export type ReaderUsed = 'fast-yaml' | 'fast-json' | 'plain';
+export type ReaderUsed = 'fast-yaml' | 'fast-json' | 'fast-json-stream' | 'plain';
 
 export interface LoadResult {
   readonly manifests: Manifest[];
@@ -97,6 +102,13 @@ export function readFast(
   src: SourceText,
 ): { docs: ReadDocument[]; documents: number; reader: ReaderUsed } | undefined {
   try {
+    const streamed = src.bytes ? readJsonListStream(src.bytes, src.name) : undefined;
+    if (streamed)
+      return {
+        docs: [{ value: streamed.value, docIndex: 0, at: streamed.at }],
+        documents: 1,
+        reader: 'fast-json-stream',
+      };
     const positions = new LazyPositions(src.text, src.name);
     if (looksLikeJson(src.text)) {
       const doc = parseJsonFast(src.text);
@@ -185,6 +197,23 @@ function convertLegacyIngress(o: Record<string, unknown>): void {
   }
 }
 
+/** A streamed source whose bytes could not be read again (changed, gone, or too long for one string). */
+function unreadableText(file: string, e: unknown): Finding {
+  const tooLong = e instanceof RangeError || (e as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG';
+  return finding(
+    'input-unreadable',
+    tooLong
+      ? `cannot read ${file}: larger than the 512 MiB Node can hold as one text`
+      : `cannot read ${file}: ${(e as Error).message}`,
+    { file, line: 1, column: 1 },
+    tooLong
+      ? {
+          fix: 'Split the dump into several files (for example one `kubectl get -o json` per namespace) and pass them all: they are checked together.',
+        }
+      : {},
+  );
+}
+
 const plainForced = (options: LoadOptions): boolean =>
   options.reader === 'plain' || process.env.PORTCHAIN_READER === 'plain';
 
@@ -199,7 +228,16 @@ export function loadTextWith(
   options: LoadOptions = {},
 ): { result: LoadResult; reader: ReaderUsed } {
   const out = new DocumentLoader(src.name, options.defaultNamespace ?? 'default');
-  const fast = plainForced(options) ? undefined : readFast(src);
+  let fast: ReturnType<typeof readFast>;
+  try {
+    fast = plainForced(options) ? undefined : readFast(src);
+    // The plain path reads the whole text; a streamed source decodes it here, which can fail.
+    if (!fast) void src.text;
+  } catch (e) {
+    if (!src.bytes) throw e;
+    out.findings.push(unreadableText(src.name, e));
+    return { result: out.result(0), reader: 'plain' };
+  }
   if (fast) {
     for (const d of fast.docs) out.addDocument(d.value, d.docIndex, d.at);
     return { result: out.result(fast.documents), reader: fast.reader };

@@ -5,6 +5,7 @@
  * Content-Security-Policy says so too); every user-supplied string is escaped.
  */
 import type { CheckResult } from '../check.js';
+import type { SourceLines } from '../model/source-lines.js';
 import { layoutTopology } from '../topology/layout.js';
 import {
   type FindingTarget,
@@ -48,9 +49,14 @@ a{color:#0b57d0}
 `;
 
 /** Split lines per file, per sources map: one split per file, not one per finding (a dump is 130 MB). */
-const splitLines = new WeakMap<ReadonlyMap<string, string>, Map<string, string[]>>();
+const splitLines = new WeakMap<Quoted, Map<string, string[]>>();
 
-function lineOf(sources: ReadonlyMap<string, string>, file: string, line: number): string | undefined {
+/** Per file name, its text or its lines (sourceLines: a streamed dump is not decoded whole). */
+type Quoted = ReadonlyMap<string, string | SourceLines>;
+
+function lineOf(sources: Quoted, file: string, line: number): string | undefined {
+  const src = sources.get(file);
+  if (src !== undefined && typeof src !== 'string') return src.line(line);
   let files = splitLines.get(sources);
   if (!files) {
     files = new Map();
@@ -58,9 +64,8 @@ function lineOf(sources: ReadonlyMap<string, string>, file: string, line: number
   }
   let lines = files.get(file);
   if (!lines) {
-    const text = sources.get(file);
-    if (text === undefined) return undefined;
-    lines = text.split('\n');
+    if (src === undefined) return undefined;
+    lines = src.split('\n');
     files.set(file, lines);
   }
   return lines[line - 1]?.replace(/\r$/, '');
@@ -99,7 +104,7 @@ function findingItem(
   ix: TopologyIndex,
   ids: ReadonlyMap<string, string>,
   f: TopologyFinding,
-  sources: ReadonlyMap<string, string>,
+  sources: Quoted,
 ): string {
   const loc = f.location;
   const where = loc ? `${loc.file}:${loc.line}:${loc.column}` : '<input>';
@@ -135,7 +140,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** The report page. Async because the diagram is laid out by elkjs. */
 export async function formatHtml(
   result: CheckResult,
-  sources: ReadonlyMap<string, string>,
+  sources: Quoted,
   options: HtmlOptions = {},
 ): Promise<string> {
   const t = buildSimplifiedTopology(result.graph, result.findings, { mode: options.group ?? 'auto' });

@@ -5,40 +5,15 @@
 import pc from 'picocolors';
 import type { CheckSummary } from '../check.js';
 import type { Finding, Severity } from '../model/finding.js';
+import { type SourceLines, TextLines } from '../model/source-lines.js';
 
 export interface TextOptions {
   readonly color: boolean;
-  /** Source text per file name, to quote the offending line. */
-  readonly sources: ReadonlyMap<string, string>;
+  /** Per file name, its text or its lines (sourceLines), to quote the offending line. */
+  readonly sources: ReadonlyMap<string, string | SourceLines>;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/**
- * Quotes source lines. Findings come sorted by file and line, so each file is walked forward from the last
- * line asked for: one pass over a 130 MB dump for all its findings, where counting from the top for each
- * finding made the report quadratic.
- */
-class LineReader {
-  private line = 1;
-  private start = 0;
-  constructor(private readonly text: string) {}
-
-  get(line: number): string | undefined {
-    if (line < this.line) {
-      this.line = 1;
-      this.start = 0;
-    }
-    while (this.line < line) {
-      const next = this.text.indexOf('\n', this.start);
-      if (next === -1) return undefined;
-      this.start = next + 1;
-      this.line++;
-    }
-    const end = this.text.indexOf('\n', this.start);
-    return this.text.slice(this.start, end === -1 ? undefined : end).replace(/\r$/, '');
-  }
-}
 
 export function formatText(
   findings: readonly Finding[],
@@ -52,13 +27,13 @@ export function formatText(
     info: (s) => c.bold(c.cyan(s)),
   };
   const out: string[] = [];
-  const readers = new Map<string, LineReader | undefined>();
+  const readers = new Map<string, SourceLines | undefined>();
   const lineOf = (file: string, line: number): string | undefined => {
     if (!readers.has(file)) {
-      const text = options.sources.get(file);
-      readers.set(file, text === undefined ? undefined : new LineReader(text));
+      const src = options.sources.get(file);
+      readers.set(file, typeof src === 'string' ? new TextLines(src) : src);
     }
-    return readers.get(file)?.get(line);
+    return readers.get(file)?.line(line);
   };
   for (const f of findings) {
     const loc = f.location;

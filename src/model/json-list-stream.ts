@@ -1,0 +1,255 @@
+/**
+ * Reads a JSON List as `kubectl get -o json` prints it (a root object whose `items` array holds one object
+ * per block of lines) from its bytes, item by item, through one reused buffer. The dump is never held as
+ * one string: on this kind of machine every freshly touched page is slow, and holding a 398 MB dump as a
+ * string cost 3.5 s where streaming it costs 0.3 s (BENCHMARKS.md, stop 16).
+ *
+ * The value equals JSON.parse of the whole text and each position equals fast-json's, because every part
+ * passes fast-json's own checks (characters, JSON.parse, keys) and the parts and the bytes between them
+ * make up the text exactly. Whatever this reader does not copy exactly (a compact or CRLF layout, items
+ * that are not objects, anything fast-json declines) returns undefined, and the whole text is read.
+ */
+import type { ByteSource } from './byte-source.js';
+import { keysAgree, memberOf, walkJson } from './fast-json.js';
+import type { SourceLocation } from './finding.js';
+import type { Keys, Locator } from './lazy-positions.js';
+import { hasUnsupportedChars } from './yaml-scalars.js';
+
+const NL = 10;
+const SPACE = 32;
+const COMMA = 44;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+/** The buffer's starting size; it doubles for an item larger than what it holds. */
+const CHUNK = 1 << 20;
+/** Where the root's `items` key must appear by, and how much may follow the array. */
+const HEAD_MAX = 1 << 16;
+const TAIL_MAX = 1 << 20;
+/** The deepest indentation of items this reader looks for. */
+const MAX_INDENT = 64;
+/** How many re-read items to keep: a rule asks for several fields of one object in a row. */
+const ITEM_CACHE = 64;
+
+export interface StreamedList {
+  readonly value: Record<string, unknown>;
+  readonly items: number;
+  /** Positions as fast-json's locator gives them; an item is read again from the source when asked. */
+  readonly at: Locator;
+}
+
+/** A window on the source: `buf[0, len)` holds the bytes from `base` on. */
+class Window {
+  buf: Buffer;
+  len = 0;
+  eof = false;
+
+  constructor(
+    private readonly src: ByteSource,
+    size: number,
+    public base: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+    this.more(0);
+  }
+
+  /**
+   * Drops the bytes before index `keep`, reads more behind the rest (doubling the buffer when the rest fills
+   * it) and returns how far indices moved (`keep`). Sets `eof` when nothing was left to read.
+   */
+  more(keep: number): number {
+    if (keep > 0) {
+      this.buf.copy(this.buf, 0, keep, this.len);
+      this.len -= keep;
+      this.base += keep;
+    }
+    if (this.len === this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    const n = this.src.read(this.buf, this.len, this.buf.length - this.len, this.base + this.len);
+    this.len += n;
+    if (n === 0) this.eof = true;
+    return keep;
+  }
+}
+
+/** JSON.parse of one part, or undefined when fast-json would not read it (or it is not JSON). */
+function parsePart(text: string): unknown {
+  if (hasUnsupportedChars(text)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return keysAgree(text, value) ? value : undefined;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Line and column of `offset` in `text`, whose first character is at `line`, `column`. */
+function positionIn(text: string, offset: number, line: number, column: number) {
+  let lines = 0;
+  let lastNl = -1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    lines++;
+    lastNl = i;
+  }
+  return lines === 0 ? { line, column: column + offset } : { line: line + lines, column: offset - lastNl };
+}
+
+/** Streams the List in `src`, or returns undefined (see the module comment). */
+export function readJsonListStream(
+  src: ByteSource,
+  file: string,
+  sizes: { readonly chunk: number; readonly head: number } = { chunk: CHUNK, head: HEAD_MAX },
+): StreamedList | undefined {
+  // The head: the root object up to the `[` of its `items`, which must come within the first bytes.
+  const headBytes = Buffer.allocUnsafe(Math.min(sizes.head, src.size));
+  const headText = headBytes.toString('utf8', 0, src.read(headBytes, 0, headBytes.length, 0));
+  let rootStart = 0;
+  while (headText.charCodeAt(rootStart) === SPACE || headText.charCodeAt(rootStart) === NL) rootStart++;
+  if (headText.charCodeAt(rootStart) !== OPEN_BRACE) return undefined;
+  let member: ReturnType<typeof memberOf>;
+  try {
+    member = memberOf(headText, rootStart, 'items');
+  } catch {
+    return undefined; // a string running past the head: not this layout
+  }
+  if (!member || headText.charCodeAt(member.valueStart) !== OPEN_BRACKET) return undefined;
+  const head = headText.slice(0, member.valueStart + 1);
+  const keyStart = member.keyStart;
+  let line = 1;
+  for (let i = head.indexOf('\n'); i !== -1; i = head.indexOf('\n', i + 1)) line++;
+
+  // The items: each starts on a line of its own, `ind` spaces and `{`, and ends at the next line that is
+  // exactly `ind` spaces and `}` (a newline never occurs inside a JSON string, so every line is structure).
+  const w = new Window(src, sizes.chunk, Buffer.byteLength(head));
+  const values: Record<string, unknown>[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const lines: number[] = [];
+  let ind = -1;
+  /** The newline before the next item's first line. */
+  let p = 0;
+  let close: { line: number; column: number };
+  let closeAt: number;
+  for (;;) {
+    if (ind < 0) {
+      while (p + MAX_INDENT + 2 > w.len && !w.eof) p -= w.more(p);
+      ind = 0;
+      while (ind < MAX_INDENT && w.buf[p + 1 + ind] === SPACE) ind++;
+    }
+    while (p + ind + 2 > w.len && !w.eof) p -= w.more(p);
+    if (w.buf[p] !== NL || w.buf[p + 1 + ind] !== OPEN_BRACE) return undefined;
+    for (let k = 1; k <= ind; k++) if (w.buf[p + k] !== SPACE) return undefined;
+    line++;
+    let s = p + 1 + ind;
+    const startLine = line;
+    // Every newline is counted once: `j` is the last one seen.
+    let j = s;
+    let e: number;
+    for (;;) {
+      const nl = w.buf.indexOf(NL, j + 1);
+      if (nl === -1 || nl + ind + 2 > w.len) {
+        if (w.eof) return undefined;
+        const resume = nl === -1 ? w.len - 1 : j;
+        const shift = w.more(s);
+        s -= shift;
+        j = resume - shift;
+        continue;
+      }
+      line++;
+      j = nl;
+      if (w.buf[nl + ind + 1] === CLOSE_BRACE && spacesAt(w.buf, nl + 1, ind)) {
+        e = nl + ind + 2;
+        break;
+      }
+    }
+    const value = parsePart(w.buf.toString('utf8', s, e));
+    if (!isObject(value)) return undefined;
+    values.push(value);
+    starts.push(w.base + s);
+    ends.push(w.base + e);
+    lines.push(startLine);
+    let lineStart = w.base + j + 1;
+
+    while (e + 2 > w.len && !w.eof) e -= w.more(e);
+    if (w.buf[e] === COMMA) {
+      p = e + 1;
+      continue;
+    }
+    // The end of the array: white space, then `]`.
+    let i = e;
+    for (;;) {
+      if (i >= w.len) {
+        if (w.eof) return undefined;
+        i -= w.more(i);
+        continue;
+      }
+      const c = w.buf[i];
+      if (c === SPACE) i++;
+      else if (c === NL) {
+        line++;
+        i++;
+        lineStart = w.base + i;
+      } else break;
+    }
+    if (w.buf[i] !== CLOSE_BRACKET) return undefined;
+    close = { line, column: w.base + i - lineStart + 1 };
+    closeAt = i;
+    break;
+  }
+
+  // The tail: from the `]` to the end of the source.
+  if (src.size - (w.base + closeAt) > TAIL_MAX) return undefined;
+  while (!w.eof) closeAt -= w.more(closeAt);
+  const tail = w.buf.toString('utf8', closeAt, w.len);
+  const skeleton = head + tail;
+  const root = parsePart(skeleton);
+  if (!isObject(root) || !Array.isArray(root.items) || root.items.length > 0) return undefined;
+  root.items = values;
+
+  const cache = new Map<number, string | null>();
+  const itemText = (i: number): string | null => {
+    let text = cache.get(i);
+    if (text !== undefined) return text;
+    const from = starts[i] as number;
+    const size = (ends[i] as number) - from;
+    try {
+      const buf = Buffer.allocUnsafe(size);
+      text = src.read(buf, 0, size, from) === size ? buf.toString('utf8') : null;
+    } catch {
+      text = null; // the file changed or went away: the item's first line stands in
+    }
+    if (cache.size >= ITEM_CACHE) cache.delete(cache.keys().next().value as number);
+    cache.set(i, text);
+    return text;
+  };
+  const locate = (keys: Keys): SourceLocation => {
+    if (keys[0] === 'items') {
+      const i = keys[1];
+      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= values.length)
+        return { file, ...positionIn(head, keyStart, 1, 1) };
+      const text = itemText(i);
+      const first = lines[i] as number;
+      if (text === null) return { file, line: first, column: ind + 1 };
+      return { file, ...positionIn(text, walkJson(text, 0, keys.slice(2)), first, ind + 1) };
+    }
+    const offset = walkJson(skeleton, rootStart, keys);
+    if (offset < head.length) return { file, ...positionIn(head, offset, 1, 1) };
+    return { file, ...positionIn(tail, offset - head.length, close.line, close.column) };
+  };
+  return { value: root, items: values.length, at: locate };
+}
+
+/** True when `buf[from, from + n)` are all spaces. */
+function spacesAt(buf: Buffer, from: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (buf[from + k] !== SPACE) return false;
+  return true;
+}
