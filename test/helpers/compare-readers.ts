@@ -6,6 +6,7 @@
 import { expect } from 'vitest';
 import { FieldPath } from '../../src/model/field-path.js';
 import { type LoadResult, loadTextWith, type Manifest, type SourceText } from '../../src/model/load.js';
+import { MemoryBytes, streamedSource } from '../../src/sources/bytes.js';
 
 /** JSON that tells -0 from 0, a Date from its ISO string, and keeps NaN and the infinities, with key order. */
 export function exact(v: unknown): string {
@@ -56,20 +57,32 @@ export function summary(r: LoadResult): string {
   });
 }
 
-/** Loads `src` both ways and expects the same; returns which reader the fast path used. */
+/**
+ * Loads `src` the plain way, the fast way and, from its bytes, as a streamed source (in three chunks, as
+ * stdin delivers them), and expects the same from all three; returns which reader the fast path used.
+ */
 export function compareReaders(src: SourceText): string {
   const plain = loadTextWith(src, { reader: 'plain' });
   const fast = loadTextWith(src, { reader: 'fast' });
-  expect(summary(fast.result), `${src.name} ${JSON.stringify(src.text.slice(0, 400))}`).toBe(
-    summary(plain.result),
-  );
-  for (const [i, m] of plain.result.manifests.entries()) {
-    const f = fast.result.manifests[i] as Manifest;
+  expectSame(plain.result, fast.result, src);
+  if (!src.bytes) {
+    const b = Buffer.from(src.text, 'utf8');
+    const third = Math.ceil(b.length / 3);
+    const chunks = [b.subarray(0, third), b.subarray(third, 2 * third), b.subarray(2 * third)];
+    const streamed = streamedSource(src.name, new MemoryBytes(chunks));
+    expectSame(plain.result, loadTextWith(streamed, { reader: 'fast' }).result, src);
+  }
+  return fast.reader;
+}
+
+function expectSame(plain: LoadResult, other: LoadResult, src: SourceText): void {
+  expect(summary(other), `${src.name} ${JSON.stringify(src.text.slice(0, 400))}`).toBe(summary(plain));
+  for (const [i, m] of plain.manifests.entries()) {
+    const f = other.manifests[i] as Manifest;
     const paths: FieldPath[] = [];
     fieldPaths(m.raw, FieldPath.empty, paths);
     const want = paths.map((p) => `${p.toString()} ${exact(m.source.locate(p))}`);
     const got = paths.map((p) => `${p.toString()} ${exact(f.source.locate(p))}`);
     expect(got, `${src.name} ${m.kind}/${m.name}`).toEqual(want);
   }
-  return fast.reader;
 }
