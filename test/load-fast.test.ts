@@ -9,9 +9,14 @@ import { extname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../bench/static/generate.js';
-import type { SourceText } from '../src/model/load.js';
+import { parseYamlFast } from '../src/model/fast-yaml.js';
+import { FieldPath } from '../src/model/field-path.js';
+import { LazyPositions } from '../src/model/lazy-positions.js';
+import { loadTextWith, type SourceText } from '../src/model/load.js';
+import { readYamlListStream } from '../src/model/yaml-list-stream.js';
 import { hasUnsupportedChars } from '../src/model/yaml-scalars.js';
-import { compareReaders } from './helpers/compare-readers.js';
+import { FileBytes, MemoryBytes, streamedSource } from '../src/sources/bytes.js';
+import { compareReaders, exact, fieldPaths, summary } from './helpers/compare-readers.js';
 import { corpusDir, repoRoot, vectorsDir } from './helpers/shared.js';
 
 function filesUnder(dir: string, out: string[] = []): string[] {
@@ -546,5 +551,103 @@ describe('the plain path splits documents on `---` lines first; positions stay t
       { numRuns: runs },
     );
     expect(used['fast-yaml'] ?? 0).toBeGreaterThan(runs / 3);
+  });
+});
+
+describe('YAML Lists streamed from their bytes (src/model/yaml-list-stream.ts)', () => {
+  type Doc = typeof docArb extends fc.Arbitrary<infer T> ? T : never;
+  const list = (d: Doc): Doc => ({ ...d, kind: 'List' });
+  const streamedOf = (text: string, k = 3): SourceText => {
+    const b = Buffer.from(text, 'utf8');
+    const size = Math.max(1, Math.ceil(b.length / k));
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < b.length; i += size) chunks.push(b.subarray(i, i + size));
+    return streamedSource('list.yaml', new MemoryBytes(chunks.length > 0 ? chunks : [b]));
+  };
+
+  it('equal fast-yaml on the whole text: values, and every position, through buffers of any size', () => {
+    let streamed = 0;
+    fc.assert(
+      fc.property(docArb, fc.integer(), fc.integer({ min: 1, max: 300 }), (d, seed, chunk) => {
+        const text = manifestText([list(d)], seed);
+        let whole: ReturnType<typeof parseYamlFast>;
+        try {
+          whole = parseYamlFast(text);
+        } catch {
+          // What fast-yaml declines, the stream declines too.
+          expect(readYamlListStream(new MemoryBytes([Buffer.from(text)]), 'l.yaml')).toBeUndefined();
+          return;
+        }
+        const got = readYamlListStream(new MemoryBytes([Buffer.from(text)]), 'l.yaml', {
+          chunk,
+          head: 1 << 16,
+        });
+        const doc = whole[0] as (typeof whole)[number];
+        if (!got) {
+          // Only layouts this reader does not look for: no List items, or an `items:` line with more on it.
+          expect(doc.itemDashes === null || !/^items: *$/m.test(text)).toBe(true);
+          return;
+        }
+        streamed++;
+        expect(exact(got.value)).toBe(exact(doc.value));
+        const want = new LazyPositions(text, 'l.yaml').yaml(doc, 0);
+        const paths: FieldPath[] = [];
+        fieldPaths(doc.value, FieldPath.empty, paths);
+        for (const p of paths) expect(got.at(p.keys()), p.toString()).toEqual(want(p.keys()));
+        expect(got.at(['items', 'x'])).toEqual(want(['items', 'x']));
+      }),
+      { numRuns: runs },
+    );
+    expect(streamed).toBeGreaterThan(runs / 4);
+  });
+
+  it('load as the plain path does, from files and stdin-like chunks, kubectl dumps included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portchain-yaml-stream-'));
+    try {
+      const g = generate({ scale: 0.0005, seed: 11, outDir: dir, rich: true });
+      const file = g.files.list[0] as string;
+      const text = readFileSync(file, 'utf8');
+      const st = statSync(file);
+      for (const src of [
+        streamedSource(file, new FileBytes(file, 0, st.size, st.mtimeMs)),
+        streamedOf(text, 7),
+      ]) {
+        expect(loadTextWith(src).reader).toBe('fast-yaml-stream');
+        const plain = loadTextWith({ name: src.name, text }, { reader: 'plain' }).result;
+        expect(summary(loadTextWith(src).result)).toBe(summary(plain));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('read the layouts kubectl and people write, and decline the rest', () => {
+    const pod = (name: string, indent = '') =>
+      `${indent}- apiVersion: v1\n${indent}  kind: Pod\n${indent}  metadata:\n${indent}    name: ${name}\n`;
+    const streams = [
+      `apiVersion: v1\nitems:\n${pod('a')}${pod('b')}kind: List\nmetadata:\n  resourceVersion: ""\n`,
+      `apiVersion: v1\nitems:\n${pod('a', '  ')}${pod('b', '  ')}kind: List\n`,
+      `# dump\napiVersion: v1\nitems:\n\n# first\n${pod('a')}# between\n\n${pod('b')}# after\nkind: List\n`,
+      `kind: List\nitems:\n${pod('a')}- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c\n  data:\n    x: |\n      one\n\n      two\n\n${pod('b')}`,
+      `kind: List\nitems:\n-\n${pod('a')}- just a string\n`,
+    ];
+    for (const text of streams) {
+      expect(loadTextWith(streamedOf(text)).reader, text).toBe('fast-yaml-stream');
+      compareReaders({ name: 'list.yaml', text });
+    }
+    const declined = [
+      `apiVersion: v1\nitems: # the pods\n${pod('a')}kind: List\n`,
+      `kind: List\nitems:\n${pod('a')}---\nkind: List\nitems:\n${pod('b')}`,
+      `kind: List\nitems:\n${pod('a')}   - stray\n`,
+      `kind: List\nitems:\n${pod('a')}kind: List\n`,
+      `kind: List\nitems:\n${pod('a')}\tbad: tab\n`,
+      `kind: List\nitems:\n- &a\n  kind: Pod\n- *a\n`,
+      `kind: List\nitems:\n${pod('a', '  ')}- misaligned\n`,
+      'kind: Pod\nmetadata:\n  name: p\n',
+    ];
+    for (const text of declined) {
+      expect(loadTextWith(streamedOf(text)).reader, text).not.toBe('fast-yaml-stream');
+      compareReaders({ name: 'list.yaml', text });
+    }
   });
 });

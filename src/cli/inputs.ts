@@ -82,6 +82,8 @@ export async function readInputs(
   o: InputFlags,
   io: Io,
   settings: Settings,
+  /** `up` and `ui` watch the files and keep a changed file's last good text: they read every file whole. */
+  use: { readonly watching?: boolean } = {},
 ): Promise<ReadResult> {
   const rendered: SourceText[] = [];
   if (o.helm) {
@@ -111,7 +113,11 @@ export async function readInputs(
   }
   const read =
     paths.length > 0 || (rendered.length === 0 && !o.cluster)
-      ? await readSources(paths.length > 0 ? paths : ['.'], io.stdin)
+      ? await readSources(
+          paths.length > 0 ? paths : ['.'],
+          io.stdin,
+          use.watching ? { streamFrom: Infinity } : {},
+        )
       : { sources: [], findings: [], order: [] };
   return {
     sources: [...read.sources, ...rendered],

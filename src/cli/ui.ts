@@ -95,14 +95,14 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         if (e instanceof SettingsError) return fail(e.message);
         throw e;
       }
-      const read = await readInputs(paths, o, io, settings);
+      const read = await readInputs(paths, o, io, settings, { watching: true });
       for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
       if (read.sources.length === 0) return fail('nothing could be read');
       // What was read last, and what a cluster refresh read that differs (load() then uses it, not a new read).
       let last = read.sources;
       let pending: typeof read | null = read;
       const load = async () => {
-        const r = pending ?? (await readInputs(paths, o, io, settings));
+        const r = pending ?? (await readInputs(paths, o, io, settings, { watching: true }));
         pending = null;
         last = r.sources;
         const result = check(r.sources, settings.check, r);
@@ -139,7 +139,7 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
           ? setInterval(() => {
               if (refreshing) return;
               refreshing = true;
-              readInputs(paths, o, io, settings)
+              readInputs(paths, o, io, settings, { watching: true })
                 .then((r) => {
                   if (sameSources(r.sources, last)) return;
                   pending = r;

@@ -280,7 +280,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
         if (e instanceof SettingsError) return fail(e.message);
         throw e;
       }
-      const read = await readInputs(paths, o, io, settings);
+      const read = await readInputs(paths, o, io, settings, { watching: true });
       for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
       if (read.sources.length === 0) return fail('nothing could be read');
       let u: Up;
@@ -371,7 +371,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
             {
               initial: read.sources,
               check: settings.check,
-              read: () => readInputs(paths, o, io, settings),
+              read: () => readInputs(paths, o, io, settings, { watching: true }),
               // With --api, an edited file is applied through the API (as `kubectl apply --server-side
               // --prune`), so kubectl's writes and the files' stay in one store; the API reports the reconcile.
               ...(apiServer ? { apply: applyThroughApi(apiServer) } : {}),

@@ -15,3 +15,12 @@ export interface ByteSource {
 
 /** The source changed after it was read: positions in it can no longer be found exactly. */
 export class StaleSource extends Error {}
+
+/** True when the first byte that is not a space or line break is `{` (a JSON object, not YAML). */
+export function startsLikeJson(src: ByteSource): boolean {
+  const head = Buffer.allocUnsafe(Math.min(4096, src.size));
+  const n = src.read(head, 0, head.length, 0);
+  let i = 0;
+  while (i < n && (head[i] === 32 || head[i] === 10)) i++;
+  return i < n && head[i] === 123;
+}

@@ -72,7 +72,7 @@ const CACHE_MASK = CACHE_SIZE - 1;
 const CACHE_MAX = 64;
 
 class Reader {
-  private readonly len: number;
+  private len: number;
   /** After each node: the start of the next content line (or `len`). */
   pos = 0;
   /** In position mode: the position node of the node just read. */
@@ -96,10 +96,18 @@ class Reader {
   private readonly valCache: unknown[] = new Array(CACHE_SIZE);
 
   constructor(
-    readonly text: string,
+    public text: string,
     readonly track: boolean,
   ) {
     this.len = text.length;
+  }
+
+  /** Reads another text with the same scalar caches (a streamed List's items, one after another). */
+  reset(text: string): void {
+    this.text = text;
+    this.len = text.length;
+    this.pos = 0;
+    this.atRoot = false;
   }
 
   private hash(k: number, end: number): number {
@@ -653,5 +661,29 @@ export function parseItemPositions(text: string, doc: FastDoc, i: number): PosNo
   if (dash === undefined) return null;
   const r = new Reader(text, true);
   r.parseSeqItem(dash, doc.itemsColumn);
+  return r.lastPos;
+}
+
+/**
+ * Reads the items of a List one at a time (yaml-list-stream.ts): each text runs from the line of an item's
+ * `-` (at column `col`) to just before the next line as little indented, as parseSeq would read it inside
+ * the whole document. Throws `Unsupported` where parseYamlFast would.
+ */
+export class ItemReader {
+  private readonly r = new Reader('', false);
+
+  read(text: string, col: number): unknown {
+    if (hasUnsupportedChars(text)) unsupported('a character the fast reader does not copy');
+    this.r.reset(text);
+    const value = this.r.parseSeqItem(col, col);
+    if (this.r.pos < text.length) unsupported('content after a sequence item');
+    return value;
+  }
+}
+
+/** parseItemPositions for an item read alone by ItemReader: offsets are in its own text. */
+export function parseLoneItemPositions(text: string, col: number): PosNode | null {
+  const r = new Reader(text, true);
+  r.parseSeqItem(col, col);
   return r.lastPos;
 }

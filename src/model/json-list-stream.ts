@@ -10,6 +10,7 @@
  * that are not objects, anything fast-json declines) returns undefined, and the whole text is read.
  */
 import type { ByteSource } from './byte-source.js';
+import { positionIn, Window } from './byte-window.js';
 import { keysAgree, memberOf, walkJson } from './fast-json.js';
 import type { SourceLocation } from './finding.js';
 import type { Keys, Locator } from './lazy-positions.js';
@@ -40,43 +41,6 @@ export interface StreamedList {
   readonly at: Locator;
 }
 
-/** A window on the source: `buf[0, len)` holds the bytes from `base` on. */
-class Window {
-  buf: Buffer;
-  len = 0;
-  eof = false;
-
-  constructor(
-    private readonly src: ByteSource,
-    size: number,
-    public base: number,
-  ) {
-    this.buf = Buffer.allocUnsafe(size);
-    this.more(0);
-  }
-
-  /**
-   * Drops the bytes before index `keep`, reads more behind the rest (doubling the buffer when the rest fills
-   * it) and returns how far indices moved (`keep`). Sets `eof` when nothing was left to read.
-   */
-  more(keep: number): number {
-    if (keep > 0) {
-      this.buf.copy(this.buf, 0, keep, this.len);
-      this.len -= keep;
-      this.base += keep;
-    }
-    if (this.len === this.buf.length) {
-      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-      this.buf.copy(bigger, 0, 0, this.len);
-      this.buf = bigger;
-    }
-    const n = this.src.read(this.buf, this.len, this.buf.length - this.len, this.base + this.len);
-    this.len += n;
-    if (n === 0) this.eof = true;
-    return keep;
-  }
-}
-
 /** JSON.parse of one part, or undefined when fast-json would not read it (or it is not JSON). */
 function parsePart(text: string): unknown {
   if (hasUnsupportedChars(text)) return undefined;
@@ -91,17 +55,6 @@ function parsePart(text: string): unknown {
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Line and column of `offset` in `text`, whose first character is at `line`, `column`. */
-function positionIn(text: string, offset: number, line: number, column: number) {
-  let lines = 0;
-  let lastNl = -1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    lines++;
-    lastNl = i;
-  }
-  return lines === 0 ? { line, column: column + offset } : { line: line + lines, column: offset - lastNl };
-}
 
 /** Streams the List in `src`, or returns undefined (see the module comment). */
 export function readJsonListStream(

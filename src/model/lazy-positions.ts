@@ -112,7 +112,7 @@ export class LazyPositions {
 }
 
 /** locateIn's walk over recorded positions, from `keys[from]` on. */
-function walk(node: PosNode, keys: Keys, from: number, start: number): number {
+export function walk(node: PosNode, keys: Keys, from: number, start: number): number {
   let offset = start;
   let n: PosNode | null = node;
   for (let k = from; k < keys.length && n; k++) {

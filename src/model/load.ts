@@ -14,7 +14,7 @@ import {
   type Scalar,
   visit,
 } from 'yaml';
-import type { ByteSource } from './byte-source.js';
+import { type ByteSource, startsLikeJson } from './byte-source.js';
 import { type DecodeError, decodeObjectAs } from './decode.js';
 import { applyDefaults } from './defaults.js';
 import { looksLikeJson, parseJsonFast } from './fast-json.js';
@@ -27,6 +27,7 @@ import { kindSchemas, legacyIngressSchema } from './schema.js';
 import { shareUnchanged } from './share.js';
 import { type DocumentSpan, firstContentOffset, splitDocuments } from './split-documents.js';
 import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
+import { readYamlListStream } from './yaml-list-stream.js';
 import { firstControlCharacter, goYamlTagError, Unsupported } from './yaml-scalars.js';
 
 export interface SourceText {
@@ -34,7 +35,7 @@ export interface SourceText {
   readonly name: string;
   /** The whole text; a streamed source (`bytes`) decodes it only when asked, and may then throw. */
   readonly text: string;
-  /** The bytes of a big JSON dump, which the loader streams item by item instead of reading `text`. */
+  /** The bytes of a big dump, which the loader streams item by item (a List) instead of reading `text`. */
   readonly bytes?: ByteSource;
 }
 
@@ -77,7 +78,7 @@ export interface LoadOptions {
 }
 
 /** Which reader loaded a source (for tests and benchmarks). */
-export type ReaderUsed = 'fast-yaml' | 'fast-json' | 'fast-json-stream' | 'plain';
+export type ReaderUsed = 'fast-yaml' | 'fast-json' | 'fast-yaml-stream' | 'fast-json-stream' | 'plain';
 
 export interface LoadResult {
   readonly manifests: Manifest[];
@@ -102,13 +103,18 @@ export function readFast(
   src: SourceText,
 ): { docs: ReadDocument[]; documents: number; reader: ReaderUsed } | undefined {
   try {
-    const streamed = src.bytes ? readJsonListStream(src.bytes, src.name) : undefined;
-    if (streamed)
-      return {
-        docs: [{ value: streamed.value, docIndex: 0, at: streamed.at }],
-        documents: 1,
-        reader: 'fast-json-stream',
-      };
+    if (src.bytes) {
+      const json = startsLikeJson(src.bytes);
+      const streamed = json
+        ? readJsonListStream(src.bytes, src.name)
+        : readYamlListStream(src.bytes, src.name);
+      if (streamed)
+        return {
+          docs: [{ value: streamed.value, docIndex: 0, at: streamed.at }],
+          documents: 1,
+          reader: json ? 'fast-json-stream' : 'fast-yaml-stream',
+        };
+    }
     const positions = new LazyPositions(src.text, src.name);
     if (looksLikeJson(src.text)) {
       const doc = parseJsonFast(src.text);
@@ -203,12 +209,12 @@ function unreadableText(file: string, e: unknown): Finding {
   return finding(
     'input-unreadable',
     tooLong
-      ? `cannot read ${file}: larger than the 512 MiB Node can hold as one text`
+      ? `cannot read ${file}: larger than the 512 MiB Node can hold as one text, and not one List (a List is read item by item, whatever its size)`
       : `cannot read ${file}: ${(e as Error).message}`,
     { file, line: 1, column: 1 },
     tooLong
       ? {
-          fix: 'Split the dump into several files (for example one `kubectl get -o json` per namespace) and pass them all: they are checked together.',
+          fix: 'Dump it as one List (`kubectl get -A -o yaml` or `-o json` prints one), or split it into several files and pass them all: they are checked together.',
         }
       : {},
   );

@@ -35,26 +35,23 @@ const unreadable = (file: string, message: string, fix?: string): Finding => ({
 });
 
 /**
- * Files (and stdin) from this size on that start like a JSON object are streamed by the loader item by item
- * (src/model/json-list-stream.ts) rather than read into one string: at 398 MB that took 3.5 s and 0.8 GB.
+ * Files (and stdin) from this size on are streamed by the loader item by item when they hold a List
+ * (src/model/json-list-stream.ts, yaml-list-stream.ts) rather than read into one string: a 398 MB JSON dump
+ * took 3.5 s and 0.8 GB to hold as one.
  */
 export const STREAM_FROM = 8 * 1024 * 1024;
 
 export interface ReadOptions {
-  /** Stream JSON sources of at least this many bytes (tests lower it; Infinity turns streaming off). */
+  /** Stream sources of at least this many bytes (tests lower it; Infinity turns streaming off). */
   readonly streamFrom?: number;
 }
 
 /** How many bytes to look at before choosing to stream: enough for looksBinary's 8 Ki characters. */
 const SNIFF = 4 * 8192;
 
-/** Past a UTF-8 byte order mark, where the text starts; -1 unless its first non-blank byte is `{`. */
-function jsonStart(head: Buffer): number {
-  const skip = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  let i = skip;
-  while (head[i] === 32 || head[i] === 10) i++;
-  return head[i] === 123 ? skip : -1;
-}
+/** Where the text starts: past a UTF-8 byte order mark, which editors on Windows write. */
+const textStart = (head: Buffer): number =>
+  head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
 
 /** A NUL in the first 8 Ki characters: an image, an archive, not YAML (in UTF-8 only U+0000 has a 0 byte). */
 function looksBinary(text: string): boolean {
@@ -67,7 +64,7 @@ async function readChunks(stream: NodeJS.ReadableStream): Promise<Buffer[]> {
   return chunks;
 }
 
-/** A big file that starts like JSON, as a streamed source; undefined for anything else. */
+/** A big file as a streamed source; undefined for a small or binary one (read whole, or reported). */
 async function streamedFile(file: string, streamFrom: number): Promise<SourceText | undefined> {
   const handle = await open(file, 'r');
   try {
@@ -76,9 +73,8 @@ async function streamedFile(file: string, streamFrom: number): Promise<SourceTex
     const head = Buffer.allocUnsafe(Math.min(SNIFF, st.size));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const first = head.subarray(0, bytesRead);
-    const skip = jsonStart(first);
-    if (skip < 0 || looksBinary(first.toString('utf8'))) return undefined;
-    return streamedSource(file, new FileBytes(file, skip, st.size, st.mtimeMs));
+    if (looksBinary(first.toString('utf8'))) return undefined;
+    return streamedSource(file, new FileBytes(file, textStart(first), st.size, st.mtimeMs));
   } finally {
     await handle.close();
   }
@@ -127,8 +123,8 @@ export async function readSources(
       const chunks = await readChunks(stdin);
       const size = chunks.reduce((n, c) => n + c.length, 0);
       const first = chunks[0]?.subarray(0, SNIFF) ?? Buffer.alloc(0);
-      const skip = size >= streamFrom ? jsonStart(first) : -1;
-      if (skip >= 0 && !looksBinary(first.toString('utf8'))) {
+      if (size >= streamFrom && size > 0 && !looksBinary(first.toString('utf8'))) {
+        const skip = textStart(first);
         if (skip > 0) chunks[0] = (chunks[0] as Buffer).subarray(skip);
         sources.push(streamedSource(STDIN, new MemoryBytes(chunks)));
         continue;

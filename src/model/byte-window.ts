@@ -1,0 +1,53 @@
+/**
+ * Shared by the streaming readers (json-list-stream.ts, yaml-list-stream.ts): a window that moves over a
+ * source's bytes through one buffer, and positions inside a part of the text read again for a finding.
+ */
+import type { ByteSource } from './byte-source.js';
+
+/** A window on the source: `buf[0, len)` holds the bytes from `base` on. */
+export class Window {
+  buf: Buffer;
+  len = 0;
+  eof = false;
+
+  constructor(
+    private readonly src: ByteSource,
+    size: number,
+    public base: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+    this.more(0);
+  }
+
+  /**
+   * Drops the bytes before index `keep`, reads more behind the rest (doubling the buffer when the rest fills
+   * it) and returns how far indices moved (`keep`). Sets `eof` when nothing was left to read.
+   */
+  more(keep: number): number {
+    if (keep > 0) {
+      this.buf.copy(this.buf, 0, keep, this.len);
+      this.len -= keep;
+      this.base += keep;
+    }
+    if (this.len === this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    const n = this.src.read(this.buf, this.len, this.buf.length - this.len, this.base + this.len);
+    this.len += n;
+    if (n === 0) this.eof = true;
+    return keep;
+  }
+}
+
+/** Line and column of `offset` in `text`, whose first character is at `line`, `column`. */
+export function positionIn(text: string, offset: number, line: number, column: number) {
+  let lines = 0;
+  let lastNl = -1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    lines++;
+    lastNl = i;
+  }
+  return lines === 0 ? { line, column: column + offset } : { line: line + lines, column: offset - lastNl };
+}

@@ -1,0 +1,229 @@
+/**
+ * Reads a YAML List as `kubectl get -o yaml` prints it (a root mapping whose `items:` line is followed by
+ * one `-` block per item) from its bytes, item by item, through one reused buffer, as json-list-stream.ts
+ * does for JSON: the dump is never held as one string.
+ *
+ * An item runs from the line of its `-` (at the column of the first one) to the next line that is neither
+ * blank, nor a comment, nor indented more than that `-`: where fast-yaml's parseSeq ends it inside the
+ * whole document. Each item is read by fast-yaml's own reader, and the root mapping without its items (the
+ * head and the tail) by parseYamlFast, so values and positions equal fast-yaml's on the whole text; what
+ * fast-yaml declines, or any other layout (several documents, no `items:` line early on), returns undefined
+ * and the whole text is read.
+ */
+import type { ByteSource } from './byte-source.js';
+import { positionIn, Window } from './byte-window.js';
+import { compactArray } from './compact-array.js';
+import {
+  type FastDoc,
+  ItemReader,
+  type PosNode,
+  parseDocPositions,
+  parseLoneItemPositions,
+  parseYamlFast,
+} from './fast-yaml.js';
+import type { SourceLocation } from './finding.js';
+import type { StreamedList } from './json-list-stream.js';
+import { type Keys, walk } from './lazy-positions.js';
+import { Unsupported } from './yaml-scalars.js';
+
+const NL = 10;
+const SPACE = 32;
+const HASH = 35;
+const DASH = 45;
+
+const CHUNK = 1 << 20;
+const HEAD_MAX = 1 << 16;
+const TAIL_MAX = 1 << 20;
+const ITEM_CACHE = 64;
+
+/** The `items:` line of the root mapping: at column 0, nothing after the colon but spaces. */
+const ITEMS_LINE = /^items: *$/m;
+
+/** The items' column and where the first one's line starts, from the text after the `items:` line. */
+function firstItem(text: string, from: number): { lineStart: number; col: number } | undefined {
+  let ls = from;
+  for (;;) {
+    let k = ls;
+    while (text.charCodeAt(k) === SPACE) k++;
+    const c = text.charCodeAt(k);
+    if (k >= text.length) return undefined;
+    if (c === NL || c === HASH) {
+      const nl = text.indexOf('\n', k);
+      if (nl === -1) return undefined;
+      ls = nl + 1;
+      continue;
+    }
+    const next = text.charCodeAt(k + 1);
+    return c === DASH && (next === SPACE || next === NL) ? { lineStart: ls, col: k - ls } : undefined;
+  }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Streams the List in `src`, or returns undefined (see the module comment). */
+export function readYamlListStream(
+  src: ByteSource,
+  file: string,
+  sizes: { readonly chunk: number; readonly head: number } = { chunk: CHUNK, head: HEAD_MAX },
+): StreamedList | undefined {
+  try {
+    return stream(src, file, sizes);
+  } catch (e) {
+    // What fast-yaml does not copy, or an item nested deep enough to exhaust the stack.
+    if (e instanceof Unsupported || e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
+function stream(
+  src: ByteSource,
+  file: string,
+  sizes: { readonly chunk: number; readonly head: number },
+): StreamedList | undefined {
+  const headBytes = Buffer.allocUnsafe(Math.min(sizes.head, src.size));
+  const headText = headBytes.toString('utf8', 0, src.read(headBytes, 0, headBytes.length, 0));
+  const m = ITEMS_LINE.exec(headText);
+  if (!m) return undefined;
+  const afterItemsLine = m.index + m[0].length + 1;
+  if (headText.charCodeAt(afterItemsLine - 1) !== NL) return undefined;
+  const first = firstItem(headText, afterItemsLine);
+  if (!first) return undefined;
+  const col = first.col;
+  const head = headText.slice(0, first.lineStart);
+  let line = 1;
+  for (let i = head.indexOf('\n'); i !== -1; i = head.indexOf('\n', i + 1)) line++;
+
+  const w = new Window(src, sizes.chunk, Buffer.byteLength(head));
+  const reader = new ItemReader();
+  const values: unknown[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const lines: number[] = [];
+  /** The start of the current item's `-` line. */
+  let s = 0;
+  let tail = '';
+  let tailLine = line;
+  for (;;) {
+    const startLine = line;
+    // The boundary: the next line that is content and indented at most `col` (or the end).
+    let j = s;
+    let b: number;
+    for (;;) {
+      const nl = w.buf.indexOf(NL, j);
+      if ((nl === -1 || nl + col + 3 > w.len) && !w.eof) {
+        const resume = nl === -1 ? w.len : j;
+        const shift = w.more(s);
+        s -= shift;
+        j = resume - shift;
+        continue;
+      }
+      if (nl === -1 || nl >= w.len) {
+        b = w.len; // the item runs to the end of the source
+        break;
+      }
+      line++;
+      j = nl + 1;
+      let k = j;
+      while (k < w.len && k - j <= col && w.buf[k] === SPACE) k++;
+      if (k >= w.len) continue; // spaces to the end: blank
+      if (k - j > col) continue;
+      const c = w.buf[k];
+      if (c === NL || c === HASH) continue;
+      b = j;
+      break;
+    }
+    values.push(reader.read(w.buf.toString('utf8', s, b), col));
+    starts.push(w.base + s);
+    ends.push(w.base + b);
+    lines.push(startLine);
+    if (b >= w.len) break;
+    const next = w.buf[b + col + 1];
+    const dash = w.buf[b + col] === DASH && (b + col + 1 >= w.len || next === SPACE || next === NL);
+    if (dash && spacesAt(w.buf, b, col)) {
+      s = b;
+      continue;
+    }
+    // What follows the items: the rest of the root mapping, read to the end.
+    if (src.size - (w.base + b) > TAIL_MAX) return undefined;
+    while (!w.eof) b -= w.more(b);
+    tail = w.buf.toString('utf8', b, w.len);
+    tailLine = line;
+    break;
+  }
+
+  const skeleton = head + tail;
+  const docs = parseYamlFast(skeleton);
+  const doc = docs[0];
+  if (docs.length !== 1 || !doc || !isPlainObject(doc.value)) return undefined;
+  const root = doc.value;
+  if (!Object.hasOwn(root, 'items') || root.items !== null) return undefined;
+  root.items = compactArray(values);
+
+  return {
+    value: root,
+    items: values.length,
+    at: locator(src, file, { doc, skeleton, head, tail, tailLine, col }, { starts, ends, lines }, m.index),
+  };
+}
+
+function locator(
+  src: ByteSource,
+  file: string,
+  parts: {
+    readonly doc: FastDoc;
+    readonly skeleton: string;
+    readonly head: string;
+    readonly tail: string;
+    readonly tailLine: number;
+    readonly col: number;
+  },
+  items: { readonly starts: number[]; readonly ends: number[]; readonly lines: number[] },
+  itemsKeyStart: number,
+): (keys: Keys) => SourceLocation {
+  const { doc, skeleton, head, tail, tailLine, col } = parts;
+  const inSkeleton = (offset: number): SourceLocation =>
+    offset < head.length
+      ? { file, ...positionIn(head, offset, 1, 1) }
+      : { file, ...positionIn(tail, offset - head.length, tailLine, 1) };
+  const cache = new Map<number, { text: string; node: PosNode | null } | null>();
+  const item = (i: number) => {
+    let hit = cache.get(i);
+    if (hit !== undefined) return hit;
+    const from = items.starts[i] as number;
+    const size = (items.ends[i] as number) - from;
+    try {
+      const buf = Buffer.allocUnsafe(size);
+      if (src.read(buf, 0, size, from) !== size) hit = null;
+      else {
+        const text = buf.toString('utf8');
+        hit = { text, node: parseLoneItemPositions(text, col) };
+      }
+    } catch {
+      hit = null; // the file changed or went away: the item's first line stands in
+    }
+    if (cache.size >= ITEM_CACHE) cache.delete(cache.keys().next().value as number);
+    cache.set(i, hit);
+    return hit;
+  };
+  let rootPositions: PosNode | null | undefined;
+  return (keys) => {
+    if (keys.length === 0) return inSkeleton(doc.rootStart);
+    if (keys[0] === 'items') {
+      const i = keys[1];
+      if (typeof i !== 'number' || items.starts[i] === undefined) return inSkeleton(itemsKeyStart);
+      const it = item(i);
+      const first = items.lines[i] as number;
+      if (!it) return { file, line: first, column: col + 1 };
+      if (!it.node) return inSkeleton(itemsKeyStart);
+      return { file, ...positionIn(it.text, walk(it.node, keys, 2, it.node.start), first, 1) };
+    }
+    if (rootPositions === undefined) rootPositions = parseDocPositions(skeleton, doc);
+    return inSkeleton(rootPositions ? walk(rootPositions, keys, 0, rootPositions.start) : doc.rootStart);
+  };
+}
+
+function spacesAt(buf: Buffer, from: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (buf[from + k] !== SPACE) return false;
+  return true;
+}
