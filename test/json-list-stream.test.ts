@@ -15,7 +15,7 @@ import { parseJsonFast } from '../src/model/fast-json.js';
 import { FieldPath } from '../src/model/field-path.js';
 import { readJsonListStream } from '../src/model/json-list-stream.js';
 import { LazyPositions } from '../src/model/lazy-positions.js';
-import { loadTextWith } from '../src/model/load.js';
+import { loadTextWith, type SourceText } from '../src/model/load.js';
 import { sourceLines, TextLines } from '../src/model/source-lines.js';
 import { hasUnsupportedChars } from '../src/model/yaml-scalars.js';
 import { FileBytes, MemoryBytes, streamedSource } from '../src/sources/bytes.js';
@@ -231,6 +231,24 @@ describe('reading big JSON as a streamed source', () => {
       const at = l?.result.manifests[0]?.source.locate(name);
       expect({ line: at?.line, column: at?.column }).toEqual({ line: want?.line, column: want?.column });
     }
+    // stdin with a byte order mark cut across its first chunks, and a binary stdin (reported, not streamed).
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]);
+    const split = [
+      withBom.subarray(0, 1),
+      withBom.subarray(1, 2),
+      withBom.subarray(2, 40),
+      withBom.subarray(40),
+    ];
+    const bomStdin = await readSources(['-'], Readable.from(split), { streamFrom: 100 });
+    expect(bomStdin.sources[0]?.bytes?.size).toBe(Buffer.byteLength(json));
+    expect(bomStdin.sources[0]?.text).toBe(json);
+    expect(loadTextWith(bomStdin.sources[0] as SourceText).result.manifests.map((m) => m.name)).toEqual([
+      'p0',
+    ]);
+    const binary = Buffer.concat([Buffer.from(json.slice(0, 10)), Buffer.from([0]), Buffer.from(json)]);
+    const binStdin = await readSources(['-'], Readable.from([binary]), { streamFrom: 100 });
+    expect(binStdin.sources).toEqual([]);
+    expect(binStdin.findings.map((f) => f.message)).toEqual(['binary data, not YAML or JSON']);
     // Below the threshold, the same file is read whole.
     const whole = await readSources([big], Readable.from([]), { streamFrom: 1e9 });
     expect(whole.sources[0]?.bytes).toBeUndefined();

@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { type CheckSummary, check } from '../check.js';
 import { ConfigError, type FailOn, formatConfigProblem } from '../config/config.js';
 import { type Settings, SettingsError } from '../config/options.js';
+import { headText } from '../model/byte-source.js';
 import { type Finding, severityRank } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { sourceLines } from '../model/source-lines.js';
@@ -104,7 +105,8 @@ function checkSettings(o: CheckFlags, cwd: string): Settings {
 function helmTemplates(sources: readonly SourceText[]): (f: Finding) => string | undefined {
   const byFile = new Map<string, (line: number) => string | undefined>();
   for (const s of sources) {
-    if (s.bytes) continue; // a streamed JSON dump: JSON has no `# Source:` comments
+    // A big dump streamed as a List is kubectl's output, not Helm's: its text is not decoded to look.
+    if (s.bytes && !headText(s.bytes).includes('# Source: ')) continue;
     const lines = helmSourceLines(s.text);
     if (lines) byFile.set(s.name, lines);
   }

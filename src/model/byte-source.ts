@@ -16,11 +16,11 @@ export interface ByteSource {
 /** The source changed after it was read: positions in it can no longer be found exactly. */
 export class StaleSource extends Error {}
 
-/** True when the first byte that is not a space or line break is `{` (a JSON object, not YAML). */
-export function startsLikeJson(src: ByteSource): boolean {
-  const head = Buffer.allocUnsafe(Math.min(4096, src.size));
-  const n = src.read(head, 0, head.length, 0);
-  let i = 0;
-  while (i < n && (head[i] === 32 || head[i] === 10)) i++;
-  return i < n && head[i] === 123;
+/** The first `n` bytes of a source, decoded (a character cut at the end becomes U+FFFD). */
+export function headText(src: ByteSource, n = 4096): string {
+  const head = Buffer.allocUnsafe(Math.min(n, src.size));
+  return head.toString('utf8', 0, src.read(head, 0, head.length, 0));
 }
+
+/** True when the first character that is not a space or line break is `{` (a JSON object, not YAML). */
+export const startsLikeJson = (src: ByteSource): boolean => /^[ \n]*\{/.test(headText(src));

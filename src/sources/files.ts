@@ -64,6 +64,29 @@ async function readChunks(stream: NodeJS.ReadableStream): Promise<Buffer[]> {
   return chunks;
 }
 
+/** How many of the first chunks hold at least `n` bytes (or all of them). */
+function chunksFor(chunks: readonly Buffer[], n: number): number {
+  let k = 0;
+  for (let got = 0; k < chunks.length && got < n; k++) got += (chunks[k] as Buffer).length;
+  return k;
+}
+
+/** The chunks without their first `n` bytes (a byte order mark may be cut across them). */
+function dropBytes(chunks: readonly Buffer[], n: number): Buffer[] {
+  const out = [...chunks];
+  for (let left = n; left > 0 && out.length > 0; ) {
+    const c = out[0] as Buffer;
+    if (c.length <= left) {
+      out.shift();
+      left -= c.length;
+    } else {
+      out[0] = c.subarray(left);
+      left = 0;
+    }
+  }
+  return out;
+}
+
 /** A big file as a streamed source; undefined for a small or binary one (read whole, or reported). */
 async function streamedFile(file: string, streamFrom: number): Promise<SourceText | undefined> {
   const handle = await open(file, 'r');
@@ -122,11 +145,9 @@ export async function readSources(
       order.push(STDIN);
       const chunks = await readChunks(stdin);
       const size = chunks.reduce((n, c) => n + c.length, 0);
-      const first = chunks[0]?.subarray(0, SNIFF) ?? Buffer.alloc(0);
+      const first = Buffer.concat(chunks.slice(0, chunksFor(chunks, SNIFF)));
       if (size >= streamFrom && size > 0 && !looksBinary(first.toString('utf8'))) {
-        const skip = textStart(first);
-        if (skip > 0) chunks[0] = (chunks[0] as Buffer).subarray(skip);
-        sources.push(streamedSource(STDIN, new MemoryBytes(chunks)));
+        sources.push(streamedSource(STDIN, new MemoryBytes(dropBytes(chunks, textStart(first)))));
         continue;
       }
       const src = toSource(STDIN, Buffer.concat(chunks).toString('utf8'), findings);
