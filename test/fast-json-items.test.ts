@@ -7,21 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FieldPath } from '../src/model/field-path.js';
 import { loadTextWith, type Manifest } from '../src/model/load.js';
+import { jsonValues, trickyStrings } from './helpers/json-arbitraries.js';
 
 /** Strings with the characters a JSON scanner must not be fooled by: brackets, quotes, commas, escapes. */
-const tricky = fc
-  .array(fc.constantFrom('a', 'b', '{', '}', '[', ']', ',', ':', '"', '\\', ' ', '/', 'é'), { maxLength: 8 })
-  .map((cs) => cs.join(''));
-
-const scalar = fc.oneof(tricky, fc.integer({ min: -5, max: 70000 }), fc.boolean(), fc.constant(null));
-const extra: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    scalar,
-    fc.array(tie('value'), { maxLength: 3 }),
-    fc.dictionary(tricky, tie('value'), { maxKeys: 3 }),
-  ),
-})).value;
+const tricky = trickyStrings(['a', 'b', '{', '}', '[', ']', ',', ':', '"', '\\', ' ', '/', 'é']);
+const extra = jsonValues(tricky);
 
 const pod = (name: string, labels: Record<string, string>, note: unknown) => ({
   apiVersion: 'v1',

@@ -601,6 +601,29 @@ describe('YAML Lists streamed from their bytes (src/model/yaml-list-stream.ts)',
     expect(streamed).toBeGreaterThan(runs / 4);
   });
 
+  it('mutated Lists: read as the plain path reads them, or declined', () => {
+    const junk = ['\n', '\n- ', '\n  ', '\n# c\n', '- ', '#', ' ', '"', "'", ': ', '|\n', '\t', 'x'];
+    let streamedRuns = 0;
+    fc.assert(
+      fc.property(
+        docArb,
+        fc.integer(),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...junk)), { minLength: 1, maxLength: 3 }),
+        (d, seed, edits) => {
+          let text = manifestText([list(d)], seed);
+          for (const [at, j] of edits) {
+            const i = at % (text.length + 1);
+            text = text.slice(0, i) + j + text.slice(i);
+          }
+          compareReaders({ name: 'mutated.yaml', text });
+          if (loadTextWith(streamedOf(text)).reader === 'fast-yaml-stream') streamedRuns++;
+        },
+      ),
+      { numRuns: runs },
+    );
+    expect(streamedRuns).toBeGreaterThan(runs / 20);
+  });
+
   it('load as the plain path does, from files and stdin-like chunks, kubectl dumps included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portchain-yaml-stream-'));
     try {

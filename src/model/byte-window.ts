@@ -3,6 +3,7 @@
  * source's bytes through one buffer, and positions inside a part of the text read again for a finding.
  */
 import type { ByteSource } from './byte-source.js';
+import { SPACE } from './char-codes.js';
 
 /** A window on the source: `buf[0, len)` holds the bytes from `base` on. */
 export class Window {
@@ -50,4 +51,45 @@ export function positionIn(text: string, offset: number, line: number, column: n
     lastNl = i;
   }
   return lines === 0 ? { line, column: column + offset } : { line: line + lines, column: offset - lastNl };
+}
+
+/** What a streaming reader reads at first: its buffer, and the head the List's `items` must start in. */
+export interface StreamSizes {
+  readonly chunk: number;
+  readonly head: number;
+}
+
+/** The sizes the streaming readers use (tests make them small), and how far the tail may run. */
+export const STREAM_SIZES: StreamSizes = { chunk: 1 << 20, head: 1 << 16 };
+export const TAIL_MAX = 1 << 20;
+
+/** The text of bytes [from, to) of `src`, read again; null when they changed or are gone. */
+export function reread(src: ByteSource, from: number, to: number): string | null {
+  try {
+    const buf = Buffer.allocUnsafe(to - from);
+    return src.read(buf, 0, buf.length, from) === buf.length ? buf.toString('utf8') : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `load(i)`, remembered for the last `size` items asked for: a rule asks for several fields of one object
+ * in a row, and each question would otherwise read the item again.
+ */
+export function recent<T>(load: (i: number) => T, size = 64): (i: number) => T {
+  const cache = new Map<number, T>();
+  return (i) => {
+    if (cache.has(i)) return cache.get(i) as T;
+    const value = load(i);
+    if (cache.size >= size) cache.delete(cache.keys().next().value as number);
+    cache.set(i, value);
+    return value;
+  };
+}
+
+/** True when `buf[from, from + n)` are all spaces. */
+export function spacesAt(buf: Buffer, from: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (buf[from + k] !== SPACE) return false;
+  return true;
 }

@@ -9,30 +9,25 @@
  * make up the text exactly. Whatever this reader does not copy exactly (a compact or CRLF layout, items
  * that are not objects, anything fast-json declines) returns undefined, and the whole text is read.
  */
-import type { ByteSource } from './byte-source.js';
-import { positionIn, Window } from './byte-window.js';
+import { type ByteSource, headText } from './byte-source.js';
+import {
+  positionIn,
+  recent,
+  reread,
+  STREAM_SIZES,
+  type StreamSizes,
+  spacesAt,
+  TAIL_MAX,
+  Window,
+} from './byte-window.js';
+import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, NL, OPEN_BRACE, OPEN_BRACKET, SPACE } from './char-codes.js';
 import { keysAgree, memberOf, walkJson } from './fast-json.js';
 import type { SourceLocation } from './finding.js';
 import type { Keys, Locator } from './lazy-positions.js';
 import { hasUnsupportedChars } from './yaml-scalars.js';
 
-const NL = 10;
-const SPACE = 32;
-const COMMA = 44;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-
-/** The buffer's starting size; it doubles for an item larger than what it holds. */
-const CHUNK = 1 << 20;
-/** Where the root's `items` key must appear by, and how much may follow the array. */
-const HEAD_MAX = 1 << 16;
-const TAIL_MAX = 1 << 20;
 /** The deepest indentation of items this reader looks for. */
 const MAX_INDENT = 64;
-/** How many re-read items to keep: a rule asks for several fields of one object in a row. */
-const ITEM_CACHE = 64;
 
 export interface StreamedList {
   readonly value: Record<string, unknown>;
@@ -60,22 +55,21 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export function readJsonListStream(
   src: ByteSource,
   file: string,
-  sizes: { readonly chunk: number; readonly head: number } = { chunk: CHUNK, head: HEAD_MAX },
+  sizes: StreamSizes = STREAM_SIZES,
 ): StreamedList | undefined {
   // The head: the root object up to the `[` of its `items`, which must come within the first bytes.
-  const headBytes = Buffer.allocUnsafe(Math.min(sizes.head, src.size));
-  const headText = headBytes.toString('utf8', 0, src.read(headBytes, 0, headBytes.length, 0));
+  const opening = headText(src, sizes.head);
   let rootStart = 0;
-  while (headText.charCodeAt(rootStart) === SPACE || headText.charCodeAt(rootStart) === NL) rootStart++;
-  if (headText.charCodeAt(rootStart) !== OPEN_BRACE) return undefined;
+  while (opening.charCodeAt(rootStart) === SPACE || opening.charCodeAt(rootStart) === NL) rootStart++;
+  if (opening.charCodeAt(rootStart) !== OPEN_BRACE) return undefined;
   let member: ReturnType<typeof memberOf>;
   try {
-    member = memberOf(headText, rootStart, 'items');
+    member = memberOf(opening, rootStart, 'items');
   } catch {
     return undefined; // a string running past the head: not this layout
   }
-  if (!member || headText.charCodeAt(member.valueStart) !== OPEN_BRACKET) return undefined;
-  const head = headText.slice(0, member.valueStart + 1);
+  if (!member || opening.charCodeAt(member.valueStart) !== OPEN_BRACKET) return undefined;
+  const head = opening.slice(0, member.valueStart + 1);
   const keyStart = member.keyStart;
   let line = 1;
   for (let i = head.indexOf('\n'); i !== -1; i = head.indexOf('\n', i + 1)) line++;
@@ -168,22 +162,7 @@ export function readJsonListStream(
   if (!isObject(root) || !Array.isArray(root.items) || root.items.length > 0) return undefined;
   root.items = values;
 
-  const cache = new Map<number, string | null>();
-  const itemText = (i: number): string | null => {
-    let text = cache.get(i);
-    if (text !== undefined) return text;
-    const from = starts[i] as number;
-    const size = (ends[i] as number) - from;
-    try {
-      const buf = Buffer.allocUnsafe(size);
-      text = src.read(buf, 0, size, from) === size ? buf.toString('utf8') : null;
-    } catch {
-      text = null; // the file changed or went away: the item's first line stands in
-    }
-    if (cache.size >= ITEM_CACHE) cache.delete(cache.keys().next().value as number);
-    cache.set(i, text);
-    return text;
-  };
+  const itemText = recent((i: number) => reread(src, starts[i] as number, ends[i] as number));
   const locate = (keys: Keys): SourceLocation => {
     if (keys[0] === 'items') {
       const i = keys[1];
@@ -199,10 +178,4 @@ export function readJsonListStream(
     return { file, ...positionIn(tail, offset - head.length, close.line, close.column) };
   };
   return { value: root, items: values.length, at: locate };
-}
-
-/** True when `buf[from, from + n)` are all spaces. */
-function spacesAt(buf: Buffer, from: number, n: number): boolean {
-  for (let k = 0; k < n; k++) if (buf[from + k] !== SPACE) return false;
-  return true;
 }

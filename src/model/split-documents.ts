@@ -12,18 +12,13 @@
  * content. `---x` or `----` is no marker (plain text to YAML) and does not split.
  */
 
+import { CR, HASH, NL, PERCENT, SPACE, TAB } from './char-codes.js';
+
 /** One document's text: `text.slice(start, end)`; `start` is a line start. */
 export interface DocumentSpan {
   readonly start: number;
   readonly end: number;
 }
-
-const NL = 10;
-const CR = 13;
-const SPACE = 32;
-const TAB = 9;
-const HASH = 35;
-const PERCENT = 37;
 
 /** `---` at `ls` (a line start) followed by white space, a line break or the end. */
 function isStartMarker(text: string, ls: number): boolean {

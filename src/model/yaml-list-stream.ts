@@ -10,8 +10,18 @@
  * fast-yaml declines, or any other layout (several documents, no `items:` line early on), returns undefined
  * and the whole text is read.
  */
-import type { ByteSource } from './byte-source.js';
-import { positionIn, Window } from './byte-window.js';
+import { type ByteSource, headText } from './byte-source.js';
+import {
+  positionIn,
+  recent,
+  reread,
+  STREAM_SIZES,
+  type StreamSizes,
+  spacesAt,
+  TAIL_MAX,
+  Window,
+} from './byte-window.js';
+import { DASH, HASH, NL, SPACE } from './char-codes.js';
 import { compactArray } from './compact-array.js';
 import {
   type FastDoc,
@@ -25,16 +35,6 @@ import type { SourceLocation } from './finding.js';
 import type { StreamedList } from './json-list-stream.js';
 import { type Keys, walk } from './lazy-positions.js';
 import { Unsupported } from './yaml-scalars.js';
-
-const NL = 10;
-const SPACE = 32;
-const HASH = 35;
-const DASH = 45;
-
-const CHUNK = 1 << 20;
-const HEAD_MAX = 1 << 16;
-const TAIL_MAX = 1 << 20;
-const ITEM_CACHE = 64;
 
 /** The `items:` line of the root mapping: at column 0, nothing after the colon but spaces. */
 const ITEMS_LINE = /^items: *$/m;
@@ -65,7 +65,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 export function readYamlListStream(
   src: ByteSource,
   file: string,
-  sizes: { readonly chunk: number; readonly head: number } = { chunk: CHUNK, head: HEAD_MAX },
+  sizes: StreamSizes = STREAM_SIZES,
 ): StreamedList | undefined {
   try {
     return stream(src, file, sizes);
@@ -76,21 +76,16 @@ export function readYamlListStream(
   }
 }
 
-function stream(
-  src: ByteSource,
-  file: string,
-  sizes: { readonly chunk: number; readonly head: number },
-): StreamedList | undefined {
-  const headBytes = Buffer.allocUnsafe(Math.min(sizes.head, src.size));
-  const headText = headBytes.toString('utf8', 0, src.read(headBytes, 0, headBytes.length, 0));
-  const m = ITEMS_LINE.exec(headText);
+function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedList | undefined {
+  const opening = headText(src, sizes.head);
+  const m = ITEMS_LINE.exec(opening);
   if (!m) return undefined;
   const afterItemsLine = m.index + m[0].length + 1;
-  if (headText.charCodeAt(afterItemsLine - 1) !== NL) return undefined;
-  const first = firstItem(headText, afterItemsLine);
+  if (opening.charCodeAt(afterItemsLine - 1) !== NL) return undefined;
+  const first = firstItem(opening, afterItemsLine);
   if (!first) return undefined;
   const col = first.col;
-  const head = headText.slice(0, first.lineStart);
+  const head = opening.slice(0, first.lineStart);
   let line = 1;
   for (let i = head.indexOf('\n'); i !== -1; i = head.indexOf('\n', i + 1)) line++;
 
@@ -186,26 +181,15 @@ function locator(
     offset < head.length
       ? { file, ...positionIn(head, offset, 1, 1) }
       : { file, ...positionIn(tail, offset - head.length, tailLine, 1) };
-  const cache = new Map<number, { text: string; node: PosNode | null } | null>();
-  const item = (i: number) => {
-    let hit = cache.get(i);
-    if (hit !== undefined) return hit;
-    const from = items.starts[i] as number;
-    const size = (items.ends[i] as number) - from;
+  const item = recent((i: number) => {
+    const text = reread(src, items.starts[i] as number, items.ends[i] as number);
+    if (text === null) return null;
     try {
-      const buf = Buffer.allocUnsafe(size);
-      if (src.read(buf, 0, size, from) !== size) hit = null;
-      else {
-        const text = buf.toString('utf8');
-        hit = { text, node: parseLoneItemPositions(text, col) };
-      }
+      return { text, node: parseLoneItemPositions(text, col) };
     } catch {
-      hit = null; // the file changed or went away: the item's first line stands in
+      return null; // read again, but no longer what was read: the item's first line stands in
     }
-    if (cache.size >= ITEM_CACHE) cache.delete(cache.keys().next().value as number);
-    cache.set(i, hit);
-    return hit;
-  };
+  });
   let rootPositions: PosNode | null | undefined;
   return (keys) => {
     if (keys.length === 0) return inSkeleton(doc.rootStart);
@@ -221,9 +205,4 @@ function locator(
     if (rootPositions === undefined) rootPositions = parseDocPositions(skeleton, doc);
     return inSkeleton(rootPositions ? walk(rootPositions, keys, 0, rootPositions.start) : doc.rootStart);
   };
-}
-
-function spacesAt(buf: Buffer, from: number, n: number): boolean {
-  for (let k = 0; k < n; k++) if (buf[from + k] !== SPACE) return false;
-  return true;
 }

@@ -65,8 +65,9 @@ export function compareReaders(src: SourceText): string {
   const plain = loadTextWith(src, { reader: 'plain' });
   const fast = loadTextWith(src, { reader: 'fast' });
   expectSame(plain.result, fast.result, src);
-  if (!src.bytes) {
-    const b = Buffer.from(src.text, 'utf8');
+  const b = Buffer.from(src.text, 'utf8');
+  // Only a text a file can hold: a lone surrogate (from cutting a string in a pair) has no UTF-8 bytes.
+  if (!src.bytes && b.toString('utf8') === src.text) {
     const third = Math.ceil(b.length / 3);
     const chunks = [b.subarray(0, third), b.subarray(third, 2 * third), b.subarray(2 * third)];
     const streamed = streamedSource(src.name, new MemoryBytes(chunks));
