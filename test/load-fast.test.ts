@@ -13,6 +13,7 @@ import { parseYamlFast } from '../src/model/fast-yaml.js';
 import { FieldPath } from '../src/model/field-path.js';
 import { LazyPositions } from '../src/model/lazy-positions.js';
 import { loadTextWith, type SourceText } from '../src/model/load.js';
+import { readYamlDocumentsStream } from '../src/model/yaml-documents-stream.js';
 import { readYamlListStream } from '../src/model/yaml-list-stream.js';
 import { hasUnsupportedChars } from '../src/model/yaml-scalars.js';
 import { FileBytes, MemoryBytes, streamedSource } from '../src/sources/bytes.js';
@@ -554,7 +555,7 @@ describe('the plain path splits documents on `---` lines first; positions stay t
   });
 });
 
-describe('YAML Lists streamed from their bytes (src/model/yaml-list-stream.ts)', () => {
+describe('YAML streamed from its bytes (src/model/yaml-list-stream.ts, yaml-documents-stream.ts)', () => {
   type Doc = typeof docArb extends fc.Arbitrary<infer T> ? T : never;
   const list = (d: Doc): Doc => ({ ...d, kind: 'List' });
   const streamedOf = (text: string, k = 3): SourceText => {
@@ -624,20 +625,66 @@ describe('YAML Lists streamed from their bytes (src/model/yaml-list-stream.ts)',
     expect(streamedRuns).toBeGreaterThan(runs / 20);
   });
 
+  it('several documents: streamed document by document, equal to fast-yaml on the whole text', () => {
+    let streamed = 0;
+    fc.assert(
+      fc.property(
+        fc.array(docArb, { minLength: 1, maxLength: 4 }),
+        fc.integer(),
+        fc.constantFrom('---\n', '--- # next\n', '\n---\n\n', '# x\n---\n', '---\n---\n'),
+        fc.integer({ min: 1, max: 200 }),
+        (ds, seed, marker, chunk) => {
+          const text = ds.map((d) => manifestText([d], seed)).join(marker);
+          let whole: ReturnType<typeof parseYamlFast>;
+          try {
+            whole = parseYamlFast(text);
+          } catch {
+            expect(readYamlDocumentsStream(new MemoryBytes([Buffer.from(text)]), 'd.yaml')).toBeUndefined();
+            return;
+          }
+          const got = readYamlDocumentsStream(new MemoryBytes([Buffer.from(text)]), 'd.yaml', {
+            chunk,
+            head: 1 << 16,
+          });
+          if (!got) throw new Error(`declined: ${text.slice(0, 300)}`);
+          streamed++;
+          expect(got.documents).toBe(whole.length);
+          const positions = new LazyPositions(text, 'd.yaml');
+          whole.forEach((doc, i) => {
+            const d = got.docs[i];
+            expect(d?.docIndex).toBe(i);
+            expect(exact(d?.value)).toBe(exact(doc.value));
+            const want = positions.yaml(doc, i);
+            const paths: FieldPath[] = [];
+            fieldPaths(doc.value, FieldPath.empty, paths);
+            for (const p of paths) expect(d?.at(p.keys()), p.toString()).toEqual(want(p.keys()));
+          });
+        },
+      ),
+      { numRuns: runs },
+    );
+    expect(streamed).toBeGreaterThan(runs / 4);
+  });
+
   it('load as the plain path does, from files and stdin-like chunks, kubectl dumps included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portchain-yaml-stream-'));
     try {
       const g = generate({ scale: 0.0005, seed: 11, outDir: dir, rich: true });
-      const file = g.files.list[0] as string;
-      const text = readFileSync(file, 'utf8');
-      const st = statSync(file);
-      for (const src of [
-        streamedSource(file, new FileBytes(file, 0, st.size, st.mtimeMs)),
-        streamedOf(text, 7),
-      ]) {
-        expect(loadTextWith(src).reader).toBe('fast-yaml-stream');
-        const plain = loadTextWith({ name: src.name, text }, { reader: 'plain' }).result;
-        expect(summary(loadTextWith(src).result)).toBe(summary(plain));
+      const cases: [string, string][] = [
+        [g.files.list[0] as string, 'fast-yaml-stream'],
+        [g.files.multidoc[0] as string, 'fast-yaml-documents-stream'],
+      ];
+      for (const [file, reader] of cases) {
+        const text = readFileSync(file, 'utf8');
+        const st = statSync(file);
+        for (const src of [
+          streamedSource(file, new FileBytes(file, 0, st.size, st.mtimeMs)),
+          streamedOf(text, 7),
+        ]) {
+          expect(loadTextWith(src).reader).toBe(reader);
+          const plain = loadTextWith({ name: src.name, text }, { reader: 'plain' }).result;
+          expect(summary(loadTextWith(src).result)).toBe(summary(plain));
+        }
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -71,7 +71,8 @@ const CACHE_MASK = CACHE_SIZE - 1;
 /** Only scalars up to this length are remembered. */
 const CACHE_MAX = 64;
 
-class Reader {
+/** The reader behind parseYamlFast, ItemReader and the position re-reads. */
+export class Reader {
   private len: number;
   /** After each node: the start of the next content line (or `len`). */
   pos = 0;
@@ -591,10 +592,14 @@ class Reader {
   }
 }
 
-/** Reads every document of a YAML stream, or throws `Unsupported`. */
-export function parseYamlFast(text: string): FastDoc[] {
+/**
+ * Reads every document of a YAML stream, or throws `Unsupported`. A `reader` from `documentsReader()` reads
+ * one piece of a stream after another with the same scalar caches (yaml-documents-stream.ts).
+ */
+export function parseYamlFast(text: string, reader?: Reader): FastDoc[] {
   if (hasUnsupportedChars(text)) unsupported('a character the fast reader does not copy');
-  const r = new Reader(text, false);
+  const r = reader ?? new Reader(text, false);
+  if (reader) reader.reset(text);
   const docs: FastDoc[] = [];
   const len = text.length;
   let pendingExplicit = false;
@@ -687,3 +692,6 @@ export function parseLoneItemPositions(text: string, col: number): PosNode | nul
   r.parseSeqItem(col, col);
   return r.lastPos;
 }
+
+/** A reader to pass to parseYamlFast for many pieces of one stream. */
+export const documentsReader = (): Reader => new Reader('', false);

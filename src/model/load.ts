@@ -27,6 +27,7 @@ import { kindSchemas, legacyIngressSchema } from './schema.js';
 import { shareUnchanged } from './share.js';
 import { type DocumentSpan, firstContentOffset, splitDocuments } from './split-documents.js';
 import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
+import { readYamlDocumentsStream } from './yaml-documents-stream.js';
 import { readYamlListStream } from './yaml-list-stream.js';
 import { firstControlCharacter, goYamlTagError, Unsupported } from './yaml-scalars.js';
 
@@ -78,7 +79,13 @@ export interface LoadOptions {
 }
 
 /** Which reader loaded a source (for tests and benchmarks). */
-export type ReaderUsed = 'fast-yaml' | 'fast-json' | 'fast-yaml-stream' | 'fast-json-stream' | 'plain';
+export type ReaderUsed =
+  | 'fast-yaml'
+  | 'fast-json'
+  | 'fast-yaml-stream'
+  | 'fast-yaml-documents-stream'
+  | 'fast-json-stream'
+  | 'plain';
 
 export interface LoadResult {
   readonly manifests: Manifest[];
@@ -105,15 +112,16 @@ export function readFast(
   try {
     if (src.bytes) {
       const json = startsLikeJson(src.bytes);
-      const streamed = json
-        ? readJsonListStream(src.bytes, src.name)
-        : readYamlListStream(src.bytes, src.name);
-      if (streamed)
+      const list = json ? readJsonListStream(src.bytes, src.name) : readYamlListStream(src.bytes, src.name);
+      if (list)
         return {
-          docs: [{ value: streamed.value, docIndex: 0, at: streamed.at }],
+          docs: [{ value: list.value, docIndex: 0, at: list.at }],
           documents: 1,
           reader: json ? 'fast-json-stream' : 'fast-yaml-stream',
         };
+      // Not one List: YAML documents one after another (Helm, Kustomize) are streamed document by document.
+      const documents = json ? undefined : readYamlDocumentsStream(src.bytes, src.name);
+      if (documents) return { ...documents, reader: 'fast-yaml-documents-stream' };
     }
     const positions = new LazyPositions(src.text, src.name);
     if (looksLikeJson(src.text)) {

@@ -1,0 +1,102 @@
+/**
+ * Reads a multi-document YAML stream (`helm template`, `kustomize build`, resources printed one after
+ * another) from its bytes, a piece of documents at a time, as yaml-list-stream.ts reads a List item by item:
+ * the stream is cut before a `---` marker line every 64 KiB or so, and each piece is read by parseYamlFast. A document never
+ * runs across a marker line at column 0 (YAML 1.2 §9.1.1: no scalar or collection continues there), so the
+ * pieces' documents, values and positions are those parseYamlFast finds in the whole text; what it declines
+ * in any piece returns undefined, and the whole text is read.
+ */
+import type { ByteSource } from './byte-source.js';
+import { recent, STREAM_SIZES, type StreamSizes, Window } from './byte-window.js';
+import { DASH, NL, SPACE } from './char-codes.js';
+import { documentsReader, parseYamlFast } from './fast-yaml.js';
+import { LazyPositions, type Locator } from './lazy-positions.js';
+import { Unsupported } from './yaml-scalars.js';
+
+/** A piece is cut at the first marker line this far (in bytes) from its start. */
+const PIECE_MIN = 1 << 16;
+
+export interface StreamedDocuments {
+  readonly docs: { readonly value: unknown; readonly docIndex: number; readonly at: Locator }[];
+  readonly documents: number;
+}
+
+/** `---` at the line start `ls`, followed by a space, a line break or the end: fast-yaml's isDocMarker. */
+function markerAt(w: Window, ls: number): boolean {
+  if (ls + 3 > w.len || w.buf[ls] !== DASH || w.buf[ls + 1] !== DASH || w.buf[ls + 2] !== DASH) return false;
+  const n = w.buf[ls + 3];
+  return ls + 3 >= w.len || n === SPACE || n === NL;
+}
+
+/** Streams the documents of `src`, or returns undefined (see the module comment). */
+export function readYamlDocumentsStream(
+  src: ByteSource,
+  file: string,
+  sizes: StreamSizes = STREAM_SIZES,
+): StreamedDocuments | undefined {
+  try {
+    return stream(src, file, sizes);
+  } catch (e) {
+    if (e instanceof Unsupported || e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
+function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedDocuments {
+  const w = new Window(src, sizes.chunk, 0);
+  // Pieces of many documents: a piece per document cost more in calls than streaming saved.
+  const pieceMin = Math.min(PIECE_MIN, sizes.chunk);
+  const docs: StreamedDocuments['docs'] = [];
+  const reader = documentsReader();
+  /** Each piece's text, kept for positions (its values are slices of it anyway). */
+  const pieces: string[] = [];
+  const positionsOf = recent((i: number) => new LazyPositions(pieces[i] as string, file));
+  /** The current piece starts at `s`, on line `first`; lines are counted up to `line`. */
+  let s = 0;
+  let first = 1;
+  let line = 1;
+  let j = 0;
+  for (;;) {
+    let end: number;
+    for (;;) {
+      const nl = w.buf.indexOf(NL, j);
+      // Four bytes after the line break tell a marker line.
+      if ((nl === -1 || nl + 5 > w.len) && !w.eof) {
+        const resume = nl === -1 ? w.len : j;
+        const shift = w.more(s);
+        s -= shift;
+        j = resume - shift;
+        continue;
+      }
+      if (nl === -1 || nl >= w.len) {
+        end = w.len;
+        break;
+      }
+      line++;
+      j = nl + 1;
+      if (j - s >= pieceMin && markerAt(w, j)) {
+        end = j;
+        break;
+      }
+    }
+    const text = w.buf.toString('utf8', s, end);
+    const piece = pieces.length;
+    const lineBase = first - 1;
+    pieces.push(text);
+    for (const [k, doc] of parseYamlFast(text, reader).entries()) {
+      docs.push({
+        value: doc.value,
+        docIndex: docs.length,
+        // An empty document has no position (-1), which the whole text places before its first line too.
+        at: (keys) => {
+          const at = positionsOf(piece).yaml(doc, k)(keys);
+          return { file, line: doc.rootStart < 0 ? at.line : at.line + lineBase, column: at.column };
+        },
+      });
+    }
+    if (end >= w.len) break;
+    s = end;
+    first = line;
+  }
+  return { docs, documents: docs.length };
+}
