@@ -29,7 +29,7 @@ import { type DocumentSpan, firstContentOffset, splitDocuments } from './split-d
 import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
 import { readYamlDocumentsStream } from './yaml-documents-stream.js';
 import { readYamlListStream } from './yaml-list-stream.js';
-import { firstControlCharacter, goYamlTagError, Unsupported } from './yaml-scalars.js';
+import { firstControlCharacter, goYamlTagError, unlessUnsupported } from './yaml-scalars.js';
 
 export interface SourceText {
   /** A path, or `<stdin>`. */
@@ -109,7 +109,8 @@ interface ReadDocument {
 export function readFast(
   src: SourceText,
 ): { docs: ReadDocument[]; documents: number; reader: ReaderUsed } | undefined {
-  try {
+  // Unsupported input, or input deep enough to exhaust the stack: the library reads it.
+  return unlessUnsupported(() => {
     if (src.bytes) {
       const json = startsLikeJson(src.bytes);
       const list = json ? readJsonListStream(src.bytes, src.name) : readYamlListStream(src.bytes, src.name);
@@ -138,11 +139,7 @@ export function readFast(
       documents: docs.length,
       reader: 'fast-yaml',
     };
-  } catch (e) {
-    // Unsupported input, or input deep enough to exhaust the stack: the library reads it.
-    if (e instanceof Unsupported || e instanceof RangeError) return undefined;
-    throw e;
-  }
+  });
 }
 
 const LEGACY_INGRESS = new Set(['extensions/v1beta1', 'networking.k8s.io/v1beta1']);

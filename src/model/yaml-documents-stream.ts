@@ -11,7 +11,7 @@ import { recent, STREAM_SIZES, type StreamSizes, Window } from './byte-window.js
 import { DASH, NL, SPACE } from './char-codes.js';
 import { documentsReader, parseYamlFast } from './fast-yaml.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
-import { Unsupported } from './yaml-scalars.js';
+import { unlessUnsupported } from './yaml-scalars.js';
 
 /** A piece is cut at the first marker line this far (in bytes) from its start. */
 const PIECE_MIN = 1 << 16;
@@ -34,12 +34,7 @@ export function readYamlDocumentsStream(
   file: string,
   sizes: StreamSizes = STREAM_SIZES,
 ): StreamedDocuments | undefined {
-  try {
-    return stream(src, file, sizes);
-  } catch (e) {
-    if (e instanceof Unsupported || e instanceof RangeError) return undefined;
-    throw e;
-  }
+  return unlessUnsupported(() => stream(src, file, sizes));
 }
 
 function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedDocuments {

@@ -34,7 +34,7 @@ import {
 import type { SourceLocation } from './finding.js';
 import type { StreamedList } from './json-list-stream.js';
 import { type Keys, walk } from './lazy-positions.js';
-import { Unsupported } from './yaml-scalars.js';
+import { unlessUnsupported } from './yaml-scalars.js';
 
 /** The `items:` line of the root mapping: at column 0, nothing after the colon but spaces. */
 const ITEMS_LINE = /^items: *$/m;
@@ -67,13 +67,7 @@ export function readYamlListStream(
   file: string,
   sizes: StreamSizes = STREAM_SIZES,
 ): StreamedList | undefined {
-  try {
-    return stream(src, file, sizes);
-  } catch (e) {
-    // What fast-yaml does not copy, or an item nested deep enough to exhaust the stack.
-    if (e instanceof Unsupported || e instanceof RangeError) return undefined;
-    throw e;
-  }
+  return unlessUnsupported(() => stream(src, file, sizes));
 }
 
 function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedList | undefined {

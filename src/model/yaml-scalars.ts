@@ -9,6 +9,19 @@
 /** The fast path met something it does not copy: the caller loads the source with the `yaml` library. */
 export class Unsupported extends Error {}
 
+/**
+ * `read()`, or undefined when it met what the fast readers do not copy (`Unsupported`) or input deep enough
+ * to exhaust the stack: the caller then reads the source another way.
+ */
+export function unlessUnsupported<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof Unsupported || e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
 export const unsupported = (why: string): never => {
   throw new Unsupported(why);
 };
