@@ -3,7 +3,7 @@
  * source's bytes through one buffer, and positions inside a part of the text read again for a finding.
  */
 import type { ByteSource } from './byte-source.js';
-import { SPACE } from './char-codes.js';
+import { NL, SPACE } from './char-codes.js';
 
 /** A window on the source: `buf[0, len)` holds the bytes from `base` on. */
 export class Window {
@@ -18,6 +18,30 @@ export class Window {
   ) {
     this.buf = Buffer.allocUnsafe(size);
     this.more(0);
+  }
+
+  /** How far indices moved during the last nextLineBreak (subtract it from every index kept). */
+  moved = 0;
+
+  /**
+   * The index of the first line break at or after `from` with `after` bytes read behind it, reading more
+   * (and keeping the bytes from `keep` on) as needed; at the end of the source it may have fewer behind it,
+   * and it is -1 when no line break is left.
+   */
+  nextLineBreak(from: number, after: number, keep: number): number {
+    this.moved = 0;
+    let at = from;
+    let kept = keep;
+    for (;;) {
+      const nl = this.buf.indexOf(NL, at);
+      const found = nl !== -1 && nl < this.len;
+      if ((found && nl + after < this.len) || this.eof) return found ? nl : -1;
+      const resume = found ? at : this.len;
+      const shift = this.more(kept);
+      this.moved += shift;
+      kept -= shift;
+      at = resume - shift;
+    }
   }
 
   /**

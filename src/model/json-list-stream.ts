@@ -102,15 +102,9 @@ export function readJsonListStream(
     let j = s;
     let e: number;
     for (;;) {
-      const nl = w.buf.indexOf(NL, j + 1);
-      if (nl === -1 || nl + ind + 2 > w.len) {
-        if (w.eof) return undefined;
-        const resume = nl === -1 ? w.len - 1 : j;
-        const shift = w.more(s);
-        s -= shift;
-        j = resume - shift;
-        continue;
-      }
+      const nl = w.nextLineBreak(j + 1, ind + 1, s);
+      s -= w.moved;
+      if (nl === -1 || nl + ind + 2 > w.len) return undefined; // the source ends inside an item
       line++;
       j = nl;
       if (w.buf[nl + ind + 1] === CLOSE_BRACE && spacesAt(w.buf, nl + 1, ind)) {

@@ -54,16 +54,10 @@ function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedDocu
   for (;;) {
     let end: number;
     for (;;) {
-      const nl = w.buf.indexOf(NL, j);
       // Four bytes after the line break tell a marker line.
-      if ((nl === -1 || nl + 5 > w.len) && !w.eof) {
-        const resume = nl === -1 ? w.len : j;
-        const shift = w.more(s);
-        s -= shift;
-        j = resume - shift;
-        continue;
-      }
-      if (nl === -1 || nl >= w.len) {
+      const nl = w.nextLineBreak(j, 4, s);
+      s -= w.moved;
+      if (nl === -1) {
         end = w.len;
         break;
       }

@@ -99,15 +99,10 @@ function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedList
     let j = s;
     let b: number;
     for (;;) {
-      const nl = w.buf.indexOf(NL, j);
-      if ((nl === -1 || nl + col + 3 > w.len) && !w.eof) {
-        const resume = nl === -1 ? w.len : j;
-        const shift = w.more(s);
-        s -= shift;
-        j = resume - shift;
-        continue;
-      }
-      if (nl === -1 || nl >= w.len) {
+      // The next line's indentation up to `col` and the byte after it, and the one after a `-` there.
+      const nl = w.nextLineBreak(j, col + 2, s);
+      s -= w.moved;
+      if (nl === -1) {
         b = w.len; // the item runs to the end of the source
         break;
       }
