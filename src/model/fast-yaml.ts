@@ -663,9 +663,13 @@ export function parseDocPositions(text: string, doc: FastDoc): PosNode | null {
 /** Re-reads `items[i]` of a List document recording where each key and item starts. */
 export function parseItemPositions(text: string, doc: FastDoc, i: number): PosNode | null {
   const dash = doc.itemDashes?.[i];
-  if (dash === undefined) return null;
+  return dash === undefined ? null : seqItemPositions(text, dash, doc.itemsColumn);
+}
+
+/** Re-reads the sequence item whose `-` is at `dash` (column `col`), recording where each key and item starts. */
+export function seqItemPositions(text: string, dash: number, col: number): PosNode | null {
   const r = new Reader(text, true);
-  r.parseSeqItem(dash, doc.itemsColumn);
+  r.parseSeqItem(dash, col);
   return r.lastPos;
 }
 
@@ -684,13 +688,6 @@ export class ItemReader {
     if (this.r.pos < text.length) unsupported('content after a sequence item');
     return value;
   }
-}
-
-/** parseItemPositions for an item read alone by ItemReader: offsets are in its own text. */
-export function parseLoneItemPositions(text: string, col: number): PosNode | null {
-  const r = new Reader(text, true);
-  r.parseSeqItem(col, col);
-  return r.lastPos;
 }
 
 /** A reader to pass to parseYamlFast for many pieces of one stream. */

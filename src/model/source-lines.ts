@@ -4,6 +4,7 @@
  * findings. A streamed source (a big JSON dump) is read from its bytes in chunks, never decoded whole.
  */
 import type { ByteSource } from './byte-source.js';
+import { NL } from './char-codes.js';
 import type { SourceText } from './load.js';
 
 export interface SourceLines {
@@ -65,7 +66,7 @@ class ByteLines implements SourceLines {
         }
         if (this.winLen === 0) return -1;
       }
-      const i = this.win.indexOf(10, at - this.winAt);
+      const i = this.win.indexOf(NL, at - this.winAt);
       if (i !== -1 && i < this.winLen) return this.winAt + i < limit ? this.winAt + i : -1;
       at = this.winAt + this.winLen;
     }

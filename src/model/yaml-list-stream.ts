@@ -28,8 +28,8 @@ import {
   ItemReader,
   type PosNode,
   parseDocPositions,
-  parseLoneItemPositions,
   parseYamlFast,
+  seqItemPositions,
 } from './fast-yaml.js';
 import type { SourceLocation } from './finding.js';
 import type { StreamedList } from './json-list-stream.js';
@@ -174,7 +174,7 @@ function locator(
     const text = reread(src, items.starts[i] as number, items.ends[i] as number);
     if (text === null) return null;
     try {
-      return { text, node: parseLoneItemPositions(text, col) };
+      return { text, node: seqItemPositions(text, col, col) };
     } catch {
       return null; // read again, but no longer what was read: the item's first line stands in
     }
