@@ -466,6 +466,12 @@ describe('fast readers equal the yaml library on generated documents', { timeout
       pod(', "name": "q"'),
       pod(', "labels": {"a": "1", "a": "2"}'),
       pod(', "labels": {"a" : "1", "b"\n: "2"}'),
+      // A duplicate hidden by a key whose colon is apart from it: counting `":` alone would miss it.
+      pod(', "labels": {"a": "1", "a": "2", "b" : "3"}'),
+      pod(', "labels": {"a": "1", "a": "2", "b"\n    : "3"}'),
+      // Escaped backslashes before a key's quote, and an escaped quote before a colon in a value.
+      pod(', "labels": {"a\\\\": "1", "a\\\\": "2", "x": "\\":"}'),
+      pod(', "labels": {"a\\\\": "1", "b\\\\\\"": "2", "x": "\\\\\\":"}'),
       pod(', "generation": 12345678901234567890'),
       pod(', "generation": 9007199254740993'),
       pod(', "generation": -0, "x": 1e400, "y": 1E-3, "z": 0.1000000000000000055511151231257827'),

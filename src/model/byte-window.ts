@@ -2,6 +2,7 @@
  * Shared by the streaming readers (json-list-stream.ts, yaml-list-stream.ts): a window that moves over a
  * source's bytes through one buffer, and positions inside a part of the text read again for a finding.
  */
+import { isAscii } from 'node:buffer';
 import type { ByteSource } from './byte-source.js';
 import { NL, SPACE } from './char-codes.js';
 
@@ -18,6 +19,18 @@ export class Window {
   ) {
     this.buf = Buffer.allocUnsafe(size);
     this.more(0);
+  }
+
+  /** Whether the last text() was ASCII. */
+  ascii = false;
+
+  /**
+   * The text of `buf[s, e)`. Most parts of a dump are ASCII, which one vectorised test of the bytes tells:
+   * those are copied as Latin-1, and `ascii` lets a reader narrow its character check (hasUnsupportedAscii).
+   */
+  text(s: number, e: number): string {
+    this.ascii = isAscii(this.buf.subarray(s, e));
+    return this.buf.toString(this.ascii ? 'latin1' : 'utf8', s, e);
   }
 
   /** How far indices moved during the last nextLineBreak (subtract it from every index kept). */

@@ -15,7 +15,7 @@ import { compactArray } from './compact-array.js';
 import {
   blockScalarValue,
   doubleQuotedValue,
-  hasUnsupportedChars,
+  hasUnsupported,
   resolvePlain,
   singleQuotedValue,
   unfoldLines,
@@ -596,8 +596,8 @@ export class Reader {
  * Reads every document of a YAML stream, or throws `Unsupported`. A `reader` from `documentsReader()` reads
  * one piece of a stream after another with the same scalar caches (yaml-documents-stream.ts).
  */
-export function parseYamlFast(text: string, reader?: Reader): FastDoc[] {
-  if (hasUnsupportedChars(text)) unsupported('a character the fast reader does not copy');
+export function parseYamlFast(text: string, reader?: Reader, ascii = false): FastDoc[] {
+  if (hasUnsupported(text, ascii)) unsupported('a character the fast reader does not copy');
   const r = reader ?? new Reader(text, false);
   if (reader) reader.reset(text);
   const docs: FastDoc[] = [];
@@ -681,8 +681,8 @@ export function seqItemPositions(text: string, dash: number, col: number): PosNo
 export class ItemReader {
   private readonly r = new Reader('', false);
 
-  read(text: string, col: number): unknown {
-    if (hasUnsupportedChars(text)) unsupported('a character the fast reader does not copy');
+  read(text: string, col: number, ascii = false): unknown {
+    if (hasUnsupported(text, ascii)) unsupported('a character the fast reader does not copy');
     this.r.reset(text);
     const value = this.r.parseSeqItem(col, col);
     if (this.r.pos < text.length) unsupported('content after a sequence item');

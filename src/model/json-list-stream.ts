@@ -39,6 +39,11 @@ export interface StreamedList {
 /** JSON.parse of one part, or undefined when fast-json would not read it (or it is not JSON). */
 function parsePart(text: string): unknown {
   if (hasUnsupportedChars(text)) return undefined;
+  return parseChecked(text);
+}
+
+/** JSON.parse, then fast-json's key check. */
+function parseChecked(text: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -46,6 +51,20 @@ function parsePart(text: string): unknown {
     return undefined;
   }
   return keysAgree(text, value) ? value : undefined;
+}
+
+/**
+ * parsePart of the window's bytes `[s, e)`. An ASCII part that JSON.parse accepts has no raw control
+ * character inside a string and only space, tab, LF and CR outside, so tab, CR and DEL are all of
+ * fast-json's characters that can remain: three searches instead of the whole character class.
+ */
+function parseItem(w: Window, s: number, e: number): unknown {
+  const text = w.text(s, e);
+  if (!w.ascii) return parsePart(text);
+  const value = parseChecked(text);
+  if (value === undefined || text.includes('\t') || text.includes('\r') || text.includes('\x7f'))
+    return undefined;
+  return value;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -112,7 +131,7 @@ export function readJsonListStream(
         break;
       }
     }
-    const value = parsePart(w.buf.toString('utf8', s, e));
+    const value = parseItem(w, s, e);
     if (!isObject(value)) return undefined;
     values.push(value);
     starts.push(w.base + s);

@@ -68,11 +68,11 @@ function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedDocu
         break;
       }
     }
-    const text = w.buf.toString('utf8', s, end);
+    const text = w.text(s, end);
     const piece = pieces.length;
     const lineBase = first - 1;
     pieces.push(text);
-    for (const [k, doc] of parseYamlFast(text, reader).entries()) {
+    for (const [k, doc] of parseYamlFast(text, reader, w.ascii).entries()) {
       docs.push({
         value: doc.value,
         docIndex: docs.length,

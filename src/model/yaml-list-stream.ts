@@ -117,7 +117,7 @@ function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedList
       b = j;
       break;
     }
-    values.push(reader.read(w.buf.toString('utf8', s, b), col));
+    values.push(reader.read(w.text(s, b), col, w.ascii));
     starts.push(w.base + s);
     ends.push(w.base + b);
     lines.push(startLine);

@@ -36,6 +36,16 @@ const UNSUPPORTED_CHARS = /[\t\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\
 
 export const hasUnsupportedChars = (text: string): boolean => UNSUPPORTED_CHARS.test(text);
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these characters are what it looks for.
+const UNSUPPORTED_ASCII = /[\x00-\x09\x0b-\x1f\x7f]/;
+
+/**
+ * hasUnsupportedChars, with a smaller search when the text is known to be ASCII (Window.text): only the C0
+ * controls other than LF, and DEL, can occur there.
+ */
+export const hasUnsupported = (text: string, ascii: boolean): boolean =>
+  ascii ? UNSUPPORTED_ASCII.test(text) : UNSUPPORTED_CHARS.test(text);
+
 // The tests of the YAML 1.1 types (https://yaml.org/type/), in the order the library's yaml-1.1 schema
 // lists them: the first tag whose test matches resolves the plain scalar.
 const NULL_RE = /^(?:~|[Nn]ull|NULL)?$/;
