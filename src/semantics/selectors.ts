@@ -133,6 +133,14 @@ function union(lists: readonly (readonly number[])[]): number[] {
 
 const EMPTY: readonly number[] = [];
 
+/** The postings of `pods[i]` for each `i` of `indices` (ascending), at their exact size. */
+function postingsOf(pods: readonly PodInstance[], indices: readonly number[]): Postings {
+  const p = new Postings();
+  for (const i of indices) p.add(i, (pods[i] as PodInstance).pod.metadata.labels);
+  compactLists(p.byTerm);
+  return p;
+}
+
 /**
  * Pods indexed by namespace and label, built once. `select` is the pod lister call of the endpoint controllers
  * (`podLister.Pods(ns).List(labels.Set(selector).AsSelector())`); `selectBy` serves LabelSelectors
@@ -144,26 +152,18 @@ export class PodIndex {
   #everywhere: Postings | undefined;
 
   constructor(readonly pods: readonly PodInstance[]) {
+    const indices = new Map<string, number[]>();
     pods.forEach((p, i) => {
-      let ns = this.byNamespace.get(p.namespace);
-      if (!ns) {
-        ns = new Postings();
-        this.byNamespace.set(p.namespace, ns);
-      }
-      ns.add(i, p.pod.metadata.labels);
+      push(indices, p.namespace, i);
     });
-    for (const p of this.byNamespace.values()) compactLists(p.byTerm);
+    for (const [ns, list] of indices) this.byNamespace.set(ns, postingsOf(pods, list));
   }
 
   private everywhere(): Postings {
-    if (!this.#everywhere) {
-      const all = new Postings();
-      this.pods.forEach((p, i) => {
-        all.add(i, p.pod.metadata.labels);
-      });
-      compactLists(all.byTerm);
-      this.#everywhere = all;
-    }
+    this.#everywhere ??= postingsOf(
+      this.pods,
+      this.pods.map((_, i) => i),
+    );
     return this.#everywhere;
   }
 
