@@ -1,6 +1,7 @@
 /**
- * Shared by the streaming readers (json-list-stream.ts, yaml-list-stream.ts): a window that moves over a
- * source's bytes through one buffer, and positions inside a part of the text read again for a finding.
+ * Shared by the streaming readers (json-list-stream.ts, yaml-list-stream.ts, yaml-documents-stream.ts): a
+ * window that moves over a source's bytes through one buffer, and positions inside a part of the text read
+ * again for a finding.
  */
 import { isAscii } from 'node:buffer';
 import type { ByteSource } from './byte-source.js';
@@ -26,7 +27,8 @@ export class Window {
 
   /**
    * The text of `buf[s, e)`. Most parts of a dump are ASCII, which one vectorised test of the bytes tells:
-   * those are copied as Latin-1, and `ascii` lets a reader narrow its character check (hasUnsupportedAscii).
+   * those are copied as Latin-1, and `ascii` lets a reader narrow its character check (hasUnsupported in
+   * yaml-scalars.ts).
    */
   text(s: number, e: number): string {
     this.ascii = isAscii(this.buf.subarray(s, e));
