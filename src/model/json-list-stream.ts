@@ -24,6 +24,7 @@ import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, NL, OPEN_BRACE, OPEN_BRACKET, SPACE 
 import { keysAgree, memberOf, walkJson } from './fast-json.js';
 import type { SourceLocation } from './finding.js';
 import type { Keys, Locator } from './lazy-positions.js';
+import { isPlainObject } from './plain-object.js';
 import { hasUnsupportedChars } from './yaml-scalars.js';
 
 /** The deepest indentation of items this reader looks for. */
@@ -66,9 +67,6 @@ function parseItem(w: Window, s: number, e: number): unknown {
     return undefined;
   return value;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Streams the List in `src`, or returns undefined (see the module comment). */
 export function readJsonListStream(
@@ -132,7 +130,7 @@ export function readJsonListStream(
       }
     }
     const value = parseItem(w, s, e);
-    if (!isObject(value)) return undefined;
+    if (!isPlainObject(value)) return undefined;
     values.push(value);
     starts.push(w.base + s);
     ends.push(w.base + e);
@@ -172,7 +170,7 @@ export function readJsonListStream(
   const tail = w.buf.toString('utf8', closeAt, w.len);
   const skeleton = head + tail;
   const root = parsePart(skeleton);
-  if (!isObject(root) || !Array.isArray(root.items) || root.items.length > 0) return undefined;
+  if (!isPlainObject(root) || !Array.isArray(root.items) || root.items.length > 0) return undefined;
   root.items = values;
 
   const itemText = recent((i: number) => reread(src, starts[i] as number, ends[i] as number));

@@ -23,6 +23,7 @@ import { FieldPath } from './field-path.js';
 import type { Finding, ObjectRef, SourceLocation } from './finding.js';
 import { readJsonListStream } from './json-list-stream.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
+import { isPlainObject } from './plain-object.js';
 import { kindSchemas, legacyIngressSchema } from './schema.js';
 import { shareUnchanged } from './share.js';
 import { type DocumentSpan, firstContentOffset, splitDocuments } from './split-documents.js';
@@ -174,10 +175,6 @@ const finding = (
   location: SourceLocation,
   extra: Partial<Finding> = {},
 ): Finding => ({ rule, severity: 'error', message, object: null, field: null, location, ...extra });
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** networking.k8s.io/v1beta1 → v1: serviceName/servicePort → service.{name,port}, backend → defaultBackend. */
 function convertLegacyIngress(o: Record<string, unknown>): void {

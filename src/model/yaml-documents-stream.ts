@@ -1,10 +1,10 @@
 /**
  * Reads a multi-document YAML stream (`helm template`, `kustomize build`, resources printed one after
  * another) from its bytes, a piece of documents at a time, as yaml-list-stream.ts reads a List item by item:
- * the stream is cut before a `---` marker line every 64 KiB or so, and each piece is read by parseYamlFast. A document never
- * runs across a marker line at column 0 (YAML 1.2 §9.1.1: no scalar or collection continues there), so the
- * pieces' documents, values and positions are those parseYamlFast finds in the whole text; what it declines
- * in any piece returns undefined, and the whole text is read.
+ * the stream is cut before a `---` marker line every 64 KiB or so, and each piece is read by parseYamlFast.
+ * A document never runs across a marker line at column 0 (YAML 1.2 §9.1.1: no scalar or collection
+ * continues there), so the pieces' documents, values and positions are those parseYamlFast finds in the
+ * whole text; what it declines in any piece returns undefined, and the whole text is read.
  */
 import type { ByteSource } from './byte-source.js';
 import { recent, STREAM_SIZES, type StreamSizes, Window } from './byte-window.js';

@@ -34,6 +34,7 @@ import {
 import type { SourceLocation } from './finding.js';
 import type { StreamedList } from './json-list-stream.js';
 import { type Keys, walk } from './lazy-positions.js';
+import { isPlainObject } from './plain-object.js';
 import { unlessUnsupported } from './yaml-scalars.js';
 
 /** The `items:` line of the root mapping: at column 0, nothing after the colon but spaces. */
@@ -57,9 +58,6 @@ function firstItem(text: string, from: number): { lineStart: number; col: number
     return c === DASH && (next === SPACE || next === NL) ? { lineStart: ls, col: k - ls } : undefined;
   }
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Streams the List in `src`, or returns undefined (see the module comment). */
 export function readYamlListStream(
