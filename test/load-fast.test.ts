@@ -561,6 +561,19 @@ describe('the plain path splits documents on `---` lines first; positions stay t
   });
 });
 
+/** fast-yaml's documents of the whole text; when it declines them, `stream` must decline the same bytes too. */
+function wholeOrDeclined(
+  text: string,
+  stream: (bytes: MemoryBytes) => unknown,
+): ReturnType<typeof parseYamlFast> | undefined {
+  try {
+    return parseYamlFast(text);
+  } catch {
+    expect(stream(new MemoryBytes([Buffer.from(text)]))).toBeUndefined();
+    return undefined;
+  }
+}
+
 describe('YAML streamed from its bytes (src/model/yaml-list-stream.ts, yaml-documents-stream.ts)', () => {
   type Doc = typeof docArb extends fc.Arbitrary<infer T> ? T : never;
   const list = (d: Doc): Doc => ({ ...d, kind: 'List' });
@@ -577,14 +590,8 @@ describe('YAML streamed from its bytes (src/model/yaml-list-stream.ts, yaml-docu
     fc.assert(
       fc.property(docArb, fc.integer(), fc.integer({ min: 1, max: 300 }), (d, seed, chunk) => {
         const text = manifestText([list(d)], seed);
-        let whole: ReturnType<typeof parseYamlFast>;
-        try {
-          whole = parseYamlFast(text);
-        } catch {
-          // What fast-yaml declines, the stream declines too.
-          expect(readYamlListStream(new MemoryBytes([Buffer.from(text)]), 'l.yaml')).toBeUndefined();
-          return;
-        }
+        const whole = wholeOrDeclined(text, (bytes) => readYamlListStream(bytes, 'l.yaml'));
+        if (!whole) return;
         const got = readYamlListStream(new MemoryBytes([Buffer.from(text)]), 'l.yaml', {
           chunk,
           head: 1 << 16,
@@ -641,13 +648,8 @@ describe('YAML streamed from its bytes (src/model/yaml-list-stream.ts, yaml-docu
         fc.integer({ min: 1, max: 200 }),
         (ds, seed, marker, chunk) => {
           const text = ds.map((d) => manifestText([d], seed)).join(marker);
-          let whole: ReturnType<typeof parseYamlFast>;
-          try {
-            whole = parseYamlFast(text);
-          } catch {
-            expect(readYamlDocumentsStream(new MemoryBytes([Buffer.from(text)]), 'd.yaml')).toBeUndefined();
-            return;
-          }
+          const whole = wholeOrDeclined(text, (bytes) => readYamlDocumentsStream(bytes, 'd.yaml'));
+          if (!whole) return;
           const got = readYamlDocumentsStream(new MemoryBytes([Buffer.from(text)]), 'd.yaml', {
             chunk,
             head: 1 << 16,
