@@ -8,7 +8,6 @@ import { Command, Option } from 'commander';
 import { check } from '../check.js';
 import { formatDot } from '../report/dot.js';
 import { formatMermaid } from '../report/mermaid.js';
-import { formatSvg } from '../report/svg.js';
 import { formatTree } from '../report/tree.js';
 import { formatTopologyJson, type Topology } from '../topology/model.js';
 import { buildSimplifiedTopology, GROUP_MODES, type GroupMode } from '../topology/simplify.js';
@@ -35,7 +34,8 @@ export async function renderGraph(t: Topology, format: GraphFormat, color = fals
     case 'dot':
       return formatDot(t);
     case 'svg':
-      return formatSvg(t);
+      // Loaded when asked for: the layout engine (elkjs) is a third of a second of start-up.
+      return (await import('../report/svg.js')).formatSvg(t);
     default:
       return formatTree(t, { color });
   }

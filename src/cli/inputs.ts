@@ -9,7 +9,7 @@ import { findConfigFile, type LoadedConfig, loadConfigFile } from '../config/con
 import { type CliSettings, resolveSettings, type Settings, SettingsError } from '../config/options.js';
 import type { SourceText } from '../model/load.js';
 import { allRuleMetas } from '../rules/registry.js';
-import { ClusterError, type ClusterReadResult, readCluster } from '../sources/cluster.js';
+import type { ClusterReadResult } from '../sources/cluster.js';
 import { type ReadResult, readSources } from '../sources/files.js';
 import { renderHelm } from '../sources/helm.js';
 import { renderKustomize } from '../sources/kustomize.js';
@@ -132,6 +132,8 @@ async function readLiveCluster(
   io: Io,
 ): Promise<ReadResult & Pick<ClusterReadResult, 'observed'>> {
   const progress = io.isTTY ? (m: string) => io.stderr(`\rportchain: ${m}\u001b[K`) : undefined;
+  // The cluster client (and the WebSocket one of --probe) loads with --cluster only.
+  const { ClusterError, readCluster } = await import('../sources/cluster.js');
   try {
     const r = await readCluster({
       ...(o.context ? { context: o.context } : {}),

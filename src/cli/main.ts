@@ -14,7 +14,6 @@ import { type Finding, severityRank } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { sourceLines } from '../model/source-lines.js';
 import { formatEndpointSlicesText } from '../report/endpoints.js';
-import { formatHtml } from '../report/html.js';
 import { formatJson } from '../report/json.js';
 import { formatJunit } from '../report/junit.js';
 import { formatSarif } from '../report/sarif.js';
@@ -203,6 +202,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const { findings, summary } = result;
       const objects = result.graph.manifests.map((m) => ({ file: m.source.file, ref: m.ref }));
       if (o.format === 'html') {
+        // Loaded when asked for, as every command's heavier parts: start-up is paid by each run in CI.
+        const { formatHtml } = await import('../report/html.js');
         io.stdout(await formatHtml(result, new Map(read.sources.map((s) => [s.name, sourceLines(s)]))));
       } else io.stdout(render(o.format, findings, summary, { io, o, cwd, sources: read.sources, objects }));
       if (read.sources.length === 0) {

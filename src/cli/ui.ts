@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import { check } from '../check.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import type { SourceText } from '../model/load.js';
-import { startUiServer, type UiServer } from '../ui/server.js';
+import type { UiServer } from '../ui/server.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
 import { onSignal, parsePortFlag, type StopSignal } from './long-running.js';
 import type { Io } from './main.js';
@@ -115,6 +115,7 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       };
       let server: UiServer;
       try {
+        const { startUiServer } = await import('../ui/server.js');
         server = await startUiServer({
           load,
           host: o.address ?? '127.0.0.1',

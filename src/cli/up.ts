@@ -7,23 +7,15 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import {
-  ApiAddressError,
-  type ApiServer,
-  defaultKubeconfigPath,
-  exportLine,
-  parseApiAddress,
-  startApiServer,
-  userKubeconfigPath,
-} from '../apiserver/index.js';
+import type { ApiServer } from '../apiserver/index.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import type { ClusterPlan, PlanAddressBase } from '../runtime/plan.js';
 import { isProxyMode, PROXY_MODES } from '../runtime/proxy-mode.js';
 import type { ServicePortTraffic } from '../runtime/stats.js';
-import { startUp, type Up } from '../runtime/up.js';
-import { type WatchOptions, watchInputs } from '../runtime/watch.js';
+import type { Up } from '../runtime/up.js';
+import type { WatchOptions } from '../runtime/watch.js';
 import { isPodReady } from '../semantics/endpoints.js';
-import { startUpUi, type UiServer } from '../ui/server.js';
+import type { UiServer } from '../ui/server.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
 import { onSignal, parsePortFlag, type StopSignal } from './long-running.js';
 import type { Io } from './main.js';
@@ -260,6 +252,25 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
     .showHelpAfterError()
     .exitOverride()
     .action(async (paths: string[], o: UpFlags) => {
+      // The data plane, the API server and the page load with the command, not with every portchain run.
+      const [
+        {
+          ApiAddressError,
+          defaultKubeconfigPath,
+          exportLine,
+          parseApiAddress,
+          startApiServer,
+          userKubeconfigPath,
+        },
+        { startUp },
+        { watchInputs },
+        { startUpUi },
+      ] = await Promise.all([
+        import('../apiserver/index.js'),
+        import('../runtime/up.js'),
+        import('../runtime/watch.js'),
+        import('../ui/server.js'),
+      ]);
       let settings: Settings;
       let ingressPort: number | undefined;
       let dns: { host: string; port: number } | undefined;

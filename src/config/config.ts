@@ -5,8 +5,9 @@
  * range syntax); every problem carries file:line:column, like a finding.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { ImageKnowledge, ImagePort } from '../knowledge/images.js';
 import type { Severity } from '../model/finding.js';
@@ -103,9 +104,13 @@ export function findConfigFile(cwd: string): string | undefined {
 const SCHEMA_URL = new URL('../../schema/portchain-config.schema.json', import.meta.url);
 let compiled: ValidateFunction | undefined;
 
-/** Compiled once, on first use: most runs have no config file and never pay for it. */
+/**
+ * Compiled once, on first use: most runs have no config file and never pay for it, nor for loading ajv
+ * (a CommonJS package, so `require` can load it when it is needed).
+ */
 function schemaValidator(): ValidateFunction {
   if (!compiled) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
     const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
     // useDefaults fills `protocol: TCP` in image ports, as the Kubernetes API defaults container ports.
     compiled = new Ajv({ allErrors: true, verbose: true, useDefaults: true }).compile(schema);
