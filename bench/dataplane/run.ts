@@ -14,7 +14,8 @@
  *     benchmark creates (pc-h6-bench-*) against a direct connection in that same namespace.
  *
  * Each figure is the best of three rounds (BENCH_ROUNDS), interleaved across targets; the Ingress ratios are
- * also given from the medians of the rounds. Writes bench-output/dataplane.json and prints a table. The pod, the proxy and every peer are separate processes, killed on exit.
+ * also given from the medians of the rounds. Writes bench-output/dataplane.json and prints a table. The pod,
+ * the proxy and every peer are separate processes, killed on exit.
  *
  * `--only tcp,http,kernel` runs only the parts listed (all by default); bench/dataplane/ab.ts compares two
  * builds side by side.
@@ -57,7 +58,7 @@ const TCP_SECONDS = Number(process.env.BENCH_TCP_SECONDS ?? 2);
 const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 4);
 /**
  * Rounds per target (best of them, interleaved). Two were too few here: the same build's cost per request
- * moves between two levels from one round to the next (44-53 against 73-86 µs, with the pod alone slowing
+ * moves between two levels from one round to the next (48-53 against 73-86 µs, with the pod alone slowing
  * too), and with two rounds one target could draw the slow level twice.
  */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
