@@ -4,10 +4,11 @@
  * engine, the cluster client, the config schema compiler) load only with the command or format that uses
  * them. Seen through the CommonJS packages each of those parts imports at its top: elkjs (svg, html), ws
  * (the API server, the page, --probe), selfsigned (the API server's certificate), dns-packet (up's DNS) and
- * ajv (a config file). Run against the build, in a fresh Node, from a folder with no config file.
+ * ajv (a config file); and the yaml library, which only input portchain's own readers decline needs. Run
+ * against the build, in a fresh Node, from a folder with no config file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -49,8 +50,18 @@ describe('what a command loads', () => {
   it('check loads none of the other commands’ heavier parts', () => {
     const r = packagesLoaded(['check', example, '--format', 'json'], cwd);
     expect(r.code).toBe(1); // the example's broken files: the whole check ran
-    expect(r.packages).toContain('yaml');
+    expect(r.packages).toContain('commander');
     expect(r.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+    // Its files are all read by portchain's own readers: the yaml library is not needed either.
+    expect(r.packages).not.toContain('yaml');
+  });
+
+  it('the yaml library loads for what only it reads: a syntax error, with its position', () => {
+    const file = join(cwd, 'broken.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels: {a: [}\n');
+    const r = packagesLoaded(['check', file, '--format', 'json'], cwd);
+    expect(r.code).toBe(1);
+    expect(r.packages).toContain('yaml');
   });
 
   it('graph (tree) and trace load none of them either', () => {

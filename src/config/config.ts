@@ -8,9 +8,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { ImageKnowledge, ImagePort } from '../knowledge/images.js';
 import type { Severity } from '../model/finding.js';
+import { yamlLib } from '../model/yaml-lib.js';
 import { normaliseImage } from '../semantics/listening.js';
 import { parseNodePortRange } from '../semantics/node-ports.js';
 
@@ -148,6 +149,7 @@ function locate(
   segments: readonly Segment[],
   atKey: boolean,
 ): { line: number; column: number } {
+  const { isMap, isPair, isScalar, isSeq } = yamlLib();
   let node: unknown = doc.contents;
   let offset = (node as Node | null)?.range?.[0] ?? 0;
   segments.forEach((seg, i) => {
@@ -259,6 +261,7 @@ const byPosition = (problems: ConfigProblem[]) =>
 
 /** Parses and validates config text; throws ConfigError listing every problem. */
 export function parseConfig(text: string, file: string, knownRules: readonly string[]): PortchainConfig {
+  const { LineCounter, parseDocument } = yamlLib();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];

@@ -2,18 +2,7 @@
  * Turns YAML/JSON text into typed, defaulted objects that remember where each field was written.
  * Bad input never throws: it becomes a finding at its line, and the other documents are still loaded.
  */
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  type Node,
-  parseAllDocuments,
-  type Scalar,
-  visit,
-} from 'yaml';
+import type { Document, Node, Scalar } from 'yaml';
 import { type ByteSource, startsLikeJson } from './byte-source.js';
 import { type DecodeError, decodeObjectAs } from './decode.js';
 import { applyDefaults } from './defaults.js';
@@ -29,6 +18,7 @@ import { shareUnchanged } from './share.js';
 import { type DocumentSpan, firstContentOffset, splitDocuments } from './split-documents.js';
 import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
 import { readYamlDocumentsStream } from './yaml-documents-stream.js';
+import { yamlLib } from './yaml-lib.js';
 import { readYamlListStream } from './yaml-list-stream.js';
 import { firstControlCharacter, goYamlTagError, unlessUnsupported } from './yaml-scalars.js';
 
@@ -150,6 +140,7 @@ function locateIn(
   location: (offset: number) => SourceLocation,
   keys: readonly (string | number)[],
 ): SourceLocation {
+  const { isAlias, isMap, isScalar, isSeq } = yamlLib();
   let node: unknown = doc.contents;
   let offset = (node as Node | null)?.range?.[0] ?? 0;
   for (const key of keys) {
@@ -303,7 +294,7 @@ class ParsedDocuments {
     if (hit) return hit;
     let doc: Document.Parsed | undefined;
     try {
-      const docs = parseAllDocuments(this.whole.slice(span.start, span.end), PARSE_OPTIONS);
+      const docs = yamlLib().parseAllDocuments(this.whole.slice(span.start, span.end), PARSE_OPTIONS);
       doc = Array.isArray(docs) ? (docs[i] as Document.Parsed | undefined) : undefined;
     } catch {
       // Asked from deeper in the stack than the first parse: the document's first line stands in.
@@ -336,7 +327,7 @@ function loadSpan(
   const documentStart = () => positions.location(firstContentOffset(whole, span));
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, PARSE_OPTIONS) as Document.Parsed[];
+    docs = yamlLib().parseAllDocuments(text, PARSE_OPTIONS) as Document.Parsed[];
     if (!Array.isArray(docs)) docs = [];
   } catch (e) {
     const message = isStackOverflow(e) ? TOO_DEEP : `cannot parse: ${(e as Error).message}`;
@@ -420,6 +411,7 @@ function loadSpan(
  */
 function errorOffset(doc: Document.Parsed, code: string, message: string, pos: number): number {
   if (code !== 'MISSING_CHAR' || !/^Missing closing ["']quote/.test(message)) return pos;
+  const { visit } = yamlLib();
   let start = pos;
   try {
     visit(doc, {
@@ -445,6 +437,7 @@ function errorOffset(doc: Document.Parsed, code: string, message: string, pos: n
  * Walks the document in order, as go-yaml decodes it; `text` is the document's source (for messages).
  */
 function goYamlRejects(doc: Document.Parsed, text: string): { message: string; offset: number } | undefined {
+  const { isAlias, isMap, isPair, isScalar, isSeq, visit } = yamlLib();
   const anchors = new Map<string, Node>();
   let found: { message: string; offset: number } | undefined;
   const collection = (n: unknown): boolean => isMap(n) || isSeq(n);
