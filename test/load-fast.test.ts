@@ -635,7 +635,10 @@ describe('YAML streamed from its bytes (src/model/yaml-list-stream.ts, yaml-docu
       ),
       { numRuns: runs },
     );
-    expect(streamedRuns).toBeGreaterThan(runs / 20);
+    // Not vacuous: some mutated Lists must still stream. About 7% do (12-32 of 300 in 22 runs), so a
+    // bound of 5% failed about one run in five; 1% stays far below the count and still catches a reader
+    // that declines them all.
+    expect(streamedRuns).toBeGreaterThan(runs / 100);
   });
 
   it('several documents: streamed document by document, equal to fast-yaml on the whole text', () => {
