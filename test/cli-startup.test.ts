@@ -17,12 +17,18 @@ import { repoRoot } from './helpers/shared.js';
 
 const HEAVY = ['elkjs', 'ws', 'selfsigned', 'dns-packet', 'ajv'];
 
-/** Runs main(args) from dist/ in a fresh Node; returns its exit code and the npm packages it had loaded. */
+/**
+ * Runs main(args) from dist/ in a fresh Node; returns its exit code and the npm packages it had loaded. A
+ * long-running command (`up`) is stopped as Ctrl-C stops it, once it says it is ready.
+ */
 function packagesLoaded(args: readonly string[], cwd: string): { code: number; packages: string[] } {
   const script = `
 import { createRequire } from 'node:module';
 const { main } = await import(${JSON.stringify(pathToFileURL(join(repoRoot, 'dist/cli/main.js')).href)});
-const quiet = { stdout: () => {}, stderr: () => {}, stdin: process.stdin, isTTY: false, env: {}, cwd: process.cwd() };
+const stdout = (s) => {
+  if (/^portchain up: ready/m.test(s)) setImmediate(() => process.emit('SIGINT'));
+};
+const quiet = { stdout, stderr: () => {}, stdin: process.stdin, isTTY: false, env: {}, cwd: process.cwd() };
 const code = await main(JSON.parse(process.argv[1]), quiet);
 const names = new Set();
 for (const f of Object.keys(createRequire(import.meta.url).cache)) {
@@ -76,6 +82,25 @@ describe('what a command loads', () => {
         args.join(' '),
       ).toEqual([]);
     }
+  });
+
+  it('up loads its API server and the page only when asked for (--api, --ui)', () => {
+    const r = packagesLoaded(
+      [
+        'up',
+        join(repoRoot, 'examples', 'multi-port', '0-sound.yaml'),
+        '--address-base',
+        '127.171.0.0,127.172.0.0,127.173.0.0,127.170.0.1',
+        '--low-port-offset',
+        '45000',
+        '--ingress-port',
+        '45181',
+      ],
+      cwd,
+    );
+    expect(r.code).toBe(0); // started, became ready, and stopped
+    // ws (the API server's watches, the page's live view) and selfsigned (the API server's certificate).
+    expect(r.packages.filter((p) => HEAVY.includes(p) && p !== 'dns-packet')).toEqual([]);
   });
 
   it('the layout engine loads when a format needs it', () => {

@@ -7,7 +7,14 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import type { ApiServer } from '../apiserver/index.js';
+import {
+  ApiAddressError,
+  defaultKubeconfigPath,
+  exportLine,
+  parseApiAddress,
+  userKubeconfigPath,
+} from '../apiserver/address.js';
+import type { ApiServer } from '../apiserver/server.js';
 import { type Settings, SettingsError } from '../config/options.js';
 import type { ClusterPlan, PlanAddressBase } from '../runtime/plan.js';
 import { isProxyMode, PROXY_MODES } from '../runtime/proxy-mode.js';
@@ -252,24 +259,11 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
     .showHelpAfterError()
     .exitOverride()
     .action(async (paths: string[], o: UpFlags) => {
-      // The data plane, the API server and the page load with the command, not with every portchain run.
-      const [
-        {
-          ApiAddressError,
-          defaultKubeconfigPath,
-          exportLine,
-          parseApiAddress,
-          startApiServer,
-          userKubeconfigPath,
-        },
-        { startUp },
-        { watchInputs },
-        { startUpUi },
-      ] = await Promise.all([
-        import('../apiserver/index.js'),
+      // The data plane loads with the command, not with every portchain run; the API server and the page
+      // only when asked for (--api, --ui).
+      const [{ startUp }, { watchInputs }] = await Promise.all([
         import('../runtime/up.js'),
         import('../runtime/watch.js'),
-        import('../ui/server.js'),
       ]);
       let settings: Settings;
       let ingressPort: number | undefined;
@@ -343,6 +337,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       let apiServer: ApiServer | undefined;
       try {
         if (api) {
+          const { startApiServer } = await import('../apiserver/server.js');
           apiServer = await startApiServer({
             up: u,
             sources: read.sources,
@@ -360,6 +355,7 @@ export function upCommand(io: Io, setExit: (code: number) => void, stop: StopSig
           );
         }
         if (o.ui) {
+          const { startUpUi } = await import('../ui/server.js');
           ui = await startUpUi(u, { onError: (e) => io.stderr(`portchain up: ui: ${e.message}\n`) });
           io.stdout(`portchain up: ui ${ui.url}\n`);
         }
