@@ -86,6 +86,23 @@ describe('progress line', () => {
     expect(tty.chunks).toHaveLength(1);
   });
 
+  it('keeps a line already drawn current, delay or not, and counts in the singular too', () => {
+    const tty = fakeTty();
+    const t = 0;
+    const p = createProgress(tty, { env: {}, now: () => t, delayMs: 200 });
+    // A big input draws the loading line at once; the next stages follow it within the delay.
+    p.onCheck({ stage: 'load', files: 1, bytes: 9 * 2 ** 20 });
+    p.onCheck({ stage: 'resolve', objects: 1 });
+    p.onCheck({ stage: 'report', objects: 1, total: 1, findings: 1 });
+    p.step(() => 'drawing');
+    expect(tty.chunks.map((c) => c.slice(CLEAR.length))).toEqual([
+      'portchain: loading 1 file (9.0 MB)',
+      'portchain: 1 object read; resolving Services, endpoints, ingress routes',
+      'portchain: 1 finding from 1 rule on 1 object; writing the report',
+      'portchain: drawing',
+    ]);
+  });
+
   it('writes nothing on a pipe or a file', () => {
     const pipe = fakeTty(false);
     const p = createProgress(pipe, { env: {}, delayMs: 0 });
@@ -140,10 +157,14 @@ describe('portchain check on a terminal', () => {
     return file;
   };
 
-  const run = async (progress: ProgressStream, env: NodeJS.ProcessEnv) => {
+  const run = async (
+    progress: ProgressStream,
+    env: NodeJS.ProcessEnv,
+    args = ['check', big(), '--format', 'json', '--fail-on', 'never', '--no-config'],
+  ) => {
     let stdout = '';
     let stderr = '';
-    const code = await main(['check', big(), '--format', 'json', '--fail-on', 'never', '--no-config'], {
+    const code = await main(args, {
       stdout: (s) => {
         stdout += s;
       },
@@ -166,6 +187,19 @@ describe('portchain check on a terminal', () => {
     expect(tty.chunks.at(-1)).toBe(CLEAR);
     expect(() => JSON.parse(r.stdout)).not.toThrow();
     expect(r.stdout).not.toContain('\x1b');
+  }, 60_000);
+
+  it('graph says it is drawing once the check is done, then clears the line', async () => {
+    const tty = fakeTty();
+    const r = await run(tty, {}, ['graph', big(), '--format', 'json', '--no-config']);
+    expect(r.code).toBe(0);
+    const lines = tty.chunks.map((c) => c.slice(CLEAR.length));
+    const loading = lines.findIndex((l) => l.startsWith('portchain: loading 1 file'));
+    const drawing = lines.indexOf('portchain: 3 objects checked; drawing the topology (json)');
+    expect(loading).toBeGreaterThanOrEqual(0);
+    expect(drawing).toBeGreaterThan(loading);
+    expect(tty.chunks.at(-1)).toBe(CLEAR);
+    expect(JSON.parse(r.stdout).nodes.length).toBeGreaterThan(0);
   }, 60_000);
 
   it('draws nothing when stderr is not a terminal', async () => {

@@ -13,7 +13,7 @@ import { formatTopologyJson, type Topology } from '../topology/model.js';
 import { buildSimplifiedTopology, GROUP_MODES, type GroupMode } from '../topology/simplify.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import type { Io } from './main.js';
-import { progressFor } from './progress.js';
+import { describeDrawing, progressFor } from './progress.js';
 
 export const GRAPH_FORMATS = ['tree', 'mermaid', 'dot', 'svg', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -81,10 +81,13 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
       }
       const progress = progressFor(io);
       const result = check(read.sources, { ...settings.check, onProgress: progress.onCheck }, read);
-      progress.done();
+      // Folding and drawing a cluster dump take seconds more (3 s at bench/'s 1x; an SVG's layout too).
+      progress.step(() => describeDrawing(result.summary.objects, o.format));
       // Folded while building: a cluster dump's pods never get a row and edges each (issue 7).
       const topology = buildSimplifiedTopology(result.graph, result.findings, { mode: o.group });
-      io.stdout(await renderGraph(topology, o.format, useColor(io, o.color)));
+      const drawn = await renderGraph(topology, o.format, useColor(io, o.color));
+      progress.done();
+      io.stdout(drawn);
       setExit(0);
     });
 }

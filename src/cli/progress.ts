@@ -17,6 +17,8 @@ export interface Progress {
   update(text: string, force?: boolean): void;
   /** The pipeline's own events, worded for people. */
   readonly onCheck: (e: CheckProgress) => void;
+  /** A step after the check (graph's drawing), drawn at once; worded only when the line is on. */
+  step(text: () => string): void;
   /** Clears the line; call before printing results. */
   done(): void;
   readonly enabled: boolean;
@@ -41,18 +43,20 @@ const CLEAR = '\r\x1b[K';
 /** Inputs this large (characters) take long enough to load that the line is drawn before the delay. */
 const BIG_INPUT = 8 * 2 ** 20;
 const fmt = (n: number) => n.toLocaleString('en-US');
+/** `1 finding`, `2 findings`, `163,402 objects`. */
+const count = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 /** Describes a pipeline event in a few words. */
 export function describe(e: CheckProgress): string {
   switch (e.stage) {
     case 'load':
-      return `loading ${fmt(e.files)} file${e.files === 1 ? '' : 's'} (${(e.bytes / 2 ** 20).toFixed(1)} MB)`;
+      return `loading ${count(e.files, 'file')} (${(e.bytes / 2 ** 20).toFixed(1)} MB)`;
     case 'resolve':
-      return `${fmt(e.objects)} objects read; resolving Services, endpoints, ingress routes`;
+      return `${count(e.objects, 'object')} read; resolving Services, endpoints, ingress routes`;
     case 'rule':
-      return `rules ${e.index + 1}/${e.total} (${e.rule}) on ${fmt(e.objects)} objects`;
+      return `rules ${e.index + 1}/${e.total} (${e.rule}) on ${count(e.objects, 'object')}`;
     case 'report':
-      return `${fmt(e.findings)} findings from ${e.total} rules on ${fmt(e.objects)} objects; writing the report`;
+      return `${count(e.findings, 'finding')} from ${count(e.total, 'rule')} on ${count(e.objects, 'object')}; writing the report`;
   }
 }
 
@@ -74,7 +78,8 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions 
   const update = (text: string, force = false) => {
     if (!enabled) return;
     const t = now();
-    if (t - start < delay || (!force && t - last < interval)) return;
+    // The delay only keeps a quick run from drawing at all: a line already drawn is kept current.
+    if ((!shown && t - start < delay) || (!force && t - last < interval)) return;
     last = t;
     draw(text);
   };
@@ -91,12 +96,19 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions 
         draw(describe(e));
       } else update(describe(e), e.stage !== 'rule');
     },
+    step: (text) => {
+      if (enabled) update(text(), true);
+    },
     done: () => {
       if (shown) stream.write(CLEAR);
       shown = false;
     },
   };
 }
+
+/** graph's step after the check: building the topology and rendering it (seconds on a cluster dump). */
+export const describeDrawing = (objects: number, format: string): string =>
+  `${count(objects, 'object')} checked; drawing the topology (${format})`;
 
 /** The progress line of check, endpoints and graph: drawn on `io.progress` (stderr) on a terminal, outside CI. */
 export function progressFor(io: {
