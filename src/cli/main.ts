@@ -198,14 +198,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const read = await readInputs(paths, o, io, settings);
       const progress = progressFor(io);
       const result = check(read.sources, { ...settings.check, onProgress: progress.onCheck }, read);
-      progress.done();
       const { findings, summary } = result;
       const objects = result.graph.manifests.map((m) => ({ file: m.source.file, ref: m.ref }));
+      // The line says "writing the report" until it is written: the HTML page draws the whole topology.
+      let report: string;
       if (o.format === 'html') {
         // Loaded when asked for, as every command's heavier parts: start-up is paid by each run in CI.
         const { formatHtml } = await import('../report/html.js');
-        io.stdout(await formatHtml(result, new Map(read.sources.map((s) => [s.name, sourceLines(s)]))));
-      } else io.stdout(render(o.format, findings, summary, { io, o, cwd, sources: read.sources, objects }));
+        report = await formatHtml(result, new Map(read.sources.map((s) => [s.name, sourceLines(s)])));
+      } else report = render(o.format, findings, summary, { io, o, cwd, sources: read.sources, objects });
+      progress.done();
+      io.stdout(report);
       if (read.sources.length === 0) {
         io.stderr('portchain: nothing could be read\n');
         setExit(EXIT_USAGE);
