@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type CheckProgress, check } from '../src/check.js';
 import { main } from '../src/cli/main.js';
@@ -8,6 +10,7 @@ import { createProgress, isCi, type ProgressStream } from '../src/cli/progress.j
 import { registeredRules } from '../src/rules/registry.js';
 import { readSources } from '../src/sources/files.js';
 import { tempTree } from './helpers/cli.js';
+import { repoRoot } from './helpers/shared.js';
 
 /** A terminal that records what is written to it. */
 function fakeTty(isTTY = true, columns = 120): ProgressStream & { chunks: string[] } {
@@ -200,6 +203,39 @@ describe('portchain check on a terminal', () => {
     expect(drawing).toBeGreaterThan(loading);
     expect(tty.chunks.at(-1)).toBe(CLEAR);
     expect(JSON.parse(r.stdout).nodes.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('ui draws it for its first load, and clears it before saying where it serves', () => {
+    // In a Node of its own (from dist/): ui runs until SIGINT, sent here once it says it is serving.
+    const script = `
+const { main } = await import(${JSON.stringify(pathToFileURL(join(repoRoot, 'dist/cli/main.js')).href)});
+const out = [];
+const note = (stream) => (s) => {
+  out.push([stream, s]);
+  if (s.startsWith('portchain ui: serving')) setImmediate(() => process.emit('SIGINT'));
+};
+const progress = { isTTY: true, columns: 200, write: note('tty') };
+const code = await main(JSON.parse(process.argv[1]), {
+  stdout: note('stdout'), stderr: note('stderr'), stdin: process.stdin, isTTY: false, env: {}, progress,
+});
+process.stdout.write(JSON.stringify({ code, out }));
+`;
+    const args = ['ui', big(), '--no-open', '--no-config', '--port', '0'];
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(args)], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    const { code, out } = JSON.parse(r.stdout) as { code: number; out: [string, string][] };
+    expect(code).toBe(0);
+    const texts = out.map(([stream, s]) => `${stream}: ${s.replace(CLEAR, '')}`);
+    const drawing = texts.indexOf('tty: portchain: 3 objects checked; drawing the topology (the page)');
+    const serving = texts.findIndex((t) => t.startsWith('stdout: portchain ui: serving http://127.0.0.1:'));
+    expect(texts[0]).toMatch(/^tty: portchain: loading 1 file/);
+    expect(drawing).toBeGreaterThan(0);
+    // Cleared (an empty line) after the drawing and before the address, which is printed once.
+    expect(texts.slice(drawing + 1, serving)).toEqual(['tty: ']);
+    expect(texts.filter((t) => t.startsWith('tty:')).at(-1)).toBe('tty: ');
   }, 60_000);
 
   it('draws nothing when stderr is not a terminal', async () => {

@@ -14,6 +14,7 @@ import type { UiServer } from '../ui/server.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor } from './inputs.js';
 import { onSignal, parsePortFlag, type StopSignal } from './long-running.js';
 import type { Io } from './main.js';
+import { describeDrawing, type Progress, progressFor } from './progress.js';
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 2;
@@ -101,11 +102,19 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
       // What was read last, and what a cluster refresh read that differs (load() then uses it, not a new read).
       let last = read.sources;
       let pending: typeof read | null = read;
+      // The first load draws the progress line (a cluster dump takes seconds before the page is served);
+      // reloads run beside the served page, and say nothing.
+      let progress: Progress | null = progressFor(io);
       const load = async () => {
         const r = pending ?? (await readInputs(paths, o, io, settings, { watching: true }));
         pending = null;
         last = r.sources;
-        const result = check(r.sources, settings.check, r);
+        const result = check(
+          r.sources,
+          progress ? { ...settings.check, onProgress: progress.onCheck } : settings.check,
+          r,
+        );
+        progress?.step(() => describeDrawing(result.summary.objects, 'the page'));
         return {
           graph: result.graph,
           findings: result.findings,
@@ -127,8 +136,11 @@ export function uiCommand(io: Io, setExit: (code: number) => void, stop: StopSig
           onError: (e) => io.stderr(`portchain ui: ${e.message}\n`),
         });
       } catch (e) {
+        progress?.done();
         return fail((e as Error).message);
       }
+      progress.done();
+      progress = null;
       io.stdout(`portchain ui: serving ${server.url} (Ctrl-C to stop)\n`);
       if (o.open) {
         const problem = await openBrowser(server.url, io.env);
