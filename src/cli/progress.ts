@@ -17,7 +17,7 @@ export interface Progress {
   update(text: string, force?: boolean): void;
   /** The pipeline's own events, worded for people. */
   readonly onCheck: (e: CheckProgress) => void;
-  /** A step after the check (graph's drawing), drawn at once; worded only when the line is on. */
+  /** A step after the check (graph's and ui's drawing), drawn at once; worded only when the line is on. */
   step(text: () => string): void;
   /** Clears the line; call before printing results. */
   done(): void;
