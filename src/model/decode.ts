@@ -151,41 +151,69 @@ function decodeObject(value: unknown, schema: ObjectSchema, at: Trail, ctx: Ctx)
     return fail(ctx, at, value, schema);
   const src = value as Record<string, unknown>;
   const fields = schema.fields;
-  const out: Record<string, unknown> = {};
+  // Copied only from the first key that decodes differently (or is dropped): most structs decode to
+  // themselves, and then the source is the result.
+  let out: Record<string, unknown> | null = null;
   for (const key in src) {
-    if (!Object.hasOwn(src, key) || !Object.hasOwn(fields, key)) continue;
+    if (!Object.hasOwn(src, key)) continue;
     const v = src[key];
-    if (v === undefined) continue;
-    const decoded = decodeValue(v, fields[key] as Schema, at, key, -1, null, schema.go, ctx);
+    const decoded =
+      v === undefined || !Object.hasOwn(fields, key)
+        ? undefined
+        : decodeValue(v, fields[key] as Schema, at, key, -1, null, schema.go, ctx);
+    if (out === null) {
+      if (decoded === v && v !== undefined) continue;
+      out = copyKeysBefore(src, key);
+    }
     if (decoded !== undefined) out[key] = decoded;
+  }
+  return out ?? src;
+}
+
+/** A new object with `src`'s own keys (and values) that come before `stop`. */
+function copyKeysBefore(src: Record<string, unknown>, stop: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k in src) {
+    if (k === stop) break;
+    if (Object.hasOwn(src, k)) out[k] = src[k];
   }
   return out;
 }
 
 function decodeArray(value: unknown, schema: ArraySchema, at: Trail, ctx: Ctx): unknown {
   if (!Array.isArray(value)) return fail(ctx, at, value, schema);
-  const out: unknown[] = [];
+  let out: unknown[] | null = null;
   for (let i = 0; i < value.length; i++) {
-    const decoded = decodeValue(value[i], schema.items, at, null, i, null, at.goStruct, ctx);
-    if (decoded !== undefined) out.push(decoded);
+    const item: unknown = value[i];
+    let decoded = decodeValue(item, schema.items, at, null, i, null, at.goStruct, ctx);
     // Keep indexes of structs aligned with the source so field paths stay true: a dropped one becomes empty.
-    else if (typeof schema.items !== 'string') out.push({});
+    if (decoded === undefined && typeof schema.items !== 'string') decoded = {};
+    if (out === null) {
+      if (decoded === item && item !== undefined) continue;
+      out = value.slice(0, i);
+    }
+    if (decoded !== undefined) out.push(decoded);
   }
-  return compactArray(out);
+  return out === null ? value : compactArray(out);
 }
 
 function decodeMap(value: unknown, schema: MapSchema, at: Trail, ctx: Ctx): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return fail(ctx, at, value, schema);
-  const out: Record<string, unknown> = {};
   const src = value as Record<string, unknown>;
+  let out: Record<string, unknown> | null = null;
   // for-in over own keys, in Object.entries' order, without an array per entry (labels on every object).
   for (const k in src) {
     if (!Object.hasOwn(src, k)) continue;
-    const decoded = decodeValue(src[k], schema.values, at, null, -1, k, at.goStruct, ctx);
+    const v = src[k];
+    const decoded = decodeValue(v, schema.values, at, null, -1, k, at.goStruct, ctx);
+    if (out === null) {
+      if (decoded === v && v !== undefined) continue;
+      out = copyKeysBefore(src, k);
+    }
     if (decoded !== undefined) out[k] = decoded;
   }
-  return out;
+  return out ?? src;
 }
 
 /**

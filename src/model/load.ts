@@ -14,7 +14,6 @@ import { readJsonListStream } from './json-list-stream.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
 import { isPlainObject } from './plain-object.js';
 import { kindSchemas, legacyIngressSchema } from './schema.js';
-import { shareUnchanged } from './share.js';
 import { type DocumentSpan, firstContentOffset, splitDocuments } from './split-documents.js';
 import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
 import { readYamlDocumentsStream } from './yaml-documents-stream.js';
@@ -43,8 +42,9 @@ export interface Manifest<K extends Kind = Kind> {
   readonly kind: K;
   readonly apiVersion: string;
   /**
-   * Decoded and defaulted, as the API server would store it. It shares the subtrees it did not change with
-   * `raw` (share.ts): neither may be modified; copy what you change.
+   * Decoded and defaulted, as the API server would store it. It is `raw` itself, or a copy sharing every
+   * subtree decoding and defaulting left as it was (decode.ts, defaults.ts): neither may be modified; copy
+   * what you change.
    */
   readonly object: KindMap[K];
   /** As written (plain JSON), to tell an omitted field from a defaulted one. Read-only, as `object`. */
@@ -560,13 +560,17 @@ class DocumentLoader {
       ? { apiVersion: av, kind: k, name }
       : { apiVersion: av, kind: k, namespace, name };
     for (const err of decoded.errors) findings.push(decodeFinding(err, ref, source));
-    if (legacyIngress) convertLegacyIngress(decoded.object);
-    const object = decoded.object as unknown as KindMap[Kind];
-    applyDefaults(k as Kind, object);
+    // Decoding shares the source's unchanged parts, so the conversion, which edits in place, gets a copy.
+    let converted = decoded.object;
+    if (legacyIngress) {
+      converted = structuredClone(converted);
+      convertLegacyIngress(converted);
+    }
+    const object = applyDefaults(k as Kind, converted as unknown as KindMap[Kind]);
     this.manifests.push({
       kind: k as Kind,
       apiVersion: av,
-      object: shareUnchanged(object, raw) as typeof object,
+      object,
       raw,
       name,
       namespace,
