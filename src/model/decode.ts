@@ -1,3 +1,10 @@
+/**
+ * Decoding parsed manifests into the API's Go types, as encoding/json would (schema.ts): values of the
+ * wrong type are reported and left out, unknown fields dropped. Copy on write: a struct, list or map
+ * that decodes as it is comes back as the source's own object, and a copy is made only from the first
+ * part that differs. In a cluster dump most parts are unchanged: copying them all, then walking copy and
+ * source to share the equal parts again, cost about a tenth of loading a JSON dump (BENCHMARKS.md, stop 20).
+ */
 import { compactArray } from './compact-array.js';
 import type { FieldPath } from './field-path.js';
 import type { ArraySchema, MapSchema, ObjectSchema, Scalar, Schema } from './schema.js';
@@ -143,8 +150,8 @@ function decodeValue(
 }
 
 /**
- * A struct's fields in the source's order, as encoding/json reads them: errors come in that order, and an
- * unchanged struct has the same keys in the same order as the source, so loading can share it (share.ts).
+ * A struct's fields in the source's order, as encoding/json reads them: errors come in that order, and a
+ * copy keeps the source's key order (what prints an object prints it the same).
  */
 function decodeObject(value: unknown, schema: ObjectSchema, at: Trail, ctx: Ctx): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
