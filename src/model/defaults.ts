@@ -48,18 +48,19 @@ function withFields<T extends object>(o: T, changes: Partial<T>): T {
   return out ?? o;
 }
 
-/** `list` with `f` applied to each entry: the same array when `f` returns every entry as it was. */
+/**
+ * `list` with `f` applied to each entry: the same array when `f` returns every entry as it was, else an
+ * exact-size copy (kept lists live as long as the run; see compact-array.ts).
+ */
 function mapSame<T>(list: T[] | undefined, f: (x: T) => T): T[] | undefined {
   if (!list) return list;
   let out: T[] | null = null;
   for (let i = 0; i < list.length; i++) {
     const x = list[i] as T;
     const y = f(x);
-    if (out === null) {
-      if (y === x) continue;
-      out = list.slice(0, i);
-    }
-    out.push(y);
+    if (y === x) continue;
+    out ??= list.slice();
+    out[i] = y;
   }
   return out ?? list;
 }
