@@ -161,7 +161,7 @@ function defaultContainer(c: Container): Container {
 }
 
 /** Containers in pods and in pod templates alike. */
-export function defaultPodSpec(spec: PodSpec): PodSpec {
+function defaultPodSpec(spec: PodSpec): PodSpec {
   return withFields(spec, {
     containers: mapSame(spec.containers ?? [], defaultContainer),
     initContainers: mapSame(spec.initContainers, defaultContainer),
@@ -176,7 +176,7 @@ const withHostPorts = (c: Container): Container =>
   });
 
 /** SetDefaults_Pod: Pod objects only, never templates (defaultHostNetworkPorts). */
-export function defaultPod(pod: Pod): Pod {
+function defaultPod(pod: Pod): Pod {
   let spec = defaultPodSpec(pod.spec ?? { containers: [] });
   if (spec.hostNetwork) {
     spec = withFields(spec, {
@@ -187,16 +187,18 @@ export function defaultPod(pod: Pod): Pod {
   return withFields(pod, { spec });
 }
 
-export function defaultNetworkPolicy(np: NetworkPolicy): NetworkPolicy {
+/** A NetworkPolicy rule whose ports all name a protocol. */
+const withRulePorts = <R extends { ports?: NetworkPolicyPort[] }>(r: R): R =>
+  withFields(r, { ports: mapSame(r.ports, withProtocolIfUnset) } as Partial<R>);
+
+function defaultNetworkPolicy(np: NetworkPolicy): NetworkPolicy {
   const spec = np.spec ?? { podSelector: {} };
-  const rulePorts = <R extends { ports?: NetworkPolicyPort[] }>(r: R): R =>
-    withFields(r, { ports: mapSame(r.ports, withProtocolIfUnset) } as Partial<R>);
-  const egress = mapSame(spec.egress, rulePorts);
+  const egress = mapSame(spec.egress, withRulePorts);
   const noTypes = !spec.policyTypes || spec.policyTypes.length === 0;
   return withFields(np, {
     spec: withFields(spec, {
       podSelector: spec.podSelector ?? {},
-      ingress: mapSame(spec.ingress, rulePorts),
+      ingress: mapSame(spec.ingress, withRulePorts),
       egress,
       policyTypes: noTypes ? ((egress?.length ?? 0) > 0 ? ['Ingress', 'Egress'] : ['Ingress']) : undefined,
     }),
@@ -247,7 +249,7 @@ const defaulters: { [K in keyof KindMap]?: Defaulter<K> } = {
     const selector = o.spec.selector;
     const empty = (m: object) => Object.keys(m).length === 0;
     if (labels && (!selector || (empty(selector) && !empty(labels))))
-      return withFields(o, { spec: { ...o.spec, selector: { ...labels } } });
+      return withFields(o, { spec: withFields(o.spec, { selector: { ...labels } }) });
     return o;
   },
   Job: (j: Job) => withFields(j, { spec: defaultJobSpec(j.spec ?? { template: emptyTemplate() }) }),
