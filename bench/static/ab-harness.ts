@@ -64,7 +64,7 @@ export const importFrom = async <T>(dist: string, path: string): Promise<T> =>
 
 export interface AbSide {
   readonly name: 'A' | 'B';
-  /** One round's work; what it returns is kept until the side's next round. */
+  /** One round's work; what it returns goes to runRounds' `after`, then is dropped. */
   readonly run: () => Promise<unknown> | unknown;
   readonly ms: number[];
 }

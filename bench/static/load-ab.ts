@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { check as Check } from '../../src/check.js';
 import type { Finding } from '../../src/model/finding.js';
-import type { loadAll as LoadAll, LoadResult, Manifest } from '../../src/model/load.js';
+import type { loadAll as LoadAll, Manifest } from '../../src/model/load.js';
 import type { readSources as ReadSources } from '../../src/sources/files.js';
 import { type AbSide, abUsage, importFrom, parseAbArgs, roundsLine, runRounds } from './ab-harness.js';
 
@@ -31,10 +31,7 @@ async function side(name: 'A' | 'B', dist: string, step: Step, files: readonly s
   const { readSources } = await importFrom<{ readSources: typeof ReadSources }>(dist, 'sources/files.js');
   if (step === 'load') {
     const { loadAll } = await importFrom<{ loadAll: typeof LoadAll }>(dist, 'model/load.js');
-    const run = async (): Promise<Outcome> => {
-      const r: LoadResult = loadAll((await readSources(files)).sources);
-      return r;
-    };
+    const run = async (): Promise<Outcome> => loadAll((await readSources(files)).sources);
     return { name, run, ms: [] };
   }
   const { check } = await importFrom<{ check: typeof Check }>(dist, 'check.js');
