@@ -34,7 +34,7 @@ const decode = (raw: Json, kind: string) => decodeObjectAs(raw, kindSchemas[kind
 const defaults = (kind: string, o: Json): Json =>
   applyDefaults(kind as Kind, o as unknown as KindMap[Kind]) as unknown as Json;
 
-/** Every subtree of `out` that equals the subtree of `src` at the same path is that subtree. */
+/** Paths where `out` holds a copy equal to the subtree of `src` at the same path (shared, it would be none). */
 function copiesOfEqual(out: unknown, src: unknown, path = ''): string[] {
   if (out === src || typeof out !== 'object' || out === null || typeof src !== 'object' || src === null)
     return [];
