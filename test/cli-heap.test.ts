@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../bench/static/generate.js';
-import { launchFlags, wantedHeapMB } from '../src/cli/heap.js';
+import { expectedOldSpaceMB, launchFlags, wantedHeapMB } from '../src/cli/heap.js';
 import { repoRoot } from './helpers/shared.js';
 
 describe('wantedHeapMB', () => {
@@ -26,20 +26,61 @@ describe('wantedHeapMB', () => {
   });
 });
 
-describe('launchFlags', () => {
+describe('expectedOldSpaceMB', () => {
   it.each([
-    [10 * 2 ** 20, []], // small: Node's defaults, no child
-    [171 * 2 ** 20, []], // 1x YAML: the defaults (a larger young generation gained nothing there)
-    [326 * 2 ** 20, ['--max-semi-space-size=64']], // 2x YAML: a larger young generation only
-    [651 * 2 ** 20, ['--max-old-space-size=5208', '--max-semi-space-size=64']], // 4x YAML: both
-  ])('%d bytes -> %j', (bytes, flags) => {
-    expect(launchFlags(bytes, 4144, 24_000)).toEqual(flags);
+    // JSON bytes, YAML bytes, MB: 2 per JSON byte, 5 per YAML byte
+    [0, 0, 0],
+    [379 * 2 ** 20, 0, 758], // 1x JSON
+    [0, 651 * 2 ** 20, 3255], // 4x YAML
+    [100 * 2 ** 20, 100 * 2 ** 20, 700], // both forms in one run
+  ])('%d JSON and %d YAML bytes -> %d MB', (json, yaml, mb) => {
+    expect(expectedOldSpaceMB({ json, yaml })).toBe(mb);
+  });
+});
+
+describe('launchFlags', () => {
+  const yaml = (mb: number) => ({ json: 0, yaml: mb * 2 ** 20 });
+  const json = (mb: number) => ({ json: mb * 2 ** 20, yaml: 0 });
+  it.each([
+    [yaml(10), []], // small: Node's defaults, no child
+    [yaml(68), []], // 0.4x YAML: starting the old generation large gained nothing there
+    [yaml(171), ['--initial-old-space-size=855']], // 1x YAML: not the young generation (it gained nothing there)
+    // 2x YAML: a larger young generation, and an old one started at its expected size
+    [yaml(326), ['--max-semi-space-size=64', '--initial-old-space-size=1630']],
+    [json(379), ['--max-semi-space-size=64', '--initial-old-space-size=758']], // 1x JSON
+    // 4x YAML: all three
+    [yaml(651), ['--max-old-space-size=5208', '--max-semi-space-size=64', '--initial-old-space-size=3255']],
+    [json(1516), ['--max-old-space-size=12128', '--max-semi-space-size=64', '--initial-old-space-size=3032']],
+  ])('%j -> %j', (input, flags) => {
+    expect(launchFlags(input, 4144, 24_000)).toEqual(flags);
   });
 
-  it('a young generation the user sized stands; a heap limit too small for the input is raised', () => {
+  it('never starts the old generation past the heap limit', () => {
+    // 2x YAML under a 1 GB default limit on a machine too small to raise it: started at the limit itself.
+    expect(launchFlags(yaml(326), 1000, 1200)).toEqual([
+      '--max-semi-space-size=64',
+      '--initial-old-space-size=1000',
+    ]);
+    // 4x YAML on an 8 GB machine: the raised limit (80% of it) is above the expected size, which stands.
+    expect(launchFlags(yaml(651), 4144, 8000)).toEqual([
+      '--max-old-space-size=5208',
+      '--max-semi-space-size=64',
+      '--initial-old-space-size=3255',
+    ]);
+  });
+
+  it('a young or initial old generation the user sized stands; a heap limit too small for the input is raised', () => {
     const given = '--max-semi-space-size=8 --max-old-space-size=1000';
-    expect(launchFlags(651 * 2 ** 20, 1000, 24_000, given)).toEqual(['--max-old-space-size=5208']);
-    expect(launchFlags(326 * 2 ** 20, 4144, 24_000, '--max-semi-space-size=8')).toEqual([]);
+    expect(launchFlags(yaml(651), 1000, 24_000, given)).toEqual([
+      '--max-old-space-size=5208',
+      '--initial-old-space-size=3255',
+    ]);
+    expect(
+      launchFlags(yaml(326), 4144, 24_000, '--max-semi-space-size=8 --initial-old-space-size=500'),
+    ).toEqual([]);
+    expect(launchFlags(json(379), 4144, 24_000, '--initial-heap-size=700')).toEqual([
+      '--max-semi-space-size=64',
+    ]);
   });
 });
 

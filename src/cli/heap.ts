@@ -1,11 +1,14 @@
 /**
  * Node's defaults are sized for small programs. Past about 650 MB of YAML or 1.5 GB of JSON a run needs more
  * than the default heap (about 4 GB here), and V8 then aborts with "JavaScript heap out of memory" and a
- * native stack; and from a few hundred MB on, nearly everything read survives, so a young generation of
- * 16 MB makes the scavenger copy it in a thousand small steps (at 2x and 4x of bench/'s 1x dump, a 64 MB one
- * took 15% and 11% off the run; at 1x it made no difference). Before reading, the launcher sizes both from
- * the inputs it is given and, when they call for it, runs the same command again in a child Node with those
- * limits (bounded by the machine's memory).
+ * native stack. From a few hundred MB on, nearly everything read survives to the end, which Node's defaults
+ * handle badly twice over:
+ * - a young generation of 16 MB makes the scavenger copy it in a thousand small steps (at 2x and 4x of
+ *   bench/'s 1x dump, a 64 MB one took 15% and 11% off the run; at 1x it made no difference);
+ * - an old generation that starts small is marked again each time it grows, though nothing in it has died
+ *   (starting it at the size the input will need took 14% off 1x JSON and 5% off 4x YAML: BENCHMARKS.md).
+ * Before reading, the launcher sizes all three from the inputs it is given and, when they call for it, runs
+ * the same command again in a child Node with those limits (bounded by the machine's memory).
  */
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
@@ -20,19 +23,36 @@ const HEAP_PER_BYTE = 8;
 /** Set in the child, so it never starts another. */
 const CHILD_MARK = 'PORTCHAIN_HEAP_SIZED';
 
-/** The bytes `check` would read at `path`: a file, or the manifests the folder walk finds under it. */
-async function bytesUnder(path: string): Promise<number> {
+/** The bytes a command would read, by form: JSON takes far less heap per byte than YAML. */
+export interface InputBytes {
+  readonly json: number;
+  readonly yaml: number;
+}
+
+/**
+ * Old generation per input byte at the end of a run over bench/'s dumps is about 1.1 for JSON and 4.0-4.2 for
+ * YAML. Starting below what a run ends with is worse than the default: V8 then marks the whole heap once, at
+ * its largest, just before the end. So these leave room; what they cost is at most the garbage that reaches
+ * the old generation before it is first marked (tens of MB at 4x).
+ */
+const LIVE_HEAP_PER_BYTE: InputBytes = { json: 2, yaml: 5 };
+
+const isJson = (file: string): boolean => file.toLowerCase().endsWith('.json');
+
+/** Adds the bytes `check` would read at `path` (a file, or the manifests the folder walk finds) to `into`. */
+async function addBytesUnder(path: string, into: { json: number; yaml: number }): Promise<void> {
   try {
     const st = await stat(path);
-    if (st.isFile()) return st.size;
-    if (!st.isDirectory()) return 0;
+    if (st.isFile()) {
+      into[isJson(path) ? 'json' : 'yaml'] += st.size;
+      return;
+    }
+    if (!st.isDirectory()) return;
     const files: string[] = [];
     await walk(path, files);
-    let n = 0;
-    for (const f of files) n += (await stat(f)).size;
-    return n;
+    for (const f of files) into[isJson(f) ? 'json' : 'yaml'] += (await stat(f)).size;
   } catch {
-    return 0; // not a path (an option's value): reading reports real problems later
+    // not a path (an option's value): reading reports real problems later
   }
 }
 
@@ -50,15 +70,35 @@ export function wantedHeapMB(inputBytes: number, currentMB: number, machineMB: n
 }
 
 /**
- * The V8 flags a run over `inputBytes` should start with; empty when Node's defaults do. `given` is the node
- * flags the user started with (and NODE_OPTIONS): a young generation sized there stands. The heap limit is
- * only ever raised, past a limit that would abort the run: it is a ceiling, not memory taken.
+ * From this expected old generation on, it is started at that size. Below, the marking it saves is worth less
+ * than a child Node's start: no gain at 68 MB of YAML, 9% at 171 MB (BENCHMARKS.md).
  */
-export function launchFlags(inputBytes: number, currentMB: number, machineMB: number, given = ''): string[] {
-  const heap = wantedHeapMB(inputBytes, currentMB, machineMB);
+const INITIAL_OLD_SPACE_FROM_MB = 512;
+
+/** The old generation in MB a run over `input` ends with, by bench/'s measure (LIVE_HEAP_PER_BYTE). */
+export function expectedOldSpaceMB(input: InputBytes): number {
+  return Math.ceil((input.json * LIVE_HEAP_PER_BYTE.json + input.yaml * LIVE_HEAP_PER_BYTE.yaml) / 2 ** 20);
+}
+
+/**
+ * The V8 flags a run over `input` should start with; empty when Node's defaults do. `given` is the node flags
+ * the user started with (and NODE_OPTIONS): a young or initial old generation sized there stands. The heap
+ * limit is only ever raised, past a limit that would abort the run. Neither it nor the initial old generation
+ * is memory taken: the first is a ceiling, the second the size up to which V8 does not mark the old generation.
+ */
+export function launchFlags(input: InputBytes, currentMB: number, machineMB: number, given = ''): string[] {
+  const bytes = input.json + input.yaml;
+  const heap = wantedHeapMB(bytes, currentMB, machineMB);
   const flags = heap === null ? [] : [`--max-old-space-size=${heap}`];
-  if (inputBytes >= LARGE_INPUT_BYTES && !given.includes('--max-semi-space-size'))
+  if (bytes >= LARGE_INPUT_BYTES && !given.includes('--max-semi-space-size'))
     flags.push(`--max-semi-space-size=${LARGE_SEMI_SPACE_MB}`);
+  const old = expectedOldSpaceMB(input);
+  if (
+    old >= INITIAL_OLD_SPACE_FROM_MB &&
+    !given.includes('--initial-old-space-size') &&
+    !given.includes('--initial-heap-size')
+  )
+    flags.push(`--initial-old-space-size=${Math.min(old, heap ?? Math.floor(currentMB))}`);
   return flags;
 }
 
@@ -68,11 +108,11 @@ export function launchFlags(inputBytes: number, currentMB: number, machineMB: nu
  */
 export async function runWithSizedHeap(args: readonly string[], script: string): Promise<number | null> {
   if (process.env[CHILD_MARK] || !READING.has(args[0] ?? '')) return null;
-  let bytes = 0;
-  for (const a of args.slice(1)) if (!a.startsWith('-')) bytes += await bytesUnder(a);
+  const input = { json: 0, yaml: 0 };
+  for (const a of args.slice(1)) if (!a.startsWith('-')) await addBytesUnder(a, input);
   const currentMB = getHeapStatistics().heap_size_limit / 2 ** 20;
   const given = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  const flags = launchFlags(bytes, currentMB, totalmem() / 2 ** 20, given);
+  const flags = launchFlags(input, currentMB, totalmem() / 2 ** 20, given);
   if (flags.length === 0) return null;
   const child = spawn(process.execPath, [...process.execArgv, ...flags, script, ...args], {
     stdio: 'inherit',
