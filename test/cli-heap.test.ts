@@ -28,11 +28,11 @@ describe('wantedHeapMB', () => {
 
 describe('expectedOldSpaceMB', () => {
   it.each([
-    // JSON bytes, YAML bytes, MB: 2 per JSON byte, 5 per YAML byte
+    // JSON bytes, YAML bytes, MB: 2 per JSON byte, 6 per YAML byte
     [0, 0, 0],
     [379 * 2 ** 20, 0, 758], // 1x JSON
-    [0, 651 * 2 ** 20, 3255], // 4x YAML
-    [100 * 2 ** 20, 100 * 2 ** 20, 700], // both forms in one run
+    [0, 651 * 2 ** 20, 3906], // 4x YAML
+    [100 * 2 ** 20, 100 * 2 ** 20, 800], // both forms in one run
   ])('%d JSON and %d YAML bytes -> %d MB', (json, yaml, mb) => {
     expect(expectedOldSpaceMB({ json, yaml })).toBe(mb);
   });
@@ -44,36 +44,41 @@ describe('launchFlags', () => {
   it.each([
     [yaml(10), []], // small: Node's defaults, no child
     [yaml(68), []], // 0.4x YAML: starting the old generation large gained nothing there
-    [yaml(171), ['--initial-old-space-size=855']], // 1x YAML: not the young generation (it gained nothing there)
+    [yaml(171), ['--initial-old-space-size=1026']], // 1x YAML: not the young generation (it gained nothing there)
     // 2x YAML: a larger young generation, and an old one started at its expected size
-    [yaml(326), ['--max-semi-space-size=64', '--initial-old-space-size=1630']],
+    [yaml(326), ['--max-semi-space-size=64', '--initial-old-space-size=1956']],
     [json(379), ['--max-semi-space-size=64', '--initial-old-space-size=758']], // 1x JSON
-    // 4x YAML: all three
-    [yaml(651), ['--max-old-space-size=5208', '--max-semi-space-size=64', '--initial-old-space-size=3255']],
+    // 4x YAML: all three, the limit raised to twice the start (V8 starts at no more than half the limit)
+    [yaml(651), ['--max-old-space-size=7812', '--max-semi-space-size=64', '--initial-old-space-size=3906']],
+    // 4x JSON: the limit for the input already leaves room
     [json(1516), ['--max-old-space-size=12128', '--max-semi-space-size=64', '--initial-old-space-size=3032']],
   ])('%j -> %j', (input, flags) => {
     expect(launchFlags(input, 4144, 24_000)).toEqual(flags);
   });
 
-  it('never starts the old generation past the heap limit', () => {
-    // 2x YAML under a 1 GB default limit on a machine too small to raise it: started at the limit itself.
+  it('starts the old generation at no more than half the heap limit, which stays under 80% of the machine', () => {
+    // 2x YAML under a 1 GB limit on a machine too small to raise it: started at half the limit.
     expect(launchFlags(yaml(326), 1000, 1200)).toEqual([
       '--max-semi-space-size=64',
-      '--initial-old-space-size=1000',
+      '--initial-old-space-size=500',
     ]);
-    // 4x YAML on an 8 GB machine: the raised limit (80% of it) is above the expected size, which stands.
+    // 4x YAML on an 8 GB machine: the limit is raised to 80% of it, short of twice the expected size.
     expect(launchFlags(yaml(651), 4144, 8000)).toEqual([
-      '--max-old-space-size=5208',
+      '--max-old-space-size=6400',
       '--max-semi-space-size=64',
-      '--initial-old-space-size=3255',
+      '--initial-old-space-size=3200',
     ]);
   });
 
   it('a young or initial old generation the user sized stands; a heap limit too small for the input is raised', () => {
     const given = '--max-semi-space-size=8 --max-old-space-size=1000';
     expect(launchFlags(yaml(651), 1000, 24_000, given)).toEqual([
+      '--max-old-space-size=7812',
+      '--initial-old-space-size=3906',
+    ]);
+    // With the start given, the limit is raised only as far as the input needs.
+    expect(launchFlags(yaml(651), 1000, 24_000, `${given} --initial-old-space-size=500`)).toEqual([
       '--max-old-space-size=5208',
-      '--initial-old-space-size=3255',
     ]);
     expect(
       launchFlags(yaml(326), 4144, 24_000, '--max-semi-space-size=8 --initial-old-space-size=500'),

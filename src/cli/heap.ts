@@ -6,7 +6,8 @@
  * - a young generation of 16 MB makes the scavenger copy it in a thousand small steps (at 2x and 4x of
  *   bench/'s 1x dump, a 64 MB one took 15% and 11% off the run; at 1x it made no difference);
  * - an old generation that starts small is marked again each time it grows, though nothing in it has died
- *   (starting it at the size the input will need took 14% off 1x JSON and 5% off 4x YAML: BENCHMARKS.md).
+ *   (starting it at the size the input will need took 8-17% off bench/'s 1x, 2x and 4x JSON dumps and 9% off
+ *   its 1x and 2x YAML ones: BENCHMARKS.md).
  * Before reading, the launcher sizes all three from the inputs it is given and, when they call for it, runs
  * the same command again in a child Node with those limits (bounded by the machine's memory).
  */
@@ -30,12 +31,13 @@ export interface InputBytes {
 }
 
 /**
- * Old generation per input byte at the end of a run over bench/'s dumps is about 1.1 for JSON and 4.0-4.2 for
- * YAML. Starting below what a run ends with is worse than the default: V8 then marks the whole heap once, at
- * its largest, just before the end. So these leave room; what they cost is at most the garbage that reaches
- * the old generation before it is first marked (tens of MB at 4x).
+ * The heap at its largest in a run over bench/'s dumps is about 1.4 bytes per byte of JSON and 4.2-4.4 per
+ * byte of YAML. V8 starts marking somewhat before the old generation reaches its start, and a start the run
+ * outgrows is worse than the default: V8 then marks the whole heap once, at its largest, just before the end
+ * (an 0.8-1.1 s pause at 4x YAML). So these leave room; what they cost is the garbage that is never collected
+ * (about 0.2 GB at 4x YAML).
  */
-const LIVE_HEAP_PER_BYTE: InputBytes = { json: 2, yaml: 5 };
+const LIVE_HEAP_PER_BYTE: InputBytes = { json: 2, yaml: 6 };
 
 const isJson = (file: string): boolean => file.toLowerCase().endsWith('.json');
 
@@ -60,12 +62,12 @@ async function addBytesUnder(path: string, into: { json: number; yaml: number })
 const LARGE_INPUT_BYTES = 256 * 2 ** 20;
 const LARGE_SEMI_SPACE_MB = 64;
 
-/**
- * The heap limit in MB a run over `inputBytes` wants, or null when `currentMB` suffices. At most 80% of the
- * machine's memory: past that, swapping or the OOM killer would be worse than V8's own message.
- */
+/** The most heap a run may ask for: past 80% of the machine, swapping or the OOM killer would be worse than V8's own message. */
+const ceilingMB = (machineMB: number): number => Math.floor(machineMB * 0.8);
+
+/** The heap limit in MB a run over `inputBytes` wants, or null when `currentMB` suffices (at most ceilingMB). */
 export function wantedHeapMB(inputBytes: number, currentMB: number, machineMB: number): number | null {
-  const want = Math.min(Math.ceil((inputBytes * HEAP_PER_BYTE) / 2 ** 20), Math.floor(machineMB * 0.8));
+  const want = Math.min(Math.ceil((inputBytes * HEAP_PER_BYTE) / 2 ** 20), ceilingMB(machineMB));
   return want > currentMB * 1.1 ? want : null;
 }
 
@@ -88,17 +90,19 @@ export function expectedOldSpaceMB(input: InputBytes): number {
  */
 export function launchFlags(input: InputBytes, currentMB: number, machineMB: number, given = ''): string[] {
   const bytes = input.json + input.yaml;
-  const heap = wantedHeapMB(bytes, currentMB, machineMB);
+  const old = expectedOldSpaceMB(input);
+  const startOld =
+    old >= INITIAL_OLD_SPACE_FROM_MB &&
+    !given.includes('--initial-old-space-size') &&
+    !given.includes('--initial-heap-size');
+  let heap = wantedHeapMB(bytes, currentMB, machineMB);
+  // V8 starts the old generation at no more than half its limit: the limit makes room for twice the start.
+  const room = startOld ? Math.min(2 * old, ceilingMB(machineMB)) : 0;
+  if (room > (heap ?? currentMB)) heap = room;
   const flags = heap === null ? [] : [`--max-old-space-size=${heap}`];
   if (bytes >= LARGE_INPUT_BYTES && !given.includes('--max-semi-space-size'))
     flags.push(`--max-semi-space-size=${LARGE_SEMI_SPACE_MB}`);
-  const old = expectedOldSpaceMB(input);
-  if (
-    old >= INITIAL_OLD_SPACE_FROM_MB &&
-    !given.includes('--initial-old-space-size') &&
-    !given.includes('--initial-heap-size')
-  )
-    flags.push(`--initial-old-space-size=${Math.min(old, heap ?? Math.floor(currentMB))}`);
+  if (startOld) flags.push(`--initial-old-space-size=${Math.min(old, Math.floor((heap ?? currentMB) / 2))}`);
   return flags;
 }
 
