@@ -6,8 +6,8 @@
  * - a young generation of 16 MB makes the scavenger copy it in a thousand small steps (at 2x and 4x of
  *   bench/'s 1x dump, a 64 MB one took 15% and 11% off the run; at 1x it made no difference);
  * - an old generation that starts small is marked again each time it grows, though nothing in it has died
- *   (starting it at the size the input will need took 8-17% off bench/'s 1x, 2x and 4x JSON dumps and 9% off
- *   its 1x and 2x YAML ones: BENCHMARKS.md).
+ *   (starting it at the size the input will need took 8-17% off bench/'s 1x, 2x and 4x JSON dumps, 9% off
+ *   its 1x and 2x YAML ones and 4-9% off 4x YAML: BENCHMARKS.md).
  * Before reading, the launcher sizes all three from the inputs it is given and, when they call for it, runs
  * the same command again in a child Node with those limits (bounded by the machine's memory).
  */
