@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../bench/static/generate.js';
-import { expectedOldSpaceMB, launchFlags, wantedHeapMB } from '../src/cli/heap.js';
+import { launchFlags, oldSpaceStartMB, wantedHeapMB } from '../src/cli/heap.js';
 import { repoRoot } from './helpers/shared.js';
 
 describe('wantedHeapMB', () => {
@@ -26,7 +26,7 @@ describe('wantedHeapMB', () => {
   });
 });
 
-describe('expectedOldSpaceMB', () => {
+describe('oldSpaceStartMB', () => {
   it.each([
     // JSON bytes, YAML bytes, MB: 2 per JSON byte, 6 per YAML byte
     [0, 0, 0],
@@ -34,7 +34,7 @@ describe('expectedOldSpaceMB', () => {
     [0, 651 * 2 ** 20, 3906], // 4x YAML
     [100 * 2 ** 20, 100 * 2 ** 20, 800], // both forms in one run
   ])('%d JSON and %d YAML bytes -> %d MB', (json, yaml, mb) => {
-    expect(expectedOldSpaceMB({ json, yaml })).toBe(mb);
+    expect(oldSpaceStartMB({ json, yaml })).toBe(mb);
   });
 });
 

@@ -31,13 +31,13 @@ export interface InputBytes {
 }
 
 /**
- * The heap at its largest in a run over bench/'s dumps is about 1.4 bytes per byte of JSON and 4.2-4.4 per
- * byte of YAML. V8 starts marking somewhat before the old generation reaches its start, and a start the run
- * outgrows is worse than the default: V8 then marks the whole heap once, at its largest, just before the end
- * (an 0.8-1.1 s pause at 4x YAML). So these leave room; what they cost is the garbage that is never collected
- * (about 0.2 GB at 4x YAML).
+ * Where the old generation starts, per input byte. At its largest, the heap of a run over bench/'s dumps is
+ * about 1.4 bytes per byte of JSON and 4.2-4.4 per byte of YAML. V8 starts marking somewhat before the old
+ * generation reaches its start, and a start the run outgrows is worse than the default: V8 then marks the
+ * whole heap once, at its largest, just before the end (an 0.8-1.1 s pause at 4x YAML). So these leave room;
+ * what they cost is the garbage that is never collected (about 0.2 GB at 4x YAML).
  */
-const LIVE_HEAP_PER_BYTE: InputBytes = { json: 2, yaml: 6 };
+const OLD_SPACE_START_PER_BYTE: InputBytes = { json: 2, yaml: 6 };
 
 const isJson = (file: string): boolean => file.toLowerCase().endsWith('.json');
 
@@ -72,27 +72,30 @@ export function wantedHeapMB(inputBytes: number, currentMB: number, machineMB: n
 }
 
 /**
- * From this expected old generation on, it is started at that size. Below, the marking it saves is worth less
- * than a child Node's start: no gain at 68 MB of YAML, 9% at 171 MB (BENCHMARKS.md).
+ * From this start on, the old generation is started large. Below, the marking it saves is worth less than a
+ * child Node's start: no gain at 68 MB of YAML, 9% at 171 MB (BENCHMARKS.md).
  */
-const INITIAL_OLD_SPACE_FROM_MB = 512;
+const OLD_SPACE_START_FROM_MB = 512;
 
-/** The old generation in MB a run over `input` ends with, by bench/'s measure (LIVE_HEAP_PER_BYTE). */
-export function expectedOldSpaceMB(input: InputBytes): number {
-  return Math.ceil((input.json * LIVE_HEAP_PER_BYTE.json + input.yaml * LIVE_HEAP_PER_BYTE.yaml) / 2 ** 20);
+/** Where a run over `input` starts its old generation, in MB (OLD_SPACE_START_PER_BYTE). */
+export function oldSpaceStartMB(input: InputBytes): number {
+  return Math.ceil(
+    (input.json * OLD_SPACE_START_PER_BYTE.json + input.yaml * OLD_SPACE_START_PER_BYTE.yaml) / 2 ** 20,
+  );
 }
 
 /**
  * The V8 flags a run over `input` should start with; empty when Node's defaults do. `given` is the node flags
  * the user started with (and NODE_OPTIONS): a young or initial old generation sized there stands. The heap
  * limit is only ever raised, past a limit that would abort the run. Neither it nor the initial old generation
- * is memory taken: the first is a ceiling, the second the size up to which V8 does not mark the old generation.
+ * is memory taken: the first is a ceiling, the second the size up to which V8 does not mark the old generation
+ * (what it costs is the garbage left uncollected until then).
  */
 export function launchFlags(input: InputBytes, currentMB: number, machineMB: number, given = ''): string[] {
   const bytes = input.json + input.yaml;
-  const old = expectedOldSpaceMB(input);
+  const old = oldSpaceStartMB(input);
   const startOld =
-    old >= INITIAL_OLD_SPACE_FROM_MB &&
+    old >= OLD_SPACE_START_FROM_MB &&
     !given.includes('--initial-old-space-size') &&
     !given.includes('--initial-heap-size');
   let heap = wantedHeapMB(bytes, currentMB, machineMB);
