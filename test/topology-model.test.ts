@@ -203,6 +203,57 @@ status: {phase: Running, podIP: ${ip}, conditions: [{type: Ready, status: "True"
   });
 });
 
+describe('buildTopology: one field order', () => {
+  // The order of a dump's JSON, and one hidden class per shape: an edge made by spreading gave each of a
+  // dump's edges a class of its own (src/topology/build.ts newEdge).
+  const EDGE_ORDER = [
+    'kind',
+    'source',
+    'sourcePort',
+    'target',
+    'targetPort',
+    'label',
+    'protocol',
+    'id',
+    'findings',
+    'count',
+  ];
+  const NODE_ORDER = [
+    'id',
+    'kind',
+    'lane',
+    'namespace',
+    'label',
+    'detail',
+    'workload',
+    'object',
+    'location',
+    'ports',
+    'findings',
+    'count',
+  ];
+  const inOrder = (keys: string[], order: string[]) => {
+    expect(keys.every((k) => order.includes(k))).toBe(true);
+    expect(keys).toEqual([...keys].sort((a, b) => order.indexOf(a) - order.indexOf(b)));
+  };
+
+  it('lists the fields of every edge and node in one order, whatever its kind (routes, endpoints, folded pods)', () => {
+    const examples = readFileSync('examples/port-from-configmap/1-broken-ingress-port.yaml', 'utf8');
+    for (const [yaml, fold] of [
+      [APP, false],
+      [examples, false],
+      [APP, true],
+    ] as const) {
+      const r = check([{ name: 'case.yaml', text: yaml }], { rules: [] });
+      const t = buildTopology(r.graph, [], fold ? { foldWorkloads: (counts) => new Set(counts.keys()) } : {});
+      const kinds = new Set(t.edges.map((e) => e.kind));
+      expect([...kinds]).toEqual(expect.arrayContaining(['route', 'endpoint', 'container']));
+      for (const e of t.edges) inOrder(Object.keys(e), EDGE_ORDER);
+      for (const n of t.nodes) inOrder(Object.keys(n), NODE_ORDER);
+    }
+  });
+});
+
 describe('buildTopology: findings land on the element their object and field name', () => {
   const placed = (t: Topology, id: string) => t.findings.find((f) => f.id === id)?.targets ?? [];
 

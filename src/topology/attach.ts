@@ -62,18 +62,38 @@ export function fieldHasPrefix(field: string, prefix: string): boolean {
 
 export class FindingIndex {
   private readonly entries = new Map<string, Entries>();
-  /** The objects findings name, when known: registrations for any other are never looked up. */
-  private readonly named: Set<string> | undefined;
+  /**
+   * The objects findings name, when known (kind, then namespace, then names): registrations for any other are
+   * never looked up. Nested, so that asking about each of a dump's pods builds no key string.
+   */
+  private readonly named: Map<string, Map<string, Set<string>>> | undefined;
 
   constructor(findings?: readonly Finding[]) {
     if (!findings) return;
-    this.named = new Set();
-    for (const f of findings) if (f.object) this.named.add(objectKey(f.object));
+    this.named = new Map();
+    for (const f of findings) {
+      if (!f.object) continue;
+      let byNs = this.named.get(f.object.kind);
+      if (!byNs) {
+        byNs = new Map();
+        this.named.set(f.object.kind, byNs);
+      }
+      const ns = f.object.namespace ?? '';
+      const names = byNs.get(ns);
+      if (names) names.add(f.object.name);
+      else byNs.set(ns, new Set([f.object.name]));
+    }
   }
 
   /** Whether a registration for `object` can matter (callers skip building their targets when not). */
   wants(object: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): boolean {
-    return !this.named || this.named.has(objectKey(object));
+    return (
+      !this.named ||
+      this.named
+        .get(object.kind)
+        ?.get(object.namespace ?? '')
+        ?.has(object.name) === true
+    );
   }
 
   /**
@@ -87,9 +107,8 @@ export class FindingIndex {
     prefix: string,
     targets: FindingTarget[],
   ) {
-    if (targets.length === 0) return;
+    if (targets.length === 0 || !this.wants(object)) return;
     const key = objectKey(object);
-    if (this.named && !this.named.has(key)) return;
     const entry = { file, prefix, targets };
     const mine = this.entries.get(key);
     if (!mine) {
