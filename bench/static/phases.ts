@@ -21,9 +21,8 @@ import { registeredRules } from '../../src/rules/registry.js';
 import { applyRuleSettings, runRules } from '../../src/rules/run.js';
 import { resolveGraph } from '../../src/semantics/graph.js';
 import { readSources } from '../../src/sources/files.js';
-import { buildTopology } from '../../src/topology/build.js';
 import { formatTopologyJson } from '../../src/topology/model.js';
-import { simplifyTopology } from '../../src/topology/simplify.js';
+import { buildSimplifiedTopology } from '../../src/topology/simplify.js';
 
 export interface PhaseTimes {
   /** Seconds per phase, in the order run. */
@@ -146,8 +145,10 @@ export async function measurePhases(
     ),
   );
   timed('endpoints: slices text', () => formatEndpointSlicesText(graph.services.flatMap((s) => s.slices)));
-  const topology = timed('graph: buildTopology', () => buildTopology(graph, findings));
-  const simple = timed('graph: simplifyTopology', () => simplifyTopology(topology, { mode: 'auto' }));
+  // As `graph` does it: workloads folded while building, then the larger folds.
+  const simple = timed('graph: buildSimplifiedTopology', () =>
+    buildSimplifiedTopology(graph, findings, { mode: 'auto' }),
+  );
   timed('graph: json', () => formatTopologyJson(simple));
   return result();
 
