@@ -249,13 +249,12 @@ class Builder {
     for (const g of groups) this.index.add({ kind: 'Namespace', name: g.namespace }, '', '', [group(g.id)]);
     // As foldWorkloads merges them: the first edge stands for the others and says how many it stands for.
     for (const m of this.merged.values()) if (m.count > 1) (m.edge as { count?: number }).count = m.count;
-    const edges = this.edges;
     const topology: Topology = {
       version: 1,
       lanes: LANES.map((id) => ({ id, title: LANE_TITLES[id] })),
       groups,
       nodes,
-      edges,
+      edges: this.edges,
       findings: [],
     };
     const out = attachFindings(topology, findings, this.index);
