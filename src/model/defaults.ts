@@ -4,6 +4,7 @@
  * normalisation of clusterIP into clusterIPs. Each function returns its object with the defaults set,
  * copying only what it changes.
  */
+import { merged } from './merged.js';
 import type {
   Container,
   CronJob,
@@ -42,7 +43,7 @@ function withFields<T extends object>(o: T, changes: Partial<T>): T {
   for (const k in changes) {
     const v = changes[k];
     if (v === undefined || v === o[k]) continue;
-    out ??= { ...o };
+    out ??= merged<T>(o);
     out[k] = v as T[typeof k];
   }
   return out ?? o;
@@ -74,7 +75,7 @@ const withProtocolIfUnset = <P extends { protocol?: string }>(p: P): P =>
 function defaultServiceSpec(spec: ServiceSpec): ServiceSpec {
   // A Service's defaults depend on each other in order (type, then the traffic policies), so they are set
   // on a copy as Go sets them; the copy is kept only if something changed. Services are few.
-  const s: ServiceSpec = { ...spec };
+  const s = merged<ServiceSpec>(spec);
   if (!s.sessionAffinity) s.sessionAffinity = 'None';
   if (s.sessionAffinity === 'None') {
     delete s.sessionAffinityConfig;

@@ -5,6 +5,7 @@
  */
 import { FieldPath } from '../model/field-path.js';
 import { isKind, type Manifest } from '../model/load.js';
+import { merged } from '../model/merged.js';
 import type { Labels, ObjectMeta, Pod, PodSpec, PodStatus, PodTemplateSpec } from '../model/types.js';
 
 export interface PodInstance {
@@ -215,16 +216,18 @@ interface Plan {
   readonly replicas: readonly Replica[];
 }
 
+type OwnerReference = NonNullable<ObjectMeta['ownerReferences']>[number];
+
 function materialise(m: Manifest, plan: Plan, env: Env): PodInstance[] {
   const template = plan.template;
   if (!template?.spec) return [];
   return plan.replicas.map((r) => {
-    const spec: PodSpec = { ...template.spec, ...r.spec, nodeName: r.node };
+    const spec = merged<PodSpec>(template.spec, r.spec, { nodeName: r.node });
     const metadata: ObjectMeta = {
       name: r.name,
       namespace: m.namespace,
-      labels: { ...template.metadata?.labels, ...plan.extraLabels, ...r.labels },
-      ownerReferences: [{ ...plan.ownerRef, controller: true }],
+      labels: merged<Labels>(template.metadata?.labels, plan.extraLabels, r.labels),
+      ownerReferences: [merged<OwnerReference>(plan.ownerRef, { controller: true })],
     };
     if (plan.generateName) metadata.generateName = plan.generateName;
     if (template.metadata?.annotations) metadata.annotations = { ...template.metadata.annotations };
@@ -243,7 +246,7 @@ function materialise(m: Manifest, plan: Plan, env: Env): PodInstance[] {
       specPath: plan.specPath,
       synthesized: true,
     };
-    return r.ordinal === undefined ? inst : { ...inst, ordinal: r.ordinal };
+    return r.ordinal === undefined ? inst : merged<PodInstance>(inst, { ordinal: r.ordinal });
   });
 }
 
@@ -388,12 +391,14 @@ function planFor(m: Manifest, env: Env): Plan | null {
 function podInstance(m: Manifest<'Pod'>, env: Env): PodInstance {
   const o = m.object;
   const metadata =
-    o.metadata.namespace === m.namespace ? o.metadata : { ...o.metadata, namespace: m.namespace };
+    o.metadata.namespace === m.namespace
+      ? o.metadata
+      : merged<ObjectMeta>(o.metadata, { namespace: m.namespace });
   let pod: Pod = metadata === o.metadata ? o : { ...o, metadata };
   if (!o.status) {
     const node = o.spec.nodeName || (env.nodes[0] as string);
-    const spec = { ...o.spec, nodeName: node };
-    pod = { ...pod, spec, status: runningStatus(env, spec, node) };
+    const spec = merged<PodSpec>(o.spec, { nodeName: node });
+    pod = merged<Pod>(pod, { spec, status: runningStatus(env, spec, node) });
   }
   return {
     pod,
