@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { check } from '../src/check.js';
 import { merged } from '../src/model/merged.js';
+import { shopYaml } from './topology-fixtures.js';
 
 type Rec = Record<string, unknown>;
 
@@ -72,19 +73,12 @@ describe('merged', () => {
   });
 
   it('keeps the `__proto__` label of a Deployment template on its pods, as a label the API server rejects', () => {
-    const yaml = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata:
-      labels: {app: web, __proto__: x}
-    spec:
-      containers: [{name: web, image: nginx:1.27, ports: [{containerPort: 80}]}]
-`;
+    // The shop fixture's Deployment, its template labelled `__proto__` too.
+    const yaml = shopYaml().replace(
+      'labels: {app: web, tier: "shop"}',
+      'labels: {app: web, tier: "shop", __proto__: x}',
+    );
+    expect(yaml).toContain('__proto__: x');
     const r = check([{ name: 'case.yaml', text: yaml }]);
     expect(r.findings.map((f) => f.message).join('\n')).toContain('Invalid value: "__proto__"');
     expect(r.graph.pods).toHaveLength(2);
