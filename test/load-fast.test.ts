@@ -3,7 +3,7 @@
  * every real file, every generated document and every fast-check document, values, findings, document
  * counts and `locate()` positions for every field path of every object must be exactly equal.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import fc from 'fast-check';
@@ -697,6 +697,38 @@ describe('YAML streamed from its bytes (src/model/yaml-list-stream.ts, yaml-docu
           expect(summary(loadTextWith(src).result)).toBe(summary(plain));
         }
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('documents locate by reading their piece again; once the file changed, its first line stands in', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portchain-yaml-stale-'));
+    try {
+      const pod = (i: number) =>
+        `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p${i}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    ports:\n    - containerPort: ${8080 + i}\n`;
+      const text = [pod(0), pod(1), pod(2)].join('---\n');
+      const file = join(dir, 'pods.yaml');
+      writeFileSync(file, text);
+      const load = () => {
+        const st = statSync(file);
+        return loadTextWith(streamedSource(file, new FileBytes(file, 0, st.size, st.mtimeMs)));
+      };
+      const port = FieldPath.root('spec', 'containers')
+        .index(0)
+        .child('ports')
+        .index(0)
+        .child('containerPort');
+      const fresh = load();
+      expect(fresh.reader).toBe('fast-yaml-documents-stream');
+      const line = text.split('\n').findIndex((l) => l.includes('containerPort: 8082')) + 1;
+      expect(fresh.result.manifests[2]?.source.locate(port)).toEqual({ file, line, column: 7 });
+
+      const stale = load();
+      writeFileSync(file, text.replace('name: p0', 'name: q0'));
+      utimesSync(file, new Date(), new Date(Date.now() + 5000));
+      expect(stale.result.manifests[1]?.name).toBe('p1');
+      expect(stale.result.manifests[1]?.source.locate(port)).toEqual({ file, line: 1, column: 1 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

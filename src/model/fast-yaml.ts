@@ -12,6 +12,7 @@
  * item starts, with the offsets the library's nodes carry (`node.range[0]`).
  */
 import { compactArray } from './compact-array.js';
+import { ownString } from './own-string.js';
 import {
   blockScalarValue,
   doubleQuotedValue,
@@ -111,6 +112,14 @@ export class Reader {
     this.atRoot = false;
   }
 
+  /**
+   * The text from `k` to `end` as a string of its own (own-string.ts): values outlive the text they are read
+   * from, a streamed List item's or document's, and a slice would keep all of that text alive with them.
+   */
+  private own(k: number, end: number): string {
+    return ownString(this.text.slice(k, end));
+  }
+
   private hash(k: number, end: number): number {
     const t = this.text;
     const n = end - k;
@@ -122,12 +131,12 @@ export class Reader {
 
   /** A plain scalar's value, remembered when short. */
   private plainValue(k: number, end: number): unknown {
-    if (end - k > CACHE_MAX) return resolvePlain(this.text.slice(k, end), false);
+    if (end - k > CACHE_MAX) return resolvePlain(this.own(k, end), false);
     const h = this.hash(k, end);
     const hit = this.valSrc[h];
     if (hit !== undefined && hit.length === end - k && this.text.startsWith(hit, k) && this.valPlain[h])
       return this.valCache[h];
-    const src = this.text.slice(k, end);
+    const src = this.own(k, end);
     const v = resolvePlain(src, false);
     this.valSrc[h] = src;
     this.valCache[h] = v;
@@ -140,13 +149,13 @@ export class Reader {
 
   /** A quoted scalar without escapes or line breaks: its inside, remembered when short. */
   private insideValue(k: number, end: number): string {
-    if (end - k > CACHE_MAX) return this.text.slice(k, end);
+    if (end - k > CACHE_MAX) return this.own(k, end);
     const h = this.hash(k, end);
     const hit = this.valSrc[h];
     // A plain `80` and a quoted "80" have the same text but not the same value.
     if (hit !== undefined && hit.length === end - k && this.text.startsWith(hit, k) && !this.valPlain[h])
       return hit;
-    const src = this.text.slice(k, end);
+    const src = this.own(k, end);
     this.valSrc[h] = src;
     this.valCache[h] = src;
     this.valPlain[h] = false;
@@ -339,8 +348,8 @@ export class Reader {
     if (c === 34 || c === 39) {
       const end = this.scanQuoted(j, parentCol);
       if (this.quotedPlain) value = this.insideValue(j + 1, end - 1);
-      else if (c === 34) value = doubleQuotedValue(t.slice(j, end));
-      else value = singleQuotedValue(t.slice(j, end));
+      else if (c === 34) value = ownString(doubleQuotedValue(t.slice(j, end)));
+      else value = ownString(singleQuotedValue(t.slice(j, end)));
       this.pos = this.finishLine(end);
     } else if (c === 124 || c === 62) {
       value = this.parseBlockScalar(j, parentCol, lineIndent, c === 62);
@@ -449,7 +458,7 @@ export class Reader {
     }
     const nl = t.indexOf('\n', end);
     this.pos = nl === -1 ? this.len : this.nextContent(nl + 1);
-    return multi ? resolvePlain(unfoldLines(t.slice(j, end)), false) : this.plainValue(j, end);
+    return multi ? resolvePlain(ownString(unfoldLines(t.slice(j, end))), false) : this.plainValue(j, end);
   }
 
   /** A block scalar whose header starts at `j` (YAML 1.2 §8.1), copied from the library's lexer. */

@@ -7,7 +7,7 @@
  * whole text; what it declines in any piece returns undefined, and the whole text is read.
  */
 import type { ByteSource } from './byte-source.js';
-import { recent, STREAM_SIZES, type StreamSizes, Window } from './byte-window.js';
+import { recent, reread, STREAM_SIZES, type StreamSizes, Window } from './byte-window.js';
 import { DASH, NL, SPACE } from './char-codes.js';
 import { documentsReader, parseYamlFast } from './fast-yaml.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
@@ -43,9 +43,16 @@ function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedDocu
   const pieceMin = Math.min(PIECE_MIN, sizes.chunk);
   const docs: StreamedDocuments['docs'] = [];
   const reader = documentsReader();
-  /** Each piece's text, kept for positions (its values are slices of it anyway). */
-  const pieces: string[] = [];
-  const positionsOf = recent((i: number) => new LazyPositions(pieces[i] as string, file));
+  /**
+   * Where each piece's bytes lie. Its text is read again only when a position in it is asked for: most
+   * documents produce no finding, and their values hold none of the text (own-string.ts).
+   */
+  const pieces: { readonly from: number; readonly to: number }[] = [];
+  const positionsOf = recent((i: number) => {
+    const p = pieces[i] as (typeof pieces)[number];
+    const text = reread(src, p.from, p.to);
+    return text === null ? null : new LazyPositions(text, file);
+  });
   /** The current piece starts at `s`, on line `first`; lines are counted up to `line`. */
   let s = 0;
   let first = 1;
@@ -71,14 +78,17 @@ function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedDocu
     const text = w.text(s, end);
     const piece = pieces.length;
     const lineBase = first - 1;
-    pieces.push(text);
+    pieces.push({ from: w.base + s, to: w.base + end });
     for (const [k, doc] of parseYamlFast(text, reader, w.ascii).entries()) {
       docs.push({
         value: doc.value,
         docIndex: docs.length,
-        // An empty document has no position (-1), which the whole text places before its first line too.
         at: (keys) => {
-          const at = positionsOf(piece).yaml(doc, k)(keys);
+          const positions = positionsOf(piece);
+          // The file changed since it was read: its piece's first line stands in.
+          if (positions === null) return { file, line: lineBase + 1, column: 1 };
+          const at = positions.yaml(doc, k)(keys);
+          // An empty document has no position (-1), which the whole text places before its first line too.
           return { file, line: doc.rootStart < 0 ? at.line : at.line + lineBase, column: at.column };
         },
       });
