@@ -15,7 +15,7 @@ import { LazyPositions } from '../src/model/lazy-positions.js';
 import { loadTextWith, type SourceText } from '../src/model/load.js';
 import { readYamlDocumentsStream } from '../src/model/yaml-documents-stream.js';
 import { readYamlListStream } from '../src/model/yaml-list-stream.js';
-import { hasUnsupportedChars } from '../src/model/yaml-scalars.js';
+import { hasUnsupported, hasUnsupportedChars } from '../src/model/yaml-scalars.js';
 import { FileBytes, MemoryBytes, streamedSource } from '../src/sources/bytes.js';
 import { compareReaders, exact, fieldPaths, summary } from './helpers/compare-readers.js';
 import { corpusDir, repoRoot, vectorsDir } from './helpers/shared.js';
@@ -573,6 +573,28 @@ function wholeOrDeclined(
     return undefined;
   }
 }
+
+describe('the character check for text known to be ASCII', () => {
+  it('finds exactly what the full check finds, for every ASCII character anywhere in a text', () => {
+    for (let c = 0; c < 128; c++) {
+      const ch = String.fromCharCode(c);
+      for (const text of [ch, `name: a${ch}b`, `a\n${ch}`, `${ch}\nkind: Pod`]) {
+        expect(
+          hasUnsupported(text, true),
+          `U+${c.toString(16).padStart(4, '0')} in ${JSON.stringify(text)}`,
+        ).toBe(hasUnsupportedChars(text));
+      }
+    }
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.integer({ min: 0, max: 127 }).map((c) => String.fromCharCode(c)) }),
+        (t) => {
+          expect(hasUnsupported(t, true)).toBe(hasUnsupportedChars(t));
+        },
+      ),
+    );
+  });
+});
 
 describe('YAML streamed from its bytes (src/model/yaml-list-stream.ts, yaml-documents-stream.ts)', () => {
   type Doc = typeof docArb extends fc.Arbitrary<infer T> ? T : never;
