@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { check } from '../src/check.js';
 import type { EndpointSlice } from '../src/model/types.js';
+import { formatEndpointSlicesJson } from '../src/report/endpoints.js';
 import { runCli } from './helpers/cli.js';
 import { vectorsDir } from './helpers/shared.js';
 
@@ -88,5 +91,29 @@ describe('portchain endpoints on the endpoints vectors', () => {
     expect(lines[0]).toMatch(/^NAMESPACE\s+NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+READY\s+SERVICE$/);
     expect(lines.slice(1).some((l) => /^default\s+web-\S+\s+IPv4\s+8080\s+\S+/.test(l))).toBe(true);
     expect(lines.slice(1).some((l) => /^default\s+web-\S+\s+IPv4\s+9090\s+/.test(l))).toBe(true);
+  });
+
+  it('writes JSON in pieces that join to JSON.stringify of all slices', () => {
+    const text = readFileSync(join(dir, 'EP-04', 'manifest.yaml'), 'utf8');
+    const real = check([{ name: 'manifest.yaml', text }]).graph.services.flatMap((s) => s.slices);
+    expect(real.length).toBeGreaterThan(0);
+    const many = (n: number): EndpointSlice[] =>
+      Array.from({ length: n }, (_, i) => {
+        const s = real[i % real.length] as EndpointSlice;
+        return { ...s, metadata: { ...s.metadata, name: `${s.metadata.name}-${i}` } };
+      });
+    const joined = (slices: EndpointSlice[]) => [...formatEndpointSlicesJson(slices)].join('');
+    for (const n of [0, 1, 2, 999, 1000, 1001, 2000, 2345]) {
+      const slices = many(n);
+      expect(joined(slices), `${n} slices`).toBe(`${JSON.stringify(slices, null, 2)}\n`);
+    }
+    expect([...formatEndpointSlicesJson(many(2345))].length).toBe(3);
+    // Whatever the values hold: escapes, nesting, empty objects and arrays.
+    fc.assert(
+      fc.property(fc.array(fc.object(), { maxLength: 30 }), (objects) => {
+        const slices = objects as unknown as EndpointSlice[];
+        expect(joined(slices)).toBe(`${JSON.stringify(slices, null, 2)}\n`);
+      }),
+    );
   });
 });

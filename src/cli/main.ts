@@ -13,7 +13,7 @@ import { headText } from '../model/byte-source.js';
 import { type Finding, severityRank } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { sourceLines } from '../model/source-lines.js';
-import { formatEndpointSlicesText } from '../report/endpoints.js';
+import { formatEndpointSlicesJson, formatEndpointSlicesText } from '../report/endpoints.js';
 import { formatJson } from '../report/json.js';
 import { formatJunit } from '../report/junit.js';
 import { formatSarif } from '../report/sarif.js';
@@ -245,9 +245,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       io.stderr(`${at}${f.severity} [${f.rule}] ${f.message}\n`);
     }
     const slices = result.graph.services.flatMap((s) => s.slices);
-    io.stdout(
-      o.format === 'json' ? `${JSON.stringify(slices, null, 2)}\n` : formatEndpointSlicesText(slices),
-    );
+    if (o.format === 'json') for (const piece of formatEndpointSlicesJson(slices)) io.stdout(piece);
+    else io.stdout(formatEndpointSlicesText(slices));
     setExit(EXIT_OK);
   });
 
