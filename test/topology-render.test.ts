@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { escapeDot, formatDot } from '../src/report/dot.js';
 import { escapeXml, formatSvg } from '../src/report/svg.js';
+import { formatTopologyJson } from '../src/report/topology-json.js';
 import { formatTree } from '../src/report/tree.js';
 import { layoutTopology } from '../src/topology/layout.js';
-import { formatTopologyJson, indexTopology, LANES, type Topology } from '../src/topology/model.js';
+import { indexTopology, LANES, type Topology } from '../src/topology/model.js';
 import { simplifyTopology } from '../src/topology/simplify.js';
 import { shopTopology, XSS } from './topology-fixtures.js';
 
@@ -95,7 +96,7 @@ describe('formatDot', () => {
 
 describe('JSON model', () => {
   it('has unique ids, edges between existing rows and nodes, and findings pointing at existing elements', () => {
-    const t = JSON.parse(formatTopologyJson(shopTopology())) as Topology;
+    const t = JSON.parse([...formatTopologyJson(shopTopology())].join('')) as Topology;
     const ids = [
       ...t.nodes.map((n) => n.id),
       ...t.nodes.flatMap((n) => n.ports.map((p) => p.id)),

@@ -8,8 +8,9 @@ import { Command, Option } from 'commander';
 import { check } from '../check.js';
 import { formatDot } from '../report/dot.js';
 import { formatMermaid } from '../report/mermaid.js';
+import { formatTopologyJson } from '../report/topology-json.js';
 import { formatTree } from '../report/tree.js';
-import { formatTopologyJson, type Topology } from '../topology/model.js';
+import type { Topology } from '../topology/model.js';
 import { buildSimplifiedTopology, GROUP_MODES, type GroupMode } from '../topology/simplify.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import type { Io } from './main.js';
@@ -24,20 +25,25 @@ interface GraphFlags extends InputFlags {
   color?: boolean;
 }
 
-/** Renders a topology in one of the graph formats. */
-export async function renderGraph(t: Topology, format: GraphFormat, color = false): Promise<string> {
+/** Renders a topology in one of the graph formats, as pieces to write one after another. */
+export async function renderGraph(
+  t: Topology,
+  format: GraphFormat,
+  color = false,
+): Promise<Iterable<string>> {
   switch (format) {
     case 'json':
+      // An ungrouped cluster's topology is more JSON than one string may hold.
       return formatTopologyJson(t);
     case 'mermaid':
-      return formatMermaid(t);
+      return [formatMermaid(t)];
     case 'dot':
-      return formatDot(t);
+      return [formatDot(t)];
     case 'svg':
       // Loaded when asked for: the layout engine (elkjs) is a third of a second of start-up.
-      return (await import('../report/svg.js')).formatSvg(t);
+      return [await (await import('../report/svg.js')).formatSvg(t)];
     default:
-      return formatTree(t, { color });
+      return [formatTree(t, { color })];
   }
 }
 
@@ -87,7 +93,7 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
       const topology = buildSimplifiedTopology(result.graph, result.findings, { mode: o.group });
       const drawn = await renderGraph(topology, o.format, useColor(io, o.color));
       progress.done();
-      io.stdout(drawn);
+      for (const piece of drawn) io.stdout(piece);
       setExit(0);
     });
 }

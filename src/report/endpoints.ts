@@ -1,4 +1,5 @@
 import type { EndpointSlice } from '../model/types.js';
+import { jsonPieces } from './json-pieces.js';
 
 /** kubectl's formatDiscoveryEndpoints / formatDiscoveryPorts: at most 3 items, then "+ N more...". */
 function listOf(items: string[], empty: string): string {
@@ -36,22 +37,8 @@ export function formatEndpointSlicesText(slices: readonly EndpointSlice[]): stri
     .join('\n')}\n`;
 }
 
-/** Slices per piece of the JSON output. */
-const JSON_BATCH = 1000;
-
-/**
- * `JSON.stringify(slices, null, 2)` and a line break, as pieces of a thousand slices each: the same text,
- * never held as one string (for bench/'s 4x cluster it is 293 MB, and the write copies it once more).
- */
+/** `JSON.stringify(slices, null, 2)` and a line break, in pieces (json-pieces.ts). */
 export function* formatEndpointSlicesJson(slices: readonly EndpointSlice[]): Generator<string> {
-  if (slices.length === 0) {
-    yield '[]\n';
-    return;
-  }
-  for (let i = 0; i < slices.length; i += JSON_BATCH) {
-    const last = i + JSON_BATCH >= slices.length;
-    // `[\n  {...},\n  {...}\n]`: its items are indented as they are inside the whole array.
-    const items = JSON.stringify(slices.slice(i, i + JSON_BATCH), null, 2).slice(2, -2);
-    yield `${i === 0 ? '[\n' : ',\n'}${items}${last ? '\n]\n' : ''}`;
-  }
+  yield* jsonPieces(slices);
+  yield '\n';
 }

@@ -208,11 +208,6 @@ export function indexTopology(t: Topology): TopologyIndex {
   };
 }
 
-/** The JSON document `portchain graph --format json` prints (and the web UI reads). */
-export function formatTopologyJson(t: Topology): string {
-  return `${JSON.stringify(t, null, 2)}\n`;
-}
-
 /** A marker that does not rely on colour: ✖ error, ⚠ warning, ℹ info. */
 export function severityMark(s: Severity | undefined): string {
   return s === 'error' ? '✖' : s === 'warning' ? '⚠' : s === 'info' ? 'ℹ' : '';
