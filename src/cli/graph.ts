@@ -13,7 +13,7 @@ import { formatTree } from '../report/tree.js';
 import type { Topology } from '../topology/model.js';
 import { buildSimplifiedTopology, GROUP_MODES, type GroupMode } from '../topology/simplify.js';
 import { addInputOptions, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
-import type { Io } from './main.js';
+import { type Io, writePieces } from './main.js';
 import { describeDrawing, progressFor } from './progress.js';
 
 export const GRAPH_FORMATS = ['tree', 'mermaid', 'dot', 'svg', 'json'] as const;
@@ -93,7 +93,7 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
       const topology = buildSimplifiedTopology(result.graph, result.findings, { mode: o.group });
       const drawn = await renderGraph(topology, o.format, useColor(io, o.color));
       progress.done();
-      for (const piece of drawn) io.stdout(piece);
+      await writePieces(io, drawn);
       setExit(0);
     });
 }

@@ -34,7 +34,9 @@ export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 
 export interface Io {
-  readonly stdout: (s: string) => void;
+  /** Returns false when the text is queued (a pipe read slower than it is written): `drained` says when it went. */
+  readonly stdout: (s: string) => unknown;
+  readonly drained?: () => Promise<void>;
   readonly stderr: (s: string) => void;
   readonly stdin: NodeJS.ReadableStream;
   readonly isTTY: boolean;
@@ -45,14 +47,31 @@ export interface Io {
   readonly progress?: ProgressStream;
 }
 
-const processIo = (): Io => ({
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  progress: process.stderr,
-  stdin: process.stdin,
-  isTTY: !!process.stdout.isTTY,
-  env: process.env,
-});
+const processIo = (): Io => {
+  // A reader that stops early (`| head`) closes the pipe: the rest of the output has nowhere to go, and
+  // that is no failure. Any other write error ends the run with a message, not a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') {
+      process.stderr.write(`portchain: cannot write the output: ${e.message}\n`);
+      process.exitCode = EXIT_USAGE;
+    }
+    process.exit();
+  });
+  return {
+    stdout: (s) => process.stdout.write(s),
+    drained: () => new Promise((resolve) => process.stdout.once('drain', resolve)),
+    stderr: (s) => process.stderr.write(s),
+    progress: process.stderr,
+    stdin: process.stdin,
+    isTTY: !!process.stdout.isTTY,
+    env: process.env,
+  };
+};
+
+/** Writes output piece by piece, waiting whenever the reader is behind, so that it is never all queued at once. */
+export async function writePieces(io: Io, pieces: Iterable<string>): Promise<void> {
+  for (const piece of pieces) if (io.stdout(piece) === false) await io.drained?.();
+}
 
 class UsageError extends Error {}
 
@@ -245,7 +264,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       io.stderr(`${at}${f.severity} [${f.rule}] ${f.message}\n`);
     }
     const slices = result.graph.services.flatMap((s) => s.slices);
-    if (o.format === 'json') for (const piece of formatEndpointSlicesJson(slices)) io.stdout(piece);
+    if (o.format === 'json') await writePieces(io, formatEndpointSlicesJson(slices));
     else io.stdout(formatEndpointSlicesText(slices));
     setExit(EXIT_OK);
   });

@@ -1,0 +1,92 @@
+/**
+ * Output into a pipe, through the real launcher (bin/portchain): a reader that stops early (`| head`) ends
+ * the run quietly, and a reader slower than the output gets all of it, written as it reads (json-pieces.ts
+ * pieces wait for the pipe instead of piling up in memory).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../bench/static/generate.js';
+import { repoRoot } from './helpers/shared.js';
+
+const bin = join(repoRoot, 'bin/portchain');
+let dir = '';
+let dump = '';
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'portchain-pipe-'));
+  // About 2,000 objects: 0.7-4 MB of slices, tree and topology, more than a socket pair buffers (stdio pipes).
+  dump = generate({ scale: 0.01, seed: 3, outDir: dir }).files.list[0] as string;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI with stdout a pipe; `reader` decides how it is read. */
+function run(args: string[], reader: 'close-early' | 'slow'): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    if (reader === 'close-early') {
+      child.stdout.once('data', (d: Buffer) => {
+        stdout = d.toString();
+        child.stdout.destroy();
+      });
+    } else {
+      // Nothing is read for a second: the pipe fills and the writer must wait for it.
+      child.stdout.pause();
+      setTimeout(() => {
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+        });
+        child.stdout.resume();
+      }, 1000);
+    }
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('output into a pipe', { timeout: 60_000 }, () => {
+  for (const args of [
+    ['endpoints', '--format', 'json'],
+    ['graph', '--group', 'none', '--format', 'json'],
+    ['graph', '--group', 'none', '--format', 'tree'],
+  ]) {
+    const what = args.join(' ');
+    it(`${what}: a reader that stops early ends the run quietly`, async () => {
+      const r = await run([...args, dump, '--no-config'], 'close-early');
+      expect(r.stdout.length).toBeGreaterThan(0);
+      expect(r.stderr).toBe('');
+      expect([0, 1]).toContain(r.code);
+    });
+  }
+
+  for (const args of [
+    ['endpoints', '--format', 'json'],
+    ['graph', '--group', 'none', '--format', 'json'],
+  ]) {
+    const what = args.join(' ');
+    it(`${what}: a slow reader gets all of it`, async () => {
+      const whole = spawnSync(process.execPath, [bin, ...args, dump, '--no-config'], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 30,
+      });
+      expect(whole.status).toBe(0);
+      expect(whole.stdout.length).toBeGreaterThan(1 << 18);
+      const r = await run([...args, dump, '--no-config'], 'slow');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(whole.stdout);
+    });
+  }
+});
