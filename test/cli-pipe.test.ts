@@ -3,8 +3,8 @@
  * the run quietly, and a reader slower than the output gets all of it, written as it reads (json-pieces.ts
  * pieces wait for the pipe instead of piling up in memory).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,4 +89,56 @@ describe('output into a pipe', { timeout: 60_000 }, () => {
       expect(r.stdout).toBe(whole.stdout);
     });
   }
+});
+
+const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+const rootWhy =
+  process.getuid?.() !== 0 ? 'not root' : !has('ip') || !has('iptables-save') ? 'no ip or iptables' : null;
+
+// `up --proxy-mode iptables` writes rules: in a network namespace of this test's own, so the host's stay untouched.
+describe.skipIf(rootWhy !== null)('up, when the reader of its output goes away', { timeout: 60_000 }, () => {
+  const NS = `pc-pipe-${process.pid % 100000}`;
+  const inNs = (args: string[]) => execFileSync('ip', ['netns', 'exec', NS, ...args], { encoding: 'utf8' });
+  const rules = () =>
+    inNs(['iptables-save'])
+      .split('\n')
+      .filter((l) => l.includes('PORTCHAIN')).length;
+  beforeAll(() => {
+    execFileSync('ip', ['netns', 'add', NS]);
+    inNs(['ip', 'link', 'set', 'lo', 'up']);
+  });
+  afterAll(() => spawnSync('ip', ['netns', 'del', NS]));
+
+  it('stops as on Ctrl-C at its next write, and removes its kernel rules', async () => {
+    const app = join(dir, 'multi-port');
+    cpSync(join(repoRoot, 'examples', 'multi-port'), app, { recursive: true });
+    const up = [bin, 'up', app, '--watch', '--low-port-offset', '40000', '--proxy-mode', 'iptables'];
+    const child = spawn('ip', ['netns', 'exec', NS, process.execPath, ...up], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The first table: up is serving, its rules are in place. Then the reader goes away.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(rules()).toBeGreaterThan(0);
+    child.stdout.destroy();
+    // A change to the manifests makes up print its table again: that write finds the pipe closed. Changed
+    // every half second until up exits, in case the watcher was not yet listening for the first change.
+    const manifest = join(app, '0-sound.yaml');
+    const sound = readFileSync(manifest, 'utf8');
+    let n = 0;
+    const change = setInterval(() => {
+      n++;
+      writeFileSync(manifest, sound.replace('replicas: 2', `replicas: ${n % 2 === 1 ? 1 : 2}`));
+    }, 500);
+    const code = await exited;
+    clearInterval(change);
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(rules()).toBe(0);
+  });
 });

@@ -49,13 +49,19 @@ export interface Io {
 
 const processIo = (): Io => {
   // A reader that stops early (`| head`) closes the pipe: the rest of the output has nowhere to go, and
-  // that is no failure. Any other write error ends the run with a message, not a stack trace.
+  // that is no failure. Any other write error ends the run with a message, not a stack trace. A
+  // long-running command (up, ui, port-forward: they listen for SIGTERM) stops as on Ctrl-C, cleaning up
+  // its processes and rules; the others end at once. Later writes fail too, and change nothing.
+  let failed = false;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (failed) return;
+    failed = true;
     if (e.code !== 'EPIPE') {
       process.stderr.write(`portchain: cannot write the output: ${e.message}\n`);
       process.exitCode = EXIT_USAGE;
     }
-    process.exit();
+    if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
+    else process.exit();
   });
   return {
     stdout: (s) => process.stdout.write(s),
