@@ -4,7 +4,16 @@
  * pieces wait for the pipe instead of piling up in memory).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +79,22 @@ describe('output into a pipe', { timeout: 60_000 }, () => {
       expect([0, 1]).toContain(r.code);
     });
   }
+
+  it.skipIf(!existsSync('/dev/full'))('output that cannot be written: a message and exit code 2', () => {
+    for (const args of [
+      ['check', '--format', 'json'],
+      ['graph', '--group', 'none', '--format', 'json'],
+    ]) {
+      const full = openSync('/dev/full', 'w');
+      const r = spawnSync(process.execPath, [bin, ...args, dump, '--no-config'], {
+        stdio: ['ignore', full, 'pipe'],
+        encoding: 'utf8',
+      });
+      closeSync(full);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe('portchain: cannot write the output: ENOSPC: no space left on device, write\n');
+    }
+  });
 
   for (const args of [
     ['endpoints', '--format', 'json'],
@@ -139,6 +164,20 @@ describe.skipIf(rootWhy !== null)('up, when the reader of its output goes away',
     clearInterval(change);
     expect(code).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(rules()).toBe(0);
+  });
+
+  it('stops the same way when the reader is gone before up has finished starting', () => {
+    const app = join(dir, 'multi-port-early');
+    cpSync(join(repoRoot, 'examples', 'multi-port'), app, { recursive: true });
+    // `| true` reads nothing: the first table up prints, once its rules are in place, finds the pipe closed.
+    const script = `"$0" "$1" up "$2" --low-port-offset 40000 --proxy-mode iptables | true`;
+    const r = spawnSync('ip', ['netns', 'exec', NS, 'sh', '-c', script, process.execPath, bin, app], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
     expect(rules()).toBe(0);
   });
 });

@@ -23,6 +23,7 @@ import { ToolError } from '../sources/exec.js';
 import { helmSourceLines } from '../sources/helm.js';
 import { graphCommand } from './graph.js';
 import { addInputOptions, collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
+import { stopForClosedOutput } from './long-running.js';
 import { portForwardCommand } from './port-forward.js';
 import { type ProgressStream, progressFor } from './progress.js';
 import { traceCommand } from './trace.js';
@@ -36,7 +37,8 @@ export const EXIT_USAGE = 2;
 export interface Io {
   /** Returns false when the text is queued (a pipe read slower than it is written): `drained` says when it went. */
   readonly stdout: (s: string) => unknown;
-  readonly drained?: () => Promise<void>;
+  /** Resolves true once the queued output went, false if its reader went away first (nothing more will go). */
+  readonly drained?: () => Promise<boolean>;
   readonly stderr: (s: string) => void;
   readonly stdin: NodeJS.ReadableStream;
   readonly isTTY: boolean;
@@ -47,25 +49,34 @@ export interface Io {
   readonly progress?: ProgressStream;
 }
 
+/** Writing the output failed other than by its reader going away: the run ends with EXIT_USAGE. */
+let outputFailed = false;
+
 const processIo = (): Io => {
   // A reader that stops early (`| head`) closes the pipe: the rest of the output has nowhere to go, and
-  // that is no failure. Any other write error ends the run with a message, not a stack trace. A
-  // long-running command (up, ui, port-forward: they listen for SIGTERM) stops as on Ctrl-C, cleaning up
-  // its processes and rules; the others end at once. Later writes fail too, and change nothing.
-  let failed = false;
+  // that is no failure. Any other write error ends the run with a message, not a stack trace. Nothing is
+  // written after it (the stream is destroyed): a command writing in pieces stops writing, and a
+  // long-running one (up, ui, port-forward) stops as on Ctrl-C, removing its processes and kernel rules,
+  // whether it was serving or still starting.
+  let gone = false;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (failed) return;
-    failed = true;
+    if (gone) return;
+    gone = true;
     if (e.code !== 'EPIPE') {
       process.stderr.write(`portchain: cannot write the output: ${e.message}\n`);
+      // Said both ways: main() may have returned its code already (a file's write fails a tick later).
+      outputFailed = true;
       process.exitCode = EXIT_USAGE;
     }
-    if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
-    else process.exit();
+    process.stdout.emit('drain');
+    stopForClosedOutput();
   });
   return {
-    stdout: (s) => process.stdout.write(s),
-    drained: () => new Promise((resolve) => process.stdout.once('drain', resolve)),
+    stdout: (s) => !gone && process.stdout.write(s),
+    drained: () =>
+      gone
+        ? Promise.resolve(false)
+        : new Promise((resolve) => process.stdout.once('drain', () => resolve(!gone))),
     stderr: (s) => process.stderr.write(s),
     progress: process.stderr,
     stdin: process.stdin,
@@ -74,9 +85,12 @@ const processIo = (): Io => {
   };
 };
 
-/** Writes output piece by piece, waiting whenever the reader is behind, so that it is never all queued at once. */
+/**
+ * Writes output piece by piece, waiting whenever the reader is behind, so that it is never all queued at once;
+ * stops when the reader went away.
+ */
 export async function writePieces(io: Io, pieces: Iterable<string>): Promise<void> {
-  for (const piece of pieces) if (io.stdout(piece) === false) await io.drained?.();
+  for (const piece of pieces) if (io.stdout(piece) === false && (await io.drained?.()) === false) return;
 }
 
 class UsageError extends Error {}
@@ -310,7 +324,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return code;
+    return outputFailed ? EXIT_USAGE : code;
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version exit 0; everything else commander rejects is a usage error.
