@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../bench/static/generate.js';
-import { repoRoot } from './helpers/shared.js';
+import { hasCommand, repoRoot } from './helpers/shared.js';
 
 const bin = join(repoRoot, 'bin/portchain');
 let dir = '';
@@ -116,9 +116,12 @@ describe('output into a pipe', { timeout: 60_000 }, () => {
   }
 });
 
-const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 const rootWhy =
-  process.getuid?.() !== 0 ? 'not root' : !has('ip') || !has('iptables-save') ? 'no ip or iptables' : null;
+  process.getuid?.() !== 0
+    ? 'not root'
+    : !hasCommand('ip') || !hasCommand('iptables-save')
+      ? 'no ip or iptables'
+      : null;
 
 // `up --proxy-mode iptables` writes rules: in a network namespace of this test's own, so the host's stay untouched.
 describe.skipIf(rootWhy !== null)('up, when the reader of its output goes away', { timeout: 60_000 }, () => {
@@ -129,6 +132,7 @@ describe.skipIf(rootWhy !== null)('up, when the reader of its output goes away',
       .split('\n')
       .filter((l) => l.includes('PORTCHAIN')).length;
   beforeAll(() => {
+    spawnSync('ip', ['netns', 'del', NS]); // left by a run that was killed
     execFileSync('ip', ['netns', 'add', NS]);
     inNs(['ip', 'link', 'set', 'lo', 'up']);
   });

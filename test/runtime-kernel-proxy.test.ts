@@ -19,6 +19,7 @@ import {
 import type { KubeProxy } from '../src/runtime/kube-proxy.js';
 import type { ClusterPlan, PlanEndpoint, PlanService } from '../src/runtime/plan.js';
 import { ep, planOf, svc } from './helpers/plan-builders.js';
+import { hasCommand } from './helpers/shared.js';
 
 const plan = (services: PlanService[]): ClusterPlan => planOf('127.80.0.1', services);
 
@@ -148,9 +149,8 @@ describe('kernel proxy rules (text)', () => {
 // ---------------------------------------------------------------------------------------------------------
 // Inside a network namespace.
 
-const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 const root = process.getuid?.() === 0;
-const why = !root ? 'not root' : !has('ip') ? 'iproute2 (ip) is not installed' : null;
+const why = !root ? 'not root' : !hasCommand('ip') ? 'iproute2 (ip) is not installed' : null;
 if (why) console.warn(`runtime-kernel-proxy namespace tests skipped: ${why}`);
 
 const NS = `pc-h6-k${process.pid % 100000}`;
@@ -256,7 +256,7 @@ describe.skipIf(why !== null)('kernel proxy in a network namespace', () => {
 
   for (const mode of ['iptables', 'nftables'] as const) {
     const tool = mode === 'iptables' ? 'iptables-restore' : 'nft';
-    it.skipIf(!has(tool))(
+    it.skipIf(!hasCommand(tool))(
       `${mode}: DNAT from clusterIP, nodePort and LB to the endpoints, REJECT, updates, close`,
       async () => {
         const a = ep('127.81.4.1', ports['127.81.4.1'] as number);
@@ -335,7 +335,7 @@ describe.skipIf(why !== null)('kernel proxy in a network namespace', () => {
 
           // UDP: a client that keeps its source port keeps its conntrack entry. When its endpoint leaves, the
           // entry is cleared (conntrack -D, as kube-proxy does), so the next datagram goes to the new endpoint.
-          if (has('conntrack')) {
+          if (hasCommand('conntrack')) {
             const sport = mode === 'iptables' ? 44390 : 44391;
             await proxy.update(plan([udp]));
             expect(ask('127.82.4.4', 44315, sport)).toBe('127.81.4.2');
@@ -355,7 +355,7 @@ describe.skipIf(why !== null)('kernel proxy in a network namespace', () => {
         }
         // Closed: nothing of ours is left in the namespace's tables, and nothing is translated.
         expect(ns(['iptables-save'])).not.toContain('PORTCHAIN');
-        if (has('nft')) expect(ns(['nft', 'list', 'tables'])).not.toContain('portchain');
+        if (hasCommand('nft')) expect(ns(['nft', 'list', 'tables'])).not.toContain('portchain');
         expect(connect('127.82.4.1', 44311, 1)).toEqual(['error:ECONNREFUSED']);
       },
       // About twenty client processes are started in the namespace: slow on a busy machine.

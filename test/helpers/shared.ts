@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,10 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 export const sharedDir = resolve(repoRoot, '..', 'shared');
 export const corpusDir = join(sharedDir, 'corpus');
 export const vectorsDir = join(sharedDir, 'vectors');
+
+/** True when `command` is on the PATH (tests that need iproute2, iptables, ... skip without it). */
+export const hasCommand = (command: string): boolean =>
+  spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 
 export function readSource(path: string): SourceText {
   return { name: path, text: readFileSync(path, 'utf8') };
