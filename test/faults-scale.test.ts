@@ -7,11 +7,10 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startKubeProxy } from '../src/runtime/kube-proxy.js';
 import { ep, planOf, svc } from './helpers/plan-builders.js';
+import { heapAfterGc } from './helpers/shared.js';
 
 const FULL = process.env.FUZZ_RUNS !== undefined || process.env.RELIABILITY === '1';
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -33,14 +32,6 @@ function raiseFdLimit(wanted: number): void {
     // prlimit missing or refused: the count adapts to the limit there is.
   }
 }
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

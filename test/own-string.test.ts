@@ -2,22 +2,13 @@
  * Values read from a streamed dump must not keep the text they were read from (src/model/own-string.ts): a
  * piece sliced out of a List item's text would keep all of that text alive as long as the manifest lives.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ownString } from '../src/model/own-string.js';
 import { readYamlDocumentsStream } from '../src/model/yaml-documents-stream.js';
 import { readYamlListStream } from '../src/model/yaml-list-stream.js';
 import { MemoryBytes } from '../src/sources/bytes.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapAfterGc = (): number => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
+import { heapAfterGc } from './helpers/shared.js';
 
 const ITEMS = 300;
 /** A comment line in every item: the item's text is this long, its values a few dozen bytes. */

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { SourceText } from '../../src/model/load.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -13,6 +15,19 @@ export const vectorsDir = join(sharedDir, 'vectors');
 /** True when `command` is on the PATH (tests that need iproute2, iptables, ... skip without it). */
 export const hasCommand = (command: string): boolean =>
   spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+
+let gc: (() => void) | undefined;
+
+/** The heap in use after two full collections (V8's gc, exposed for the tests that measure what is kept). */
+export function heapAfterGc(): number {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
 
 export function readSource(path: string): SourceText {
   return { name: path, text: readFileSync(path, 'utf8') };
