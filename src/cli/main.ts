@@ -68,6 +68,7 @@ const processIo = (): Io => {
       outputFailed = true;
       process.exitCode = EXIT_USAGE;
     }
+    // No real 'drain' will come: this one wakes a writePieces that waits, and `drained` gives it false.
     process.stdout.emit('drain');
     stopForClosedOutput();
   });
