@@ -528,6 +528,15 @@ describe('fast readers equal the yaml library on generated documents', { timeout
       { numRuns: runs },
     );
   });
+
+  it('a double-quoted key whose escaped line break carries it onto the next line (found by the test above)', () => {
+    // An implicit key has one line: the library reports this one, and the fast path must not read it.
+    const text = 'apiVersion: v1\nkind: Pod\nx:\n  - "\\\n    a": \n  - null\n';
+    expect(loadTextWith({ name: 'key.yaml', text }, { reader: 'plain' }).result.findings[0]?.rule).toBe(
+      'yaml-syntax',
+    );
+    compareReaders({ name: 'key.yaml', text });
+  });
 });
 
 describe('the plain path splits documents on `---` lines first; positions stay those of the whole stream', () => {

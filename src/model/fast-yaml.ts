@@ -544,6 +544,8 @@ export class Reader {
           break;
         }
         if (d === 92 && c === 34) {
+          // An escaped line break would carry the key onto the next line: an implicit key has one line.
+          if (t.charCodeAt(i + 1) === NL) return false;
           plain = false;
           i++;
         }
