@@ -10,7 +10,7 @@ import { createProgress, isCi, type ProgressStream } from '../src/cli/progress.j
 import { registeredRules } from '../src/rules/registry.js';
 import { readSources } from '../src/sources/files.js';
 import { tempTree } from './helpers/cli.js';
-import { repoRoot } from './helpers/shared.js';
+import { hasCommand, repoRoot } from './helpers/shared.js';
 
 /** A terminal that records what is written to it. */
 function fakeTty(isTTY = true, columns = 120): ProgressStream & { chunks: string[] } {
@@ -63,6 +63,17 @@ describe('progress line', () => {
     const line = (tty.chunks[0] ?? '').slice(CLEAR.length);
     expect(line.length).toBeLessThan(60);
     expect(line.endsWith('…')).toBe(true);
+  });
+
+  it('takes a terminal that reports no width (0 columns) as 80 wide', () => {
+    // A pty opened without a window size (`script`, `ssh -t`, `docker run -t`) reports 0 columns.
+    const tty = fakeTty(true, 0);
+    const p = createProgress(tty, { env: {}, delayMs: 0 });
+    const text = 'rules 2/25 (node-port-allocation) on 163,402 objects';
+    p.update(text, true);
+    expect(tty.chunks[0]).toBe(`${CLEAR}portchain: ${text}`);
+    p.update('y'.repeat(500), true);
+    expect((tty.chunks[1] ?? '').slice(CLEAR.length)).toHaveLength(79);
   });
 
   it('throttles rule updates but never a stage change', () => {
@@ -191,6 +202,24 @@ describe('portchain check on a terminal', () => {
     expect(() => JSON.parse(r.stdout)).not.toThrow();
     expect(r.stdout).not.toContain('\x1b');
   }, 60_000);
+
+  it.runIf(hasCommand('script'))(
+    'draws the whole line on a real pty that reports no width',
+    () => {
+      // script(1) runs the launcher on a pty of its own, opened without a window size: 0 columns.
+      const file = big();
+      const launcher = join(repoRoot, 'bin', 'portchain');
+      const command = `${process.execPath} ${launcher} check ${file} --format json --fail-on never --no-config > /dev/null`;
+      const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        env: { ...process.env, CI: '' },
+      });
+      expect(r.status).toBe(0);
+      const lines = r.stdout.split(CLEAR).map((l) => l.trim());
+      expect(lines).toContain('portchain: loading 1 file (8.2 MB)');
+    },
+    60_000,
+  );
 
   it('graph says it is drawing once the check is done, then clears the line', async () => {
     const tty = fakeTty();

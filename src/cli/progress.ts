@@ -69,8 +69,9 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions 
   let last = Number.NEGATIVE_INFINITY;
   let shown = false;
   const draw = (text: string) => {
-    // Never wider than the terminal: a wrapped line cannot be cleared with \r.
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    // Never wider than the terminal: a wrapped line cannot be cleared with \r. A terminal without a size
+    // (a pty that `script`, `ssh -t` or `docker run -t` opened without one) reports 0 columns: 80 then.
+    const width = Math.max(20, (stream.columns || 80) - 1);
     const line = `portchain: ${text}`;
     stream.write(`${CLEAR}${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
     shown = true;
