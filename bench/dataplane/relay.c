@@ -1,11 +1,13 @@
 /*
  * A reference TCP relay in C for `npm run bench:dataplane`: what a userspace proxy can reach on this machine
- * without Node. `copy` moves bytes with read() and write() through a 64 KiB buffer (every byte crosses into
- * user space and back, as in any copying proxy); `splice` moves them socket -> pipe -> socket with splice(2)
- * and never copies them to user space (what haproxy's `option splice-auto` and kernel-assisted proxies use).
+ * without Node. `copy` moves bytes with read() and write() through a buffer (every byte crosses into user
+ * space and back, as in any copying proxy); `splice` moves them socket -> pipe -> socket with splice(2) and
+ * never copies them to user space (what haproxy's `option splice-auto` and kernel-assisted proxies use).
  * Two threads per connection, one per direction; no balancing, no timers, no logging.
  *
- * Usage: relay copy|splice <listenIp> <port>=<targetIp>:<targetPort>...   Prints "ready"; exits when stdin
+ * Usage: relay copy|splice[:BYTES] <listenIp> <port>=<targetIp>:<targetPort>...   BYTES is the buffer (or
+ * pipe) size, 64 KiB by default: the size of most proxies' reads. portchain's kube-proxy reads up to 1 MiB
+ * at a time in bulk, so the benchmark also runs both relays at that size. Prints "ready"; exits when stdin
  * closes (the benchmark kills its children that way too).
  */
 #define _GNU_SOURCE
@@ -22,8 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define CHUNK (64 * 1024)
-
+static size_t chunk = 64 * 1024;
 static int use_splice;
 
 struct route {
@@ -42,9 +43,9 @@ struct pump {
 };
 
 static void pump_copy(int from, int to) {
-  char *buf = malloc(CHUNK);
+  char *buf = malloc(chunk);
   for (;;) {
-    ssize_t n = read(from, buf, CHUNK);
+    ssize_t n = read(from, buf, chunk);
     if (n <= 0) break;
     for (ssize_t off = 0; off < n;) {
       ssize_t w = write(to, buf + off, (size_t)(n - off));
@@ -59,9 +60,11 @@ done:
 static void pump_splice(int from, int to) {
   int p[2];
   if (pipe(p) != 0) return;
-  fcntl(p[1], F_SETPIPE_SZ, CHUNK);
+  // A pipe holds what it was sized to (rounded up to pages; at most /proc/sys/fs/pipe-max-size).
+  int size = fcntl(p[1], F_SETPIPE_SZ, (int)chunk);
+  size_t room = size > 0 ? (size_t)size : 64 * 1024;
   for (;;) {
-    ssize_t n = splice(from, NULL, p[1], NULL, CHUNK, SPLICE_F_MOVE);
+    ssize_t n = splice(from, NULL, p[1], NULL, room, SPLICE_F_MOVE);
     if (n <= 0) break;
     while (n > 0) {
       ssize_t w = splice(p[0], NULL, to, NULL, (size_t)n, SPLICE_F_MOVE);
@@ -138,11 +141,15 @@ static void *stdin_main(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 4 || (strcmp(argv[1], "copy") != 0 && strcmp(argv[1], "splice") != 0)) {
-    fprintf(stderr, "usage: relay copy|splice <listenIp> <port>=<targetIp>:<targetPort>...\n");
+  const char *mode = argc > 1 ? argv[1] : "";
+  size_t name = strcspn(mode, ":");
+  int copy = name == 4 && strncmp(mode, "copy", 4) == 0;
+  use_splice = name == 6 && strncmp(mode, "splice", 6) == 0;
+  if (mode[name] == ':') chunk = strtoul(mode + name + 1, NULL, 10);
+  if (argc < 4 || (!copy && !use_splice) || chunk < 4096 || chunk > (64u << 20)) {
+    fprintf(stderr, "usage: relay copy|splice[:BYTES] <listenIp> <port>=<targetIp>:<targetPort>...\n");
     return 2;
   }
-  use_splice = strcmp(argv[1], "splice") == 0;
   // A peer closing while bytes are written to it must end that connection, not the relay.
   signal(SIGPIPE, SIG_IGN);
   for (int i = 3; i < argc; i++) {

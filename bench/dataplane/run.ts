@@ -4,17 +4,18 @@
  *
  *   - TCP bulk throughput (one connection, the pod streams) and connection rate (connect, one byte each way,
  *     close; 16 at a time) through a ClusterIP and a NodePort of the userspace kube-proxy, beside the pod
- *     directly, socat (`fork`) and haproxy (`mode tcp`) routed the same way, and two reference relays in C
- *     (bench/dataplane/relay.c, built with `cc` when there is one): read/write, the ceiling of any copying
- *     userspace proxy here, and splice(2), which keeps the bytes in the kernel;
+ *     directly, socat (`fork`) and haproxy (`mode tcp`) routed the same way, and reference relays in C
+ *     (bench/dataplane/relay.c, built with `cc` when there is one): read/write through 64 KiB (most proxies'
+ *     read size) and through 1 MiB (what portchain's kube-proxy reads in bulk: the ceiling of a copying
+ *     userspace proxy here), and splice(2), which keeps the bytes in the kernel;
  *   - HTTP requests per second and p99 latency (wrk -t1 -c50) through portchain's ingress controller, beside
  *     the pod directly and nginx as a reverse proxy with the same host and path routes; upstream keep-alive
  *     everywhere;
  *   - as root, kube-proxy's iptables and nftables modes (kernel DNAT), measured in a network namespace the
  *     benchmark creates (pc-h6-bench-*) against a direct connection in that same namespace.
  *
- * Each figure is the best of three rounds (BENCH_ROUNDS), interleaved across targets; the Ingress ratios are
- * also given from the medians of the rounds. Writes bench-output/dataplane.json and prints a table. The pod,
+ * Each figure is the best of three rounds (BENCH_ROUNDS), interleaved across targets; the Ingress ratios and
+ * the main throughput ratios are also given from the medians of the rounds. Writes bench-output/dataplane.json and prints a table. The pod,
  * the proxy and every peer are separate processes, killed on exit.
  *
  * `--only tcp,http,kernel` runs only the parts listed (all by default); bench/dataplane/ab.ts compares two
@@ -244,11 +245,13 @@ async function userspace(tmp: string, skipped: string[], missing: readonly strin
       groups: [haproxy.process.pid, haproxy.process.pid],
     };
   } else skipped.push('haproxy: not installed');
-  // The C reference relays: the ceiling of a copying userspace proxy here, and what splice(2) adds.
+  // The C reference relays: a copying userspace proxy with no runtime of its own, at the 64 KiB most proxies
+  // read and at the 1 MiB portchain's kube-proxy reads in bulk, and what splice(2) adds.
   const relay = compileRelay(tmp, skipped);
   if (relay) {
     for (const [name, mode, key] of [
       ['C relay (read/write)', 'copy', 'copyRelay'],
+      ['C relay (read/write, 1 MiB)', `copy:${2 ** 20}`, 'copyRelayBig'],
       ['C relay (splice)', 'splice', 'spliceRelay'],
     ] as const) {
       const ip = PEER_IP[key];
@@ -454,6 +457,11 @@ async function main(): Promise<void> {
     const by = (rows: readonly TcpRow[], t: string) => rows.find((r) => r.target === t);
     const h = (t: string) => http.find((r) => r.target === t);
     const gbps = (a: string, b: string) => ratio(by(tcp, a)?.throughputGbps, by(tcp, b)?.throughputGbps);
+    const medianGbps = (t: string) => {
+      const rounds = by(tcp, t)?.throughputRounds;
+      return rounds?.length ? median(rounds) : undefined;
+    };
+    const gbpsMedians = (a: string, b: string) => ratio(medianGbps(a), medianGbps(b));
     const conns = (a: string, b: string) =>
       ratio(by(tcp, a)?.connectionsPerSecond, by(tcp, b)?.connectionsPerSecond);
     const ratios: Record<string, number> = {
@@ -465,8 +473,22 @@ async function main(): Promise<void> {
       'ClusterIP conn/s / socat': conns('userspace ClusterIP', 'socat'),
       'ClusterIP conn/s / haproxy': conns('userspace ClusterIP', 'haproxy'),
       'C relay (read/write) throughput / direct': gbps('C relay (read/write)', 'direct'),
+      'C relay (read/write, 1 MiB) throughput / direct': gbps('C relay (read/write, 1 MiB)', 'direct'),
       'C relay (splice) throughput / direct': gbps('C relay (splice)', 'direct'),
       'ClusterIP throughput / C relay (read/write)': gbps('userspace ClusterIP', 'C relay (read/write)'),
+      'ClusterIP throughput / C relay (read/write, 1 MiB)': gbps(
+        'userspace ClusterIP',
+        'C relay (read/write, 1 MiB)',
+      ),
+      // Throughput varies a lot from round to round here (one proxy and two endpoints on two cores): the
+      // same ratios from the medians of the rounds, beside the best rounds' above.
+      'ClusterIP throughput / direct, medians': gbpsMedians('userspace ClusterIP', 'direct'),
+      'NodePort throughput / direct, medians': gbpsMedians('userspace NodePort', 'direct'),
+      'C relay (read/write, 1 MiB) throughput / direct, medians': gbpsMedians(
+        'C relay (read/write, 1 MiB)',
+        'direct',
+      ),
+      'ClusterIP throughput / haproxy, medians': gbpsMedians('userspace ClusterIP', 'haproxy'),
       'Ingress req/s / nginx': ratio(
         h('portchain ingress')?.requestsPerSecond,
         h('nginx')?.requestsPerSecond,

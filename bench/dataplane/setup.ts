@@ -18,6 +18,7 @@ export const PORTS = {
     direct: 44016,
     copyRelay: 44017,
     spliceRelay: 44018,
+    copyRelayBig: 44019,
   },
   bulk: { service: 44100, nodePort: 44101 },
   pongClusterIP: 44102,
@@ -28,6 +29,7 @@ export const PORTS = {
   /** The C reference relays (bench/dataplane/relay.c). */
   copyRelay: { bulk: 44140, pong: 44141 },
   spliceRelay: { bulk: 44150, pong: 44151 },
+  copyRelayBig: { bulk: 44160, pong: 44161 },
   ingress: 44200,
   nginx: 44210,
 } as const;
@@ -43,6 +45,7 @@ export const PEER_IP = {
   haproxy: '127.80.0.4',
   copyRelay: '127.80.0.7',
   spliceRelay: '127.80.0.8',
+  copyRelayBig: '127.80.0.9',
   nginx: '127.80.0.5',
   nginx1: '127.80.0.6',
 };
