@@ -3,7 +3,7 @@
  * later `ui` call this; nothing here prints.
  */
 import { type Finding, severityRank } from './model/finding.js';
-import { loadAll, type SourceText } from './model/load.js';
+import { type LoadProgress, loadAll, type SourceText } from './model/load.js';
 import { registeredRules } from './rules/registry.js';
 import type { Rule } from './rules/rule.js';
 import { applyRuleSettings, type RunOptions, runRules } from './rules/run.js';
@@ -20,6 +20,14 @@ export interface CheckOptions extends RunOptions, GraphOptions {
 /** Where `check` is: loading, resolving the graph, each rule, done. */
 export type CheckProgress =
   | { readonly stage: 'load'; readonly files: number; readonly bytes: number }
+  /** While loading: the file being read (from 1) and the objects read so far, in it and the files before. */
+  | {
+      readonly stage: 'read';
+      readonly files: number;
+      readonly bytes: number;
+      readonly file: number;
+      readonly objects: number;
+    }
   | { readonly stage: 'resolve'; readonly objects: number }
   | {
       readonly stage: 'rule';
@@ -98,15 +106,18 @@ export function check(
   read: { findings: readonly Finding[]; order: readonly string[] } = { findings: [], order: [] },
 ): CheckResult {
   const progress = options.onProgress;
-  progress?.({
-    stage: 'load',
-    files: sources.length,
-    bytes: sources.reduce((n, s) => n + (s.bytes ? s.bytes.size : s.text.length), 0),
+  const files = sources.length;
+  const bytes = sources.reduce((n, s) => n + (s.bytes ? s.bytes.size : s.text.length), 0);
+  progress?.({ stage: 'load', files, bytes });
+  const loaded = loadAll(sources, {
+    ...(options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {}),
+    ...(progress
+      ? {
+          onProgress: (p: LoadProgress) =>
+            progress({ stage: 'read', files, bytes, file: p.source + 1, objects: p.objects }),
+        }
+      : {}),
   });
-  const loaded = loadAll(
-    sources,
-    options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {},
-  );
   const objects = loaded.manifests.length;
   progress?.({ stage: 'resolve', objects });
   const graph = resolveGraph(loaded.manifests, options);

@@ -147,8 +147,10 @@ describe('check reports its progress', () => {
     const withProgress = check(read.sources, { onProgress: (e) => seen.push(e) }, read);
     const without = check(read.sources, {}, read);
     expect(withProgress.findings).toEqual(without.findings);
+    // Small files: one `read` as each starts, no counts within them.
     expect(seen.map((e) => e.stage)).toEqual([
       'load',
+      ...read.sources.map(() => 'read'),
       'resolve',
       ...registeredRules.map(() => 'rule'),
       'report',
@@ -157,7 +159,59 @@ describe('check reports its progress', () => {
     expect(rules).toEqual(registeredRules.map((r) => r.meta.id));
     const last = seen.at(-1);
     expect(last?.stage === 'report' && last.findings).toBe(without.findings.length);
-    expect(seen[1]?.stage === 'resolve' && seen[1].objects).toBe(without.summary.objects);
+    const resolve = seen.find((e) => e.stage === 'resolve');
+    expect(resolve?.stage === 'resolve' && resolve.objects).toBe(without.summary.objects);
+  });
+
+  it('counts the objects read while streaming big files, file by file, in every streamed form', async () => {
+    const items = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${prefix}-${i}`, namespace: 'default' },
+        data: { port: String(8000 + (i % 100)) },
+      }));
+    const list = (n: number, prefix: string) =>
+      `apiVersion: v1\nitems:\n${items(n, prefix)
+        .map(
+          (o) =>
+            `- apiVersion: v1\n  data:\n    port: "${o.data.port}"\n  kind: ConfigMap\n  metadata:\n    name: ${o.metadata.name}\n    namespace: default\n`,
+        )
+        .join('')}kind: List\nmetadata:\n  resourceVersion: ""\n`;
+    const dir = tempTree({
+      'a.yaml': list(2500, 'a'),
+      'b.json': `${JSON.stringify({ apiVersion: 'v1', items: items(3000, 'b'), kind: 'List' }, null, 4)}\n`,
+      'c.yaml': items(2100, 'c')
+        .map((o) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${o.metadata.name}\n`)
+        .join('---\n'),
+    });
+    const files = ['a.yaml', 'b.json', 'c.yaml'].map((f) => join(dir, f));
+    // Streamed whatever their size (8 MiB and up by default).
+    const read = await readSources(files, Readable.from(['']), { streamFrom: 0 });
+    const seen: CheckProgress[] = [];
+    const result = check(read.sources, { onProgress: (e) => seen.push(e) }, read);
+    expect(result.summary.objects).toBe(7600);
+    const reads = seen.flatMap((e) => (e.stage === 'read' ? [[e.file, e.objects]] : []));
+    // Each file as it starts, then every 1,024 objects of a List, counted on from the files before. A stream
+    // of documents is read in pieces of many documents: it tells once a piece takes it past each 1,024.
+    expect(reads.slice(0, 7)).toEqual([
+      [1, 0],
+      [1, 1024],
+      [1, 2048],
+      [2, 2500],
+      [2, 2500 + 1024],
+      [2, 2500 + 2048],
+      [3, 5500],
+    ]);
+    const documents = reads.slice(7).map(([file, n]) => [file, (n as number) - 5500]);
+    expect(documents).toHaveLength(2);
+    expect(documents[0]?.[0]).toBe(3);
+    expect(documents[0]?.[1]).toBeGreaterThanOrEqual(1024);
+    expect(documents[1]?.[1]).toBeGreaterThanOrEqual(2048);
+    expect(documents[1]?.[1]).toBeLessThanOrEqual(2100);
+    expect(seen.findIndex((e) => e.stage === 'read')).toBe(1);
+    expect(seen.at(reads.length + 1)?.stage).toBe('resolve');
+    expect(check(read.sources, {}, read).findings).toEqual(result.findings);
   });
 });
 

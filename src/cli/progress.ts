@@ -51,6 +51,8 @@ export function describe(e: CheckProgress): string {
   switch (e.stage) {
     case 'load':
       return `loading ${count(e.files, 'file')} (${(e.bytes / 2 ** 20).toFixed(1)} MB)`;
+    case 'read':
+      return `loading ${count(e.files, 'file')} (${(e.bytes / 2 ** 20).toFixed(1)} MB): ${e.files > 1 ? `file ${e.file}, ` : ''}${count(e.objects, 'object')} read`;
     case 'resolve':
       return `${count(e.objects, 'object')} read; resolving Services, endpoints, ingress routes`;
     case 'rule':
@@ -87,15 +89,15 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions 
   return {
     enabled,
     update,
-    // Stage changes always show; rule-by-rule updates are throttled. Loading is one long step: a big input
-    // says so at once, since nothing can be drawn until it is over.
+    // Stage changes always show; counts of objects read and rule-by-rule updates are throttled. A big input
+    // says it is loading at once.
     onCheck: (e) => {
       // Nothing drawn, nothing worded: the first toLocaleString loads ICU's data (30 ms of a small run).
       if (!enabled) return;
       if (e.stage === 'load' && e.bytes >= BIG_INPUT) {
         last = now();
         draw(describe(e));
-      } else update(describe(e), e.stage !== 'rule');
+      } else update(describe(e), e.stage !== 'rule' && e.stage !== 'read');
     },
     step: (text) => {
       if (enabled) update(text(), true);

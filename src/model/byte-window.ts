@@ -98,6 +98,13 @@ export interface StreamSizes {
   readonly head: number;
 }
 
+/**
+ * Told how many items (or documents) a streaming reader has read so far, every ITEMS_PER_REPORT of them:
+ * reading a cluster dump takes seconds, and a terminal shows how far it got.
+ */
+export type ItemsRead = (items: number) => void;
+export const ITEMS_PER_REPORT = 1024;
+
 /** The sizes the streaming readers use (tests make them small), and how far the tail may run. */
 export const STREAM_SIZES: StreamSizes = { chunk: 1 << 20, head: 1 << 16 };
 export const TAIL_MAX = 1 << 20;

@@ -11,6 +11,8 @@
  */
 import { type ByteSource, headText } from './byte-source.js';
 import {
+  ITEMS_PER_REPORT,
+  type ItemsRead,
   positionIn,
   recent,
   reread,
@@ -73,6 +75,7 @@ export function readJsonListStream(
   src: ByteSource,
   file: string,
   sizes: StreamSizes = STREAM_SIZES,
+  onItems?: ItemsRead,
 ): StreamedList | undefined {
   // The head: the root object up to the `[` of its `items`, which must come within the first bytes.
   const opening = headText(src, sizes.head);
@@ -135,6 +138,7 @@ export function readJsonListStream(
     starts.push(w.base + s);
     ends.push(w.base + e);
     lines.push(startLine);
+    if (onItems !== undefined && values.length % ITEMS_PER_REPORT === 0) onItems(values.length);
     let lineStart = w.base + j + 1;
 
     while (e + 2 > w.len && !w.eof) e -= w.more(e);

@@ -4,6 +4,7 @@
  */
 import type { Document, Node, Scalar } from 'yaml';
 import { type ByteSource, startsLikeJson } from './byte-source.js';
+import { type ItemsRead, STREAM_SIZES } from './byte-window.js';
 import { type DecodeError, decodeObjectAs } from './decode.js';
 import { applyDefaults } from './defaults.js';
 import { looksLikeJson, parseJsonFast } from './fast-json.js';
@@ -67,6 +68,11 @@ export interface LoadOptions {
    * tested against). The environment variable PORTCHAIN_READER=plain forces `plain` too.
    */
   readonly reader?: 'fast' | 'plain';
+  /**
+   * Told how many objects of this source have been read so far, every thousand or so, while a streaming
+   * reader reads a big one (the only reading that takes long enough to show).
+   */
+  readonly onObjects?: ItemsRead;
 }
 
 /** Which reader loaded a source (for tests and benchmarks). */
@@ -99,12 +105,15 @@ interface ReadDocument {
  */
 export function readFast(
   src: SourceText,
+  onObjects?: ItemsRead,
 ): { docs: ReadDocument[]; documents: number; reader: ReaderUsed } | undefined {
   // Unsupported input, or input deep enough to exhaust the stack: the library reads it.
   return unlessUnsupported(() => {
     if (src.bytes) {
       const json = startsLikeJson(src.bytes);
-      const list = json ? readJsonListStream(src.bytes, src.name) : readYamlListStream(src.bytes, src.name);
+      const list = json
+        ? readJsonListStream(src.bytes, src.name, STREAM_SIZES, onObjects)
+        : readYamlListStream(src.bytes, src.name, STREAM_SIZES, onObjects);
       if (list)
         return {
           docs: [{ value: list.value, docIndex: 0, at: list.at }],
@@ -112,7 +121,9 @@ export function readFast(
           reader: json ? 'fast-json-stream' : 'fast-yaml-stream',
         };
       // Not one List: YAML documents one after another (Helm, Kustomize) are streamed document by document.
-      const documents = json ? undefined : readYamlDocumentsStream(src.bytes, src.name);
+      const documents = json
+        ? undefined
+        : readYamlDocumentsStream(src.bytes, src.name, STREAM_SIZES, onObjects);
       if (documents) return { ...documents, reader: 'fast-yaml-documents-stream' };
     }
     const positions = new LazyPositions(src.text, src.name);
@@ -229,7 +240,7 @@ export function loadTextWith(
   const out = new DocumentLoader(src.name, options.defaultNamespace ?? 'default');
   let fast: ReturnType<typeof readFast>;
   try {
-    fast = plainForced(options) ? undefined : readFast(src);
+    fast = plainForced(options) ? undefined : readFast(src, options.onObjects);
     // The plain path reads the whole text; a streamed source decodes it here, which can fail.
     if (!fast) void src.text;
   } catch (e) {
@@ -618,12 +629,33 @@ function decodeFinding(err: DecodeError, ref: ObjectRef, source: ObjectSource): 
   };
 }
 
+/** Where loadAll is: the source it reads (from 0), and the objects read so far from it and those before. */
+export interface LoadProgress {
+  readonly source: number;
+  readonly objects: number;
+}
+
+export interface LoadAllOptions extends Omit<LoadOptions, 'onObjects'> {
+  /** Told at the start of each source and, while a big one is read, every thousand or so objects. */
+  readonly onProgress?: (p: LoadProgress) => void;
+}
+
 /** Loads several sources; the result is in input order. */
-export function loadAll(sources: readonly SourceText[], options: LoadOptions = {}): LoadResult {
+export function loadAll(sources: readonly SourceText[], options: LoadAllOptions = {}): LoadResult {
   const out: LoadResult = { manifests: [], findings: [], skippedKinds: {}, documents: 0 };
   let documents = 0;
-  for (const src of sources) {
-    const r = loadText(src, options);
+  const { onProgress, ...loadOptions } = options;
+  for (const [source, src] of sources.entries()) {
+    // Objects of the sources before: those kept and those of kinds skipped.
+    let before = out.manifests.length;
+    for (const n of Object.values(out.skippedKinds)) before += n;
+    onProgress?.({ source, objects: before });
+    const r = loadText(
+      src,
+      onProgress
+        ? { ...loadOptions, onObjects: (n) => onProgress({ source, objects: before + n }) }
+        : loadOptions,
+    );
     // A loop, not push(...spread): a dump of 150,000 objects would overflow the call stack.
     for (const m of r.manifests) out.manifests.push(m);
     for (const f of r.findings) out.findings.push(f);

@@ -7,7 +7,15 @@
  * whole text; what it declines in any piece returns undefined, and the whole text is read.
  */
 import type { ByteSource } from './byte-source.js';
-import { recent, reread, STREAM_SIZES, type StreamSizes, Window } from './byte-window.js';
+import {
+  ITEMS_PER_REPORT,
+  type ItemsRead,
+  recent,
+  reread,
+  STREAM_SIZES,
+  type StreamSizes,
+  Window,
+} from './byte-window.js';
 import { DASH, NL, SPACE } from './char-codes.js';
 import { documentsReader, parseYamlFast } from './fast-yaml.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
@@ -33,11 +41,17 @@ export function readYamlDocumentsStream(
   src: ByteSource,
   file: string,
   sizes: StreamSizes = STREAM_SIZES,
+  onItems?: ItemsRead,
 ): StreamedDocuments | undefined {
-  return unlessUnsupported(() => stream(src, file, sizes));
+  return unlessUnsupported(() => stream(src, file, sizes, onItems));
 }
 
-function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedDocuments {
+function stream(
+  src: ByteSource,
+  file: string,
+  sizes: StreamSizes,
+  onItems: ItemsRead | undefined,
+): StreamedDocuments {
   const w = new Window(src, sizes.chunk, 0);
   // Pieces of many documents: a piece per document cost more in calls than streaming saved.
   const pieceMin = Math.min(PIECE_MIN, sizes.chunk);
@@ -56,6 +70,7 @@ function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedDocu
   /** The current piece starts at `s`, on line `first`; lines are counted up to `line`. */
   let s = 0;
   let first = 1;
+  let reported = 0;
   let line = 1;
   let j = 0;
   for (;;) {
@@ -92,6 +107,11 @@ function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedDocu
           return { file, line: doc.rootStart < 0 ? at.line : at.line + lineBase, column: at.column };
         },
       });
+    }
+    // A piece holds many documents: told once each ITEMS_PER_REPORT boundary is passed.
+    if (onItems !== undefined && docs.length >= reported + ITEMS_PER_REPORT) {
+      reported = docs.length - (docs.length % ITEMS_PER_REPORT);
+      onItems(docs.length);
     }
     if (end >= w.len) break;
     s = end;

@@ -12,6 +12,8 @@
  */
 import { type ByteSource, headText } from './byte-source.js';
 import {
+  ITEMS_PER_REPORT,
+  type ItemsRead,
   positionIn,
   recent,
   reread,
@@ -64,11 +66,17 @@ export function readYamlListStream(
   src: ByteSource,
   file: string,
   sizes: StreamSizes = STREAM_SIZES,
+  onItems?: ItemsRead,
 ): StreamedList | undefined {
-  return unlessUnsupported(() => stream(src, file, sizes));
+  return unlessUnsupported(() => stream(src, file, sizes, onItems));
 }
 
-function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedList | undefined {
+function stream(
+  src: ByteSource,
+  file: string,
+  sizes: StreamSizes,
+  onItems: ItemsRead | undefined,
+): StreamedList | undefined {
   const opening = headText(src, sizes.head);
   const m = ITEMS_LINE.exec(opening);
   if (!m) return undefined;
@@ -119,6 +127,7 @@ function stream(src: ByteSource, file: string, sizes: StreamSizes): StreamedList
     starts.push(w.base + s);
     ends.push(w.base + b);
     lines.push(startLine);
+    if (onItems !== undefined && values.length % ITEMS_PER_REPORT === 0) onItems(values.length);
     if (b >= w.len) break;
     const next = w.buf[b + col + 1];
     const dash = w.buf[b + col] === DASH && (b + col + 1 >= w.len || next === SPACE || next === NL);
