@@ -105,6 +105,11 @@ export interface StreamSizes {
 export type ItemsRead = (items: number) => void;
 export const ITEMS_PER_REPORT = 1024;
 
+/** What a streaming reader is given: its sizes, and whom to tell how far it got. */
+export interface StreamOptions extends StreamSizes {
+  readonly onItems?: ItemsRead;
+}
+
 /** The sizes the streaming readers use (tests make them small), and how far the tail may run. */
 export const STREAM_SIZES: StreamSizes = { chunk: 1 << 20, head: 1 << 16 };
 export const TAIL_MAX = 1 << 20;

@@ -12,12 +12,11 @@
 import { type ByteSource, headText } from './byte-source.js';
 import {
   ITEMS_PER_REPORT,
-  type ItemsRead,
   positionIn,
   recent,
   reread,
   STREAM_SIZES,
-  type StreamSizes,
+  type StreamOptions,
   spacesAt,
   TAIL_MAX,
   Window,
@@ -74,9 +73,9 @@ function parseItem(w: Window, s: number, e: number): unknown {
 export function readJsonListStream(
   src: ByteSource,
   file: string,
-  sizes: StreamSizes = STREAM_SIZES,
-  onItems?: ItemsRead,
+  sizes: StreamOptions = STREAM_SIZES,
 ): StreamedList | undefined {
+  const onItems = sizes.onItems;
   // The head: the root object up to the `[` of its `items`, which must come within the first bytes.
   const opening = headText(src, sizes.head);
   let rootStart = 0;

@@ -111,9 +111,10 @@ export function readFast(
   return unlessUnsupported(() => {
     if (src.bytes) {
       const json = startsLikeJson(src.bytes);
+      const stream = onObjects ? { ...STREAM_SIZES, onItems: onObjects } : STREAM_SIZES;
       const list = json
-        ? readJsonListStream(src.bytes, src.name, STREAM_SIZES, onObjects)
-        : readYamlListStream(src.bytes, src.name, STREAM_SIZES, onObjects);
+        ? readJsonListStream(src.bytes, src.name, stream)
+        : readYamlListStream(src.bytes, src.name, stream);
       if (list)
         return {
           docs: [{ value: list.value, docIndex: 0, at: list.at }],
@@ -121,9 +122,7 @@ export function readFast(
           reader: json ? 'fast-json-stream' : 'fast-yaml-stream',
         };
       // Not one List: YAML documents one after another (Helm, Kustomize) are streamed document by document.
-      const documents = json
-        ? undefined
-        : readYamlDocumentsStream(src.bytes, src.name, STREAM_SIZES, onObjects);
+      const documents = json ? undefined : readYamlDocumentsStream(src.bytes, src.name, stream);
       if (documents) return { ...documents, reader: 'fast-yaml-documents-stream' };
     }
     const positions = new LazyPositions(src.text, src.name);

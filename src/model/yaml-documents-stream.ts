@@ -7,15 +7,7 @@
  * whole text; what it declines in any piece returns undefined, and the whole text is read.
  */
 import type { ByteSource } from './byte-source.js';
-import {
-  ITEMS_PER_REPORT,
-  type ItemsRead,
-  recent,
-  reread,
-  STREAM_SIZES,
-  type StreamSizes,
-  Window,
-} from './byte-window.js';
+import { ITEMS_PER_REPORT, recent, reread, STREAM_SIZES, type StreamOptions, Window } from './byte-window.js';
 import { DASH, NL, SPACE } from './char-codes.js';
 import { documentsReader, parseYamlFast } from './fast-yaml.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
@@ -40,18 +32,13 @@ function markerAt(w: Window, ls: number): boolean {
 export function readYamlDocumentsStream(
   src: ByteSource,
   file: string,
-  sizes: StreamSizes = STREAM_SIZES,
-  onItems?: ItemsRead,
+  sizes: StreamOptions = STREAM_SIZES,
 ): StreamedDocuments | undefined {
-  return unlessUnsupported(() => stream(src, file, sizes, onItems));
+  return unlessUnsupported(() => stream(src, file, sizes));
 }
 
-function stream(
-  src: ByteSource,
-  file: string,
-  sizes: StreamSizes,
-  onItems: ItemsRead | undefined,
-): StreamedDocuments {
+function stream(src: ByteSource, file: string, sizes: StreamOptions): StreamedDocuments {
+  const onItems = sizes.onItems;
   const w = new Window(src, sizes.chunk, 0);
   // Pieces of many documents: a piece per document cost more in calls than streaming saved.
   const pieceMin = Math.min(PIECE_MIN, sizes.chunk);

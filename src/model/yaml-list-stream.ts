@@ -13,12 +13,11 @@
 import { type ByteSource, headText } from './byte-source.js';
 import {
   ITEMS_PER_REPORT,
-  type ItemsRead,
   positionIn,
   recent,
   reread,
   STREAM_SIZES,
-  type StreamSizes,
+  type StreamOptions,
   spacesAt,
   TAIL_MAX,
   Window,
@@ -65,18 +64,13 @@ function firstItem(text: string, from: number): { lineStart: number; col: number
 export function readYamlListStream(
   src: ByteSource,
   file: string,
-  sizes: StreamSizes = STREAM_SIZES,
-  onItems?: ItemsRead,
+  sizes: StreamOptions = STREAM_SIZES,
 ): StreamedList | undefined {
-  return unlessUnsupported(() => stream(src, file, sizes, onItems));
+  return unlessUnsupported(() => stream(src, file, sizes));
 }
 
-function stream(
-  src: ByteSource,
-  file: string,
-  sizes: StreamSizes,
-  onItems: ItemsRead | undefined,
-): StreamedList | undefined {
+function stream(src: ByteSource, file: string, sizes: StreamOptions): StreamedList | undefined {
+  const onItems = sizes.onItems;
   const opening = headText(src, sizes.head);
   const m = ITEMS_LINE.exec(opening);
   if (!m) return undefined;
