@@ -7,8 +7,8 @@
  *
  * Usage: relay copy|splice[:BYTES] <listenIp> <port>=<targetIp>:<targetPort>...   BYTES is the buffer (or
  * pipe) size, 64 KiB by default: the size of most proxies' reads. portchain's kube-proxy reads up to 1 MiB
- * at a time in bulk, so the benchmark also runs the copying relay at that size. Prints "ready"; exits when stdin
- * closes (the benchmark kills its children that way too).
+ * at a time in bulk, so the benchmark also runs the copying relay at that size. Prints "ready"; exits when
+ * stdin closes (the benchmark kills its children that way too).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
