@@ -203,12 +203,15 @@ describe('check reports its progress', () => {
       [2, 2500 + 2048],
       [3, 5500],
     ]);
-    const documents = reads.slice(7).map(([file, n]) => [file, (n as number) - 5500]);
-    expect(documents).toHaveLength(2);
-    expect(documents[0]?.[0]).toBe(3);
-    expect(documents[0]?.[1]).toBeGreaterThanOrEqual(1024);
-    expect(documents[1]?.[1]).toBeGreaterThanOrEqual(2048);
-    expect(documents[1]?.[1]).toBeLessThanOrEqual(2100);
+    const documents = reads.slice(7);
+    expect(documents.every(([file]) => file === 3)).toBe(true);
+    // Each report passes at least one more multiple of 1,024, and the last has passed both (2,100 documents).
+    const passed = documents.map(([, n]) => Math.floor(((n as number) - 5500) / 1024));
+    expect(passed.length).toBeGreaterThan(0);
+    expect(passed).toEqual([...new Set(passed)].sort((a, b) => a - b));
+    expect(passed[0]).toBeGreaterThan(0);
+    expect(passed.at(-1)).toBe(2);
+    expect(Math.max(...documents.map(([, n]) => n as number))).toBeLessThanOrEqual(7600);
     expect(seen.findIndex((e) => e.stage === 'read')).toBe(1);
     expect(seen.at(reads.length + 1)?.stage).toBe('resolve');
     expect(check(read.sources, {}, read).findings).toEqual(result.findings);
