@@ -22,13 +22,25 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 const isBatched = (v: unknown, batch: number): v is readonly unknown[] =>
   Array.isArray(v) && v.length > batch && !hasToJson(v);
 
+/**
+ * The elements of `a`, `batch` at a time, as they stand between the brackets of the root array or of an
+ * array member of the root object (`inMember`), separated as JSON.stringify separates them.
+ */
+function* elements(a: readonly unknown[], batch: number, inMember: boolean): Generator<string> {
+  for (let i = 0; i < a.length; i += batch) {
+    const part = a.slice(i, i + batch);
+    // `[\n  ...\n]`, or `{\n  "x": [\n    ...\n  ]\n}`: the elements, indented as in the whole text.
+    const text = inMember
+      ? JSON.stringify({ x: part }, null, 2).slice(11, -6)
+      : JSON.stringify(part, null, 2).slice(2, -2);
+    yield i === 0 ? text : `,\n${text}`;
+  }
+}
+
 export function* jsonPieces(value: unknown, batch = 1000): Generator<string> {
   if (isBatched(value, batch)) {
-    for (let i = 0; i < value.length; i += batch) {
-      // `[\n  ...\n]`: the elements, indented as in the whole array.
-      const text = JSON.stringify(value.slice(i, i + batch), null, 2);
-      yield `${i === 0 ? '[\n' : ',\n'}${text.slice(2, -2)}`;
-    }
+    yield '[\n';
+    yield* elements(value, batch, false);
     yield '\n]';
     return;
   }
@@ -42,11 +54,7 @@ export function* jsonPieces(value: unknown, batch = 1000): Generator<string> {
     const open = first ? '{\n' : ',\n';
     if (isBatched(v, batch)) {
       yield `${open}  ${JSON.stringify(key)}: [\n`;
-      for (let i = 0; i < v.length; i += batch) {
-        // `{\n  "x": [\n    ...\n  ]\n}`: the elements, indented as in a member of the root.
-        const text = JSON.stringify({ x: v.slice(i, i + batch) }, null, 2);
-        yield `${i === 0 ? '' : ',\n'}${text.slice(11, -6)}`;
-      }
+      yield* elements(v, batch, true);
       yield '\n  ]';
     } else {
       // `{\n  "key": ...\n}`, or `{}` for a member JSON.stringify leaves out (undefined, a function).
