@@ -46,13 +46,17 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 /** `1 finding`, `2 findings`, `163,402 objects`. */
 const count = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
 
+/** `loading 2 files (325.6 MB)`: the start of the line while files are read. */
+const loading = (e: { readonly files: number; readonly bytes: number }) =>
+  `loading ${count(e.files, 'file')} (${(e.bytes / 2 ** 20).toFixed(1)} MB)`;
+
 /** Describes a pipeline event in a few words. */
 export function describe(e: CheckProgress): string {
   switch (e.stage) {
     case 'load':
-      return `loading ${count(e.files, 'file')} (${(e.bytes / 2 ** 20).toFixed(1)} MB)`;
+      return loading(e);
     case 'read':
-      return `loading ${count(e.files, 'file')} (${(e.bytes / 2 ** 20).toFixed(1)} MB): ${e.files > 1 ? `file ${e.file}, ` : ''}${count(e.objects, 'object')} read`;
+      return `${loading(e)}: ${e.files > 1 ? `file ${e.file}, ` : ''}${count(e.objects, 'object')} read`;
     case 'resolve':
       return `${count(e.objects, 'object')} read; resolving Services, endpoints, ingress routes`;
     case 'rule':
