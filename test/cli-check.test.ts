@@ -73,6 +73,41 @@ describe('portchain check', () => {
     expect(r.stdout).toContain('   12 |     targetPort: "8443"\n      |     ^');
   });
 
+  it('quotes a window of a one-line (compact) JSON dump around the finding, in text and HTML', async () => {
+    const yaml = await import('yaml');
+    const objects = yaml.parseAllDocuments(sound).map((d) => d.toJS() as Record<string, unknown>);
+    const svc = objects[0] as { spec: { ports: { targetPort: string }[] } };
+    (svc.spec.ports[0] as { targetPort: string }).targetPort = 'htttp';
+    const padding = Array.from({ length: 300 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `pad-${i}` },
+      data: { k: 'v' },
+    }));
+    const text = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...padding, ...objects] });
+    const dir = tempTree({ 'dump.json': text });
+    const r = await runCli([
+      'check',
+      join(dir, 'dump.json'),
+      '--no-config',
+      '--rule',
+      'target-port-name-unresolved',
+    ]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n');
+    const quoted = lines.findIndex((l) => l.startsWith('    1 | …'));
+    expect(quoted).toBeGreaterThan(0);
+    for (const l of lines) expect(l.length).toBeLessThan(600);
+    const caret = (lines[quoted + 1] as string).indexOf('^');
+    expect((lines[quoted] as string).slice(caret)).toMatch(/^"targetPort":"htttp"/);
+
+    const html = await runCli(['check', join(dir, 'dump.json'), '--no-config', '--format', 'html']);
+    const pre = /<pre>( {4}1 \| …[^<]*)<\/pre>/.exec(html.stdout)?.[1] ?? '';
+    const [shown = '', under = ''] = pre.replaceAll('&quot;', '"').split('\n');
+    expect(shown.length).toBeLessThan(300);
+    expect(shown.slice(under.indexOf('^'))).toMatch(/^"targetPort":"htttp"/);
+  });
+
   it('prints the JSON contract', async () => {
     const dir = tempTree({ 'svc.yaml': broken });
     const r = await runCli(['check', dir, '--format', 'json', '--rule', 'api-validation']);

@@ -5,7 +5,7 @@
  * Content-Security-Policy says so too); every user-supplied string is escaped.
  */
 import type { CheckResult } from '../check.js';
-import type { SourceLines } from '../model/source-lines.js';
+import { type SourceLines, TextLines } from '../model/source-lines.js';
 import { layoutTopology } from '../topology/layout.js';
 import {
   type FindingTarget,
@@ -16,6 +16,7 @@ import {
   type TopologyIndex,
 } from '../topology/model.js';
 import { buildSimplifiedTopology, type GroupMode } from '../topology/simplify.js';
+import { excerpt } from './excerpt.js';
 import { domIds, escapeXml, renderSvg } from './svg.js';
 
 export interface HtmlOptions {
@@ -48,27 +49,26 @@ pre{margin:4px 0;padding:4px 8px;background:#f1f3f4;overflow:auto;font-size:12px
 a{color:#0b57d0}
 `;
 
-/** Split lines per file, per sources map: one split per file, not one per finding (a dump is 130 MB). */
-const splitLines = new WeakMap<Quoted, Map<string, string[]>>();
+/** Per sources map, a line reader per file: each file is read forward once, not split into an array of lines. */
+const readers = new WeakMap<Quoted, Map<string, SourceLines>>();
 
 /** Per file name, its text or its lines (sourceLines: a streamed dump is not decoded whole). */
 type Quoted = ReadonlyMap<string, string | SourceLines>;
 
 function lineOf(sources: Quoted, file: string, line: number): string | undefined {
-  const src = sources.get(file);
-  if (src !== undefined && typeof src !== 'string') return src.line(line);
-  let files = splitLines.get(sources);
+  let files = readers.get(sources);
   if (!files) {
     files = new Map();
-    splitLines.set(sources, files);
+    readers.set(sources, files);
   }
   let lines = files.get(file);
   if (!lines) {
+    const src = sources.get(file);
     if (src === undefined) return undefined;
-    lines = src.split('\n');
+    lines = typeof src === 'string' ? new TextLines(src) : src;
     files.set(file, lines);
   }
-  return lines[line - 1]?.replace(/\r$/, '');
+  return lines.line(line);
 }
 
 /** How a drawn element is named in a finding's link: `Service books › http 8080/TCP -> 3005`. */
@@ -114,9 +114,8 @@ function findingItem(
   ];
   const src = loc ? lineOf(sources, loc.file, loc.line) : undefined;
   if (loc && src !== undefined) {
-    const shown = src.length > 200 ? `${src.slice(0, 200)}…` : src;
-    const caret = `${' '.repeat(Math.max(0, loc.column - 1))}^`;
-    parts.push(`<pre>${String(loc.line).padStart(5)} | ${escapeXml(shown)}\n      | ${caret}</pre>`);
+    const x = excerpt(src, loc.line, loc.column);
+    parts.push(`<pre>${x.number} | ${escapeXml(x.text)}\n${x.blank} | ${x.pad}^</pre>`);
   }
   if (f.fix) parts.push(`<div class="fix">fix: ${escapeXml(f.fix)}</div>`);
   const links = f.targets

@@ -6,6 +6,7 @@ import pc from 'picocolors';
 import type { CheckSummary } from '../check.js';
 import type { Finding, Severity } from '../model/finding.js';
 import { type SourceLines, TextLines } from '../model/source-lines.js';
+import { excerpt } from './excerpt.js';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -41,12 +42,9 @@ export function formatText(
     out.push(`${c.bold(where)}: ${sev[f.severity](f.severity)} ${c.dim(`[${f.rule}]`)} ${f.message}`);
     const src = loc ? lineOf(loc.file, loc.line) : undefined;
     if (loc && src !== undefined) {
-      const gutter = String(loc.line).padStart(5);
-      const shown = src.length > 200 ? `${src.slice(0, 200)}…` : src;
-      out.push(`${c.dim(`${gutter} |`)} ${shown}`);
-      out.push(
-        `${c.dim(`${' '.repeat(5)} |`)} ${' '.repeat(Math.max(0, loc.column - 1))}${sev[f.severity]('^')}`,
-      );
+      const x = excerpt(src, loc.line, loc.column);
+      out.push(`${c.dim(`${x.number} |`)} ${x.text}`);
+      out.push(`${c.dim(`${x.blank} |`)} ${x.pad}${sev[f.severity]('^')}`);
     }
     if (f.fix) out.push(`${c.dim('  fix:')} ${f.fix}`);
     out.push('');
