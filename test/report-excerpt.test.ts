@@ -1,6 +1,7 @@
 /** The quoted line and caret under a finding (src/report/excerpt.ts), on short, long and tabbed lines. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { partAround } from '../src/model/source-lines.js';
 import { excerpt, SHOWN_MAX } from '../src/report/excerpt.js';
 
 /** The excerpt as the text report prints it, two lines. */
@@ -54,6 +55,13 @@ describe('excerpt', () => {
     expect(x.text.slice(x.pad.length)).toMatch(/^"targetPort":"htttp"/);
   });
 
+  it('marks a part of a line that starts or ends inside it with …', () => {
+    const part = { text: `${'a'.repeat(100)}"port": 80${'b'.repeat(100)}`, from: 5000, cut: true };
+    const x = excerpt(part, 1, 5101);
+    expect(x.text).toBe(`…${part.text.slice(0, SHOWN_MAX)}…`);
+    expect(x.text.slice(x.pad.length)).toMatch(/^"port": 80/);
+  });
+
   it('puts the caret after the text when the column lies past what was read of the line', () => {
     const x = excerpt('abc', 1, 40);
     expect(x.pad).toBe('   ');
@@ -69,18 +77,20 @@ describe('excerpt', () => {
   it('always puts the caret on the character at the column, on a bounded line', () => {
     fc.assert(
       fc.property(
-        fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\t', ':', '"'), minLength: 1, maxLength: 900 }),
+        fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\t', ':', '"'), minLength: 1, maxLength: 3000 }),
         fc.nat(),
         (line, k) => {
           const column = (k % line.length) + 1;
-          const x = excerpt(line, 7, column);
-          expect(x.text.length).toBeLessThanOrEqual(SHOWN_MAX + 2);
-          expect(x.pad.length).toBeLessThan(x.text.length);
-          expect(x.text[x.pad.length]).toBe(line[column - 1]);
-          // The caret line's padding copies the tabs it passes, and is blank otherwise.
-          expect(x.pad).toBe(
-            [...x.text.slice(0, x.pad.length)].map((c) => (c === '\t' ? '\t' : ' ')).join(''),
-          );
+          // From the whole line, and from the part of it a streamed source reads around the column.
+          for (const x of [excerpt(line, 7, column), excerpt(partAround(line, column), 7, column)]) {
+            expect(x.text.length).toBeLessThanOrEqual(SHOWN_MAX + 2);
+            expect(x.pad.length).toBeLessThan(x.text.length);
+            expect(x.text[x.pad.length]).toBe(line[column - 1]);
+            // The caret line's padding copies the tabs it passes, and is blank otherwise.
+            expect(x.pad).toBe(
+              [...x.text.slice(0, x.pad.length)].map((c) => (c === '\t' ? '\t' : ' ')).join(''),
+            );
+          }
         },
       ),
     );

@@ -3,6 +3,7 @@
  * column. A long line (compact JSON puts a whole dump on line 1) is shown as a window around the column,
  * cut with `…`, so the caret always falls on what is shown and the caret line stays short.
  */
+import type { LinePart } from '../model/source-lines.js';
 
 /** At most this many characters of a line are shown. */
 export const SHOWN_MAX = 200;
@@ -22,18 +23,21 @@ export interface Excerpt {
   readonly pad: string;
 }
 
-/** The excerpt of `line` (line number `n`) with the caret at 1-based `column`. */
-export function excerpt(line: string, n: number, column: number): Excerpt {
+/** The excerpt of line `n` (all of it, or the part SourceLines.around gave) with the caret at 1-based `column`. */
+export function excerpt(line: string | LinePart, n: number, column: number): Excerpt {
+  const part = typeof line === 'string' ? { text: line, from: 0, cut: false } : line;
+  const { text: known, from } = part;
   const number = String(n).padStart(GUTTER_MIN);
-  const at = Math.max(0, column - 1);
+  // Where the caret goes in `known`; past its end when the column lies past what was read.
+  const at = Math.max(0, column - 1 - from);
   let start = 0;
-  if (line.length > SHOWN_MAX && at >= SHOWN_MAX - LEAD)
-    start = Math.max(0, Math.min(at - LEAD, line.length - SHOWN_MAX));
+  if (known.length > SHOWN_MAX && at >= SHOWN_MAX - LEAD)
+    start = Math.max(0, Math.min(at - LEAD, known.length - SHOWN_MAX));
   // Never start on the second half of a surrogate pair: it would show as a broken character.
-  if (isLowSurrogate(line.charCodeAt(start))) start++;
-  const end = Math.min(line.length, start + SHOWN_MAX);
-  const head = start > 0 ? '…' : '';
-  const text = `${head}${line.slice(start, end)}${end < line.length ? '…' : ''}`;
+  if (isLowSurrogate(known.charCodeAt(start))) start++;
+  const end = Math.min(known.length, start + SHOWN_MAX);
+  const head = start > 0 || from > 0 ? '…' : '';
+  const text = `${head}${known.slice(start, end)}${end < known.length || part.cut ? '…' : ''}`;
   const caretAt = Math.max(0, Math.min(head.length + at - start, text.length));
   let pad = '';
   for (let i = 0; i < caretAt; i++) pad += text.charCodeAt(i) === 9 ? '\t' : ' ';

@@ -5,7 +5,7 @@
  * Content-Security-Policy says so too); every user-supplied string is escaped.
  */
 import type { CheckResult } from '../check.js';
-import { type SourceLines, TextLines } from '../model/source-lines.js';
+import { type LinePart, type SourceLines, TextLines } from '../model/source-lines.js';
 import { layoutTopology } from '../topology/layout.js';
 import {
   type FindingTarget,
@@ -55,7 +55,7 @@ const readers = new WeakMap<Quoted, Map<string, SourceLines>>();
 /** Per file name, its text or its lines (sourceLines: a streamed dump is not decoded whole). */
 type Quoted = ReadonlyMap<string, string | SourceLines>;
 
-function lineOf(sources: Quoted, file: string, line: number): string | undefined {
+function lineOf(sources: Quoted, file: string, line: number, column: number): LinePart | undefined {
   let files = readers.get(sources);
   if (!files) {
     files = new Map();
@@ -68,7 +68,7 @@ function lineOf(sources: Quoted, file: string, line: number): string | undefined
     lines = typeof src === 'string' ? new TextLines(src) : src;
     files.set(file, lines);
   }
-  return lines.line(line);
+  return lines.around(line, column);
 }
 
 /** How a drawn element is named in a finding's link: `Service books › http 8080/TCP -> 3005`. */
@@ -112,7 +112,7 @@ function findingItem(
     `<span class="sev">${severityMark(f.severity)} ${escapeXml(f.severity)}</span> <span class="rule">[${escapeXml(f.rule)}]</span> ${escapeXml(f.message)}`,
     `<div class="loc">${escapeXml(where)}${f.field ? ` · ${escapeXml(f.field)}` : ''}</div>`,
   ];
-  const src = loc ? lineOf(sources, loc.file, loc.line) : undefined;
+  const src = loc ? lineOf(sources, loc.file, loc.line, loc.column) : undefined;
   if (loc && src !== undefined) {
     const x = excerpt(src, loc.line, loc.column);
     parts.push(`<pre>${x.number} | ${escapeXml(x.text)}\n${x.blank} | ${x.pad}^</pre>`);
