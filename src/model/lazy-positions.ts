@@ -15,6 +15,9 @@ export type Locator = (keys: Keys) => SourceLocation;
 /** How many re-read documents or items to keep: a rule asks for several fields of one object in a row. */
 const CACHE_SIZE = 256;
 
+/** A line longer than this is remembered once searched (LazyPositions.longFrom). */
+const LONG_LINE = 1 << 12;
+
 /** Every STRIDE-th line start is kept; a position counts the few lines after the nearest one. */
 const STRIDE = 64;
 
@@ -25,6 +28,12 @@ export class LazyPositions {
   private line = 1;
   /** Line starts are known up to here. */
   private scanned = 0;
+  /**
+   * The last long line `location` searched: the first newline at or after `longFrom` (-1: none). Compact
+   * JSON is one line of hundreds of megabytes, searched once instead of once per position asked for.
+   */
+  private longFrom = -1;
+  private longNewline = -1;
   private readonly cache = new Map<string, PosNode | null>();
 
   constructor(
@@ -61,12 +70,22 @@ export class LazyPositions {
     let line = k * STRIDE + 1;
     let start = checkpoints[k] as number;
     for (;;) {
-      const nl = t.indexOf('\n', start);
+      const nl = start === this.longFrom ? this.longNewline : this.newlineFrom(start);
       if (nl === -1 || nl + 1 > offset) break;
       line++;
       start = nl + 1;
     }
     return { file: this.file, line, column: offset - start + 1 };
+  }
+
+  /** The first newline at or after `start`, remembered when the line is long. */
+  private newlineFrom(start: number): number {
+    const nl = this.text.indexOf('\n', start);
+    if ((nl === -1 ? this.text.length : nl) - start > LONG_LINE) {
+      this.longFrom = start;
+      this.longNewline = nl;
+    }
+    return nl;
   }
 
   private cached(key: string, read: () => PosNode | null): PosNode | null {
