@@ -5,14 +5,14 @@
  * and a NetworkPolicy, an Ingress per namespace; plus a known set of planted mistakes whose expected findings
  * it returns. Scale 1 is Kubernetes' documented limit: 150,000 Pods and 10,000 Services (~130 MB of YAML).
  *
- * Usage: node bench-dist/bench/static/generate.js [--scale N] [--seed N] [--out DIR] [--forms list,multidoc,json] [--rich]
+ * Usage: node bench-dist/bench/static/generate.js [--scale N] [--seed N] [--out DIR] [--forms list,multidoc,json,compact] [--rich]
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Json, yamlDocument, yamlListItem } from './emit.js';
 
-export const FORMS = ['list', 'multidoc', 'json'] as const;
+export const FORMS = ['list', 'multidoc', 'json', 'compact'] as const;
 export type Form = (typeof FORMS)[number];
 
 export interface GenerateOptions {
@@ -719,6 +719,22 @@ function writerFor(form: Form, path: string): FormWriter & { sink: Sink } {
       close: () => sink.close(),
     };
   }
+  if (form === 'compact') {
+    // `kubectl get -A -o json | jq -c .`: the whole List on one line.
+    let first = true;
+    sink.write('{"apiVersion":"v1","items":[');
+    return {
+      sink,
+      item: (o) => {
+        sink.write(`${first ? '' : ','}${JSON.stringify(o)}`);
+        first = false;
+      },
+      close: () => {
+        sink.write('],"kind":"List","metadata":{"resourceVersion":""}}\n');
+        sink.close();
+      },
+    };
+  }
   // kubectl -o json: 4-space indent, `items` inside a List.
   let first = true;
   sink.write('{\n    "apiVersion": "v1",\n    "items": [\n');
@@ -737,7 +753,12 @@ function writerFor(form: Form, path: string): FormWriter & { sink: Sink } {
   };
 }
 
-const EXT: Record<Form, string> = { list: 'list.yaml', multidoc: 'multidoc.yaml', json: 'json' };
+const EXT: Record<Form, string> = {
+  list: 'list.yaml',
+  multidoc: 'multidoc.yaml',
+  json: 'json',
+  compact: 'compact.json',
+};
 
 /**
  * Writes the cluster in each form, one file per shard: a shard holds ~1x (at most 10,000 Services) so no file
@@ -749,8 +770,8 @@ export function generate(options: GenerateOptions): Generated {
   const l = layout(options.scale, seed);
   const shards = Math.max(1, Math.ceil(l.apps / 10_000));
   mkdirSync(options.outDir, { recursive: true });
-  const files = { list: [], multidoc: [], json: [] } as Record<Form, string[]>;
-  const bytes = { list: 0, multidoc: 0, json: 0 } as Record<Form, number>;
+  const files = { list: [], multidoc: [], json: [], compact: [] } as Record<Form, string[]>;
+  const bytes = { list: 0, multidoc: 0, json: 0, compact: 0 } as Record<Form, number>;
   const planted: PlantedMistake[] = [];
   let objects = 0;
   let podCount = 0;
@@ -824,7 +845,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const rich = argv.includes('--rich');
   if (!(scale > 0) || forms.some((f) => !FORMS.includes(f))) {
     process.stderr.write(
-      'usage: generate.js [--scale N>0] [--seed N] [--out DIR] [--forms list,multidoc,json]\n',
+      'usage: generate.js [--scale N>0] [--seed N] [--out DIR] [--forms list,multidoc,json,compact]\n',
     );
     process.exit(2);
   }

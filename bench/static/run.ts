@@ -7,7 +7,7 @@
  * planted mistakes are found. Results: a table on stdout and bench-output/static.json.
  *
  * Usage: node --expose-gc bench-dist/bench/static/run.js [--sizes 1,2,4] [--quick] [--budget SECONDS]
- *          [--commands check,endpoints,graph] [--forms list,multidoc,json] [--baseline-sizes 1,2,4]
+ *          [--commands check,endpoints,graph] [--forms list,multidoc,json,compact] [--baseline-sizes 1,2,4]
  *          [--json-baseline-sizes 1,2,4]
  *          [--seed N] [--rich] [--phases] [--rounds N]
  *
@@ -83,7 +83,7 @@ function parseArgs(argv: readonly string[]): Options {
     baselineSizes: sizesOf(baseline),
     jsonBaselineSizes: sizesOf(value('--json-baseline-sizes') ?? baseline),
     commands: list(value('--commands') ?? COMMANDS.join(',')) as Command[],
-    forms: list(value('--forms') ?? (quick ? 'list,json' : 'list,multidoc,json')) as Form[],
+    forms: list(value('--forms') ?? (quick ? 'list,json' : 'list,multidoc,json,compact')) as Form[],
     budget: Number(value('--budget') ?? (quick ? 600 : 5400)),
     seed: Number(value('--seed') ?? 1),
     rich: argv.includes('--rich'),
@@ -99,7 +99,7 @@ function parseArgs(argv: readonly string[]): Options {
     !o.forms.includes('list');
   if (bad) {
     process.stderr.write(
-      'usage: run.js [--sizes 1,2,4] [--quick] [--budget SECONDS] [--commands check,endpoints,graph] [--forms list,multidoc,json] [--baseline-sizes 1,2,4] [--json-baseline-sizes 1,2,4] [--seed N] [--rich] [--phases] [--rounds N]\n(the list form is always measured)\n',
+      'usage: run.js [--sizes 1,2,4] [--quick] [--budget SECONDS] [--commands check,endpoints,graph] [--forms list,multidoc,json,compact] [--baseline-sizes 1,2,4] [--json-baseline-sizes 1,2,4] [--seed N] [--rich] [--phases] [--rounds N]\n(the list form is always measured)\n',
     );
     process.exit(2);
   }
@@ -373,6 +373,7 @@ async function measureSize(size: number, o: Options): Promise<SizeResult> {
   for (const [mode, form] of [
     ['yaml', 'list'],
     ['json', 'json'],
+    ['json', 'compact'],
   ] as const) {
     if (!o.forms.includes(form) || !at(mode === 'yaml' ? o.baselineSizes : o.jsonBaselineSizes)) continue;
     progress(`${size}x ${mode} library parse (${form}) ...`);
@@ -453,6 +454,10 @@ function ratiosOf(measurements: readonly Measurement[]): Record<string, number> 
     ),
     'check json / read + JSON.parse (process), cpu': round(
       cpu('check', 'json') / cpu('read + JSON.parse (process)', 'json'),
+      3,
+    ),
+    'check compact json / JSON.parse, wall': round(
+      wall('check', 'compact') / wall('JSON.parse', 'compact'),
       3,
     ),
   };
