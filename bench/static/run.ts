@@ -214,7 +214,11 @@ function inputFor(scale: number, o: Options): Generated {
   const meta = join(dir, 'generated.json');
   if (existsSync(meta)) {
     const g = JSON.parse(readFileSync(meta, 'utf8')) as Generated & { version: number };
-    const complete = o.forms.every((f) => g.files[f].length > 0 && g.files[f].every((p) => existsSync(p)));
+    // A form added since these inputs were written has no files in them: then they are written again.
+    const complete = o.forms.every((f) => {
+      const files: readonly string[] | undefined = g.files[f];
+      return files !== undefined && files.length > 0 && files.every((p) => existsSync(p));
+    });
     if (g.version === GENERATOR_VERSION && complete) return g;
   }
   progress(`generating ${scale}x in ${dir}`);

@@ -118,14 +118,20 @@ export class LazyPositions {
 
   /** A locator for a JSON source read by fast-json. */
   json(doc: FastJson): Locator {
+    return this.jsonPart(doc, this.text, 0);
+  }
+
+  /** json() for a document read from `part`, the text's part from offset `base` on (a JSON stream's object). */
+  jsonPart(doc: FastJson, part: string, base: number): Locator {
     return (keys) => {
       const items = keys[0] === 'items' ? doc.items() : null;
       if (items) {
         const i = keys[1];
-        if (typeof i !== 'number' || items.starts[i] === undefined) return this.location(items.keyStart);
-        return this.location(walkJson(this.text, items.starts[i] as number, keys.slice(2)));
+        if (typeof i !== 'number' || items.starts[i] === undefined)
+          return this.location(base + items.keyStart);
+        return this.location(base + walkJson(part, items.starts[i] as number, keys.slice(2)));
       }
-      return this.location(walkJson(this.text, doc.rootStart, keys));
+      return this.location(base + walkJson(part, doc.rootStart, keys));
     };
   }
 }

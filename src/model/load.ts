@@ -12,6 +12,7 @@ import { parseYamlFast } from './fast-yaml.js';
 import { FieldPath } from './field-path.js';
 import type { Finding, ObjectRef, SourceLocation } from './finding.js';
 import { readJsonListStream } from './json-list-stream.js';
+import { splitJsonStream } from './json-stream.js';
 import { LazyPositions, type Locator } from './lazy-positions.js';
 import { isPlainObject } from './plain-object.js';
 import { kindSchemas, legacyIngressSchema } from './schema.js';
@@ -20,7 +21,7 @@ import { clusterScopedKinds, type Kind, type KindMap } from './types.js';
 import { readYamlDocumentsStream } from './yaml-documents-stream.js';
 import { yamlLib } from './yaml-lib.js';
 import { readYamlListStream } from './yaml-list-stream.js';
-import { firstControlCharacter, goYamlTagError, unlessUnsupported } from './yaml-scalars.js';
+import { firstControlCharacter, goYamlTagError, unlessUnsupported, unsupported } from './yaml-scalars.js';
 
 export interface SourceText {
   /** A path, or `<stdin>`. */
@@ -127,12 +128,22 @@ export function readFast(
     }
     const positions = new LazyPositions(src.text, src.name);
     if (looksLikeJson(src.text)) {
-      const doc = parseJsonFast(src.text);
-      return {
-        docs: [{ value: doc.value, docIndex: 0, at: positions.json(doc) }],
-        documents: 1,
-        reader: 'fast-json',
-      };
+      const doc = unlessUnsupported(() => parseJsonFast(src.text));
+      if (doc)
+        return {
+          docs: [{ value: doc.value, docIndex: 0, at: positions.json(doc) }],
+          documents: 1,
+          reader: 'fast-json',
+        };
+      // Not one JSON value: perhaps several objects one after another, as kubectl reads them.
+      const spans = splitJsonStream(src.text);
+      if (!spans) return unsupported('not JSON');
+      const docs = spans.map((span, i) => {
+        const part = src.text.slice(span.start, span.end);
+        const d = parseJsonFast(part);
+        return { value: d.value, docIndex: i, at: positions.jsonPart(d, part, span.start) };
+      });
+      return { docs, documents: docs.length, reader: 'fast-json' };
     }
     const docs = parseYamlFast(src.text);
     return {
@@ -264,7 +275,8 @@ function loadPlain(src: SourceText, out: DocumentLoader): LoadResult {
   const positions = new LazyPositions(src.text, src.name);
   const parsed = new ParsedDocuments(src.text);
   let documents = 0;
-  for (const span of splitDocuments(src.text))
+  // Objects one after another in JSON are documents to kubectl; anything else splits on `---` lines.
+  for (const span of splitJsonStream(src.text) ?? splitDocuments(src.text))
     documents += loadSpan(src.text, span, positions, parsed, documents, out);
   return out.result(documents);
 }
