@@ -74,6 +74,9 @@ export class TextLines implements SourceLines {
 
 const CHUNK = 1 << 16;
 
+/** A quoted line is cut here: a report shows at most a few hundred characters of it. */
+const LINE_MAX = 1 << 16;
+
 /** How many of the first `len` bytes end on a character boundary: a UTF-8 sequence cut at `len` is left for the next read. */
 function wholeCharacters(buf: Buffer, len: number): number {
   let lead = len - 1;
@@ -82,8 +85,6 @@ function wholeCharacters(buf: Buffer, len: number): number {
   const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
   return lead > 0 && lead + size > len ? lead : len;
 }
-/** A quoted line is cut here: a report shows at most a few hundred characters of it. */
-const LINE_MAX = 1 << 16;
 
 class ByteLines implements SourceLines {
   private current = 1;
