@@ -1,8 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { check } from '../src/check.js';
+import { loadTextWith, type SourceText } from '../src/model/load.js';
 import { readSources } from '../src/sources/files.js';
+import { lfLineBreaks } from '../src/sources/line-breaks.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'portchain-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +49,57 @@ describe('readSources: files', () => {
     ]);
     expect(r.sources.map((s) => s.name)).toEqual([ok]);
     expect(r.order).toEqual([png, ok]);
+  });
+
+  // A Service with a quoted number for targetPort (api-validation at line 11, column 5) that selects nothing.
+  const broken = [
+    'apiVersion: v1',
+    'kind: Service',
+    'metadata:',
+    '  name: web',
+    'spec:',
+    '  selector:',
+    '    app: web',
+    '  ports:',
+    '  - name: http',
+    '    port: 80',
+    '    targetPort: "8443"  # a quoted number is a name',
+    '',
+  ].join('\n');
+  const findingsOf = (sources: SourceText[]) =>
+    check(sources, {}).findings.map((f) => [f.rule, f.location?.line, f.location?.column]);
+
+  it('decodes UTF-16 with a byte order mark, as kubectl does (PowerShell 5 writes it), from files and stdin', async () => {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(broken, 'utf16le')]);
+    const be = Buffer.from(le);
+    be.swap16();
+    const want = findingsOf((await readSources([file('utf8.yaml', broken)])).sources);
+    expect(want).toContainEqual(['api-validation', 11, 5]);
+    for (const bytes of [le, be]) {
+      for (const streamFrom of [Number.POSITIVE_INFINITY, 1]) {
+        const r = await readSources([file('utf16.yaml', bytes)], undefined, { streamFrom });
+        expect(r.findings).toEqual([]);
+        expect(r.sources[0]?.text).toBe(broken);
+        expect(findingsOf(r.sources)).toEqual(want);
+      }
+      const fromStdin = await readSources(['-'], Readable.from([bytes.subarray(0, 1), bytes.subarray(1)]));
+      expect(fromStdin.sources[0]?.text).toBe(broken);
+    }
+  });
+
+  it('reads CRLF line breaks as LF, as kubectl does: the fast reader reads them, lines and columns unchanged', async () => {
+    expect(lfLineBreaks('a\r\nb\rc\n')).toBe('a\nb\rc\n');
+    const crlf = broken.replaceAll('\n', '\r\n');
+    const want = findingsOf([{ name: 'lf.yaml', text: broken }]);
+    for (const streamFrom of [Number.POSITIVE_INFINITY, 1]) {
+      const r = await readSources([file('crlf.yaml', crlf)], undefined, { streamFrom });
+      const src = r.sources[0] as SourceText;
+      expect(src.text).toBe(broken);
+      expect(loadTextWith(src).reader).toMatch(/^fast-/);
+      expect(findingsOf(r.sources)).toEqual(want);
+    }
+    const fromStdin = await readSources(['-'], Readable.from([Buffer.from(crlf)]));
+    expect(fromStdin.sources[0]?.text).toBe(broken);
   });
 
   it('names a missing path', async () => {

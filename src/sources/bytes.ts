@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type ByteSource, StaleSource } from '../model/byte-source.js';
 import type { SourceText } from '../model/load.js';
+import { lfLineBreaks } from './line-breaks.js';
 
 /** A file from byte `skip` on (past a byte order mark), as it was when first read. */
 export class FileBytes implements ByteSource {
@@ -73,7 +74,7 @@ export class MemoryBytes implements ByteSource {
   }
 }
 
-/** The whole text of `bytes`, decoded when first asked for (only when the streaming reader declines). */
+/** The whole text of `bytes`, decoded when first asked for (only when the streaming reader declines), CRLF read as LF. */
 export function streamedSource(name: string, bytes: ByteSource): SourceText {
   let text: string | undefined;
   return {
@@ -83,7 +84,7 @@ export function streamedSource(name: string, bytes: ByteSource): SourceText {
       if (text === undefined) {
         const buf = Buffer.allocUnsafe(bytes.size);
         const n = bytes.read(buf, 0, bytes.size, 0);
-        text = buf.toString('utf8', 0, n);
+        text = lfLineBreaks(buf.toString('utf8', 0, n));
       }
       return text;
     },

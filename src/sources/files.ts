@@ -7,6 +7,7 @@ import { extname, join } from 'node:path';
 import type { Finding } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { FileBytes, MemoryBytes, streamedSource } from './bytes.js';
+import { lfLineBreaks } from './line-breaks.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -53,6 +54,21 @@ const SNIFF = 4 * 8192;
 const textStart = (head: Buffer): number =>
   head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
 
+/**
+ * The UTF-16 a byte order mark at the start announces, or undefined. kubectl decodes such a file
+ * (k8s.io/cli-runtime/pkg/resource/visitor.go, `FileVisitor.Visit`: `unicode.BOMOverride(unicode.UTF8.NewDecoder())`);
+ * Windows PowerShell 5 writes one with `kubectl get -o yaml > dump.yaml`.
+ */
+function utf16Of(head: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  return undefined;
+}
+
+/** UTF-16 text with its byte order mark, as a string (the mark dropped). */
+const decodeUtf16 = (bytes: Uint8Array, encoding: 'utf-16le' | 'utf-16be'): string =>
+  new TextDecoder(encoding).decode(bytes);
+
 /** A NUL in the first 8 Ki characters: an image, an archive, not YAML (in UTF-8 only U+0000 has a 0 byte). */
 function looksBinary(text: string): boolean {
   return text.slice(0, 8192).includes('\0');
@@ -87,17 +103,24 @@ function dropBytes(chunks: readonly Buffer[], n: number): Buffer[] {
   return out;
 }
 
-/** A big file as a streamed source; undefined for a small or binary one (read whole, or reported). */
-async function streamedFile(file: string, streamFrom: number): Promise<SourceText | undefined> {
+/**
+ * How to read a file: a big one as a streamed source, UTF-16 decoded whole, anything else (small, or
+ * binary, which is reported) read whole as UTF-8.
+ */
+async function planFile(
+  file: string,
+  streamFrom: number,
+): Promise<{ streamed: SourceText } | { utf16: 'utf-16le' | 'utf-16be' } | undefined> {
   const handle = await open(file, 'r');
   try {
     const st = await handle.stat();
-    if (st.size < streamFrom) return undefined;
-    const head = Buffer.allocUnsafe(Math.min(SNIFF, st.size));
+    const head = Buffer.allocUnsafe(Math.min(st.size < streamFrom ? 2 : SNIFF, st.size));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const first = head.subarray(0, bytesRead);
-    if (looksBinary(first.toString('utf8'))) return undefined;
-    return streamedSource(file, new FileBytes(file, textStart(first), st.size, st.mtimeMs));
+    const utf16 = utf16Of(first);
+    if (utf16) return { utf16 };
+    if (st.size < streamFrom || looksBinary(first.toString('utf8'))) return undefined;
+    return { streamed: streamedSource(file, new FileBytes(file, textStart(first), st.size, st.mtimeMs)) };
   } finally {
     await handle.close();
   }
@@ -127,7 +150,7 @@ function toSource(name: string, text: string, findings: Finding[]): SourceText |
     return undefined;
   }
   // Strip a UTF-8 byte order mark: editors on Windows write one and YAML parsers choke on it.
-  return { name, text: text.replace(/^\uFEFF/, '') };
+  return { name, text: lfLineBreaks(text.replace(/^\uFEFF/, '')) };
 }
 
 /** Reads every path in order; folders are expanded in sorted order so output is stable. */
@@ -146,6 +169,12 @@ export async function readSources(
       const chunks = await readChunks(stdin);
       const size = chunks.reduce((n, c) => n + c.length, 0);
       const first = Buffer.concat(chunks.slice(0, chunksFor(chunks, SNIFF)));
+      const utf16 = utf16Of(first);
+      if (utf16) {
+        const src = toSource(STDIN, decodeUtf16(Buffer.concat(chunks), utf16), findings);
+        if (src) sources.push(src);
+        continue;
+      }
       if (size >= streamFrom && size > 0 && !looksBinary(first.toString('utf8'))) {
         sources.push(streamedSource(STDIN, new MemoryBytes(dropBytes(chunks, textStart(first)))));
         continue;
@@ -180,8 +209,15 @@ export async function readSources(
     for (const f of files) {
       order.push(f);
       try {
-        const streamed = await streamedFile(f, streamFrom);
-        const src = streamed ?? toSource(f, await readFile(f, 'utf8'), findings);
+        const plan = await planFile(f, streamFrom);
+        const src =
+          plan && 'streamed' in plan
+            ? plan.streamed
+            : toSource(
+                f,
+                plan ? decodeUtf16(await readFile(f), plan.utf16) : await readFile(f, 'utf8'),
+                findings,
+              );
         if (src) sources.push(src);
       } catch (e) {
         // V8 holds at most 2^29 - 24 characters in one string ("Invalid string length").
