@@ -65,9 +65,16 @@ function utf16Of(head: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
   return undefined;
 }
 
-/** UTF-16 text with its byte order mark, as a string (the mark dropped). */
-const decodeUtf16 = (bytes: Uint8Array, encoding: 'utf-16le' | 'utf-16be'): string =>
-  new TextDecoder(encoding).decode(bytes);
+/**
+ * UTF-16 text with its byte order mark, as a string (the mark dropped). Buffer's own decoding: TextDecoder
+ * refused a 355 MB dump ("The encoded data was not valid for encoding utf-16le").
+ */
+function decodeUtf16(bytes: Buffer, encoding: 'utf-16le' | 'utf-16be'): string {
+  const odd = bytes.length % 2 === 1;
+  const body = bytes.subarray(2, odd ? bytes.length - 1 : bytes.length);
+  const le = encoding === 'utf-16le' ? body : Buffer.from(body).swap16();
+  return `${le.toString('utf16le')}${odd ? '\uFFFD' : ''}`;
+}
 
 /** A NUL in the first 8 Ki characters: an image, an archive, not YAML (in UTF-8 only U+0000 has a 0 byte). */
 function looksBinary(text: string): boolean {
