@@ -5,15 +5,19 @@
  * `YAMLOrJSONDecoder.Decode` and `GuessJSONStream`). The YAML reading of the same text fails at the second
  * object, so each object is cut out here and read as a document of its own, at its offsets in the whole text.
  */
-import { CR, NL, SPACE, TAB } from './char-codes.js';
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  CR,
+  NL,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+  SPACE,
+  TAB,
+} from './char-codes.js';
 import type { DocumentSpan } from './split-documents.js';
-
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const QUOTE = 34;
-const BACKSLASH = 92;
 
 /** JSON's white space between values (encoding/json's isSpace). */
 const isJsonSpace = (c: number): boolean => c === SPACE || c === NL || c === CR || c === TAB;
