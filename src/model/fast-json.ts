@@ -154,13 +154,14 @@ export function keysAgree(text: string, value: unknown): boolean {
 
 /** Reads a JSON source, or throws `Unsupported`. */
 export function parseJsonFast(text: string): FastJson {
-  if (hasUnsupportedChars(text)) unsupported('a character the fast reader does not copy');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
+    // Before the character check, which reads the whole text: objects one after another fail here at once.
     return unsupported('not JSON');
   }
+  if (hasUnsupportedChars(text)) unsupported('a character the fast reader does not copy');
   if (!keysAgree(text, value)) unsupported('duplicate or unusual keys');
   let rootStart = 0;
   while (isWs(text.charCodeAt(rootStart))) rootStart++;
