@@ -1,6 +1,7 @@
 /**
- * Reads manifests from files, folders (recursively: .yaml, .yml, .json) and `-` (stdin). Unreadable input
- * becomes a finding, never an exception: the rest is still read.
+ * Reads manifests from files, folders (recursively: .yaml, .yml, .json) and `-` (stdin), as kubectl reads
+ * them: UTF-8, or UTF-16 after a byte order mark; CRLF line breaks as LF. Unreadable input becomes a
+ * finding, never an exception: the rest is still read.
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
