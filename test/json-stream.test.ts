@@ -97,7 +97,7 @@ describe('loading a stream of JSON objects', () => {
     for (const f of result.findings) expect([f.rule, f.location?.line]).toEqual(['yaml-syntax', 2]);
   });
 
-  it('equals the objects given, with positions the same through every reader, for any objects', () => {
+  it('splits any stream of objects into them, read the same by every reader, positions included', () => {
     const tricky = trickyStrings(['a', '{', '}', '[', ']', '"', '\\', ':', ',', ' ', 'é']);
     const key = fc.oneof(fc.constantFrom('apiVersion', 'kind', 'metadata', 'spec'), tricky);
     const object = fc.dictionary(key, jsonValues(tricky), { minKeys: 1, maxKeys: 4 });
