@@ -45,7 +45,10 @@ spec:
         for (const b of backends) {
           const r = findPort(b.pod.pod.spec, sp);
           if (!r.ok) continue; // target-port-name-unresolved reports it
-          byNumber.set(r.port, [...(byNumber.get(r.port) ?? []), b.label]);
+          // Appended, not copied: a Service over a thousand workloads copied a growing list per workload.
+          const who = byNumber.get(r.port);
+          if (who) who.push(b.label);
+          else byNumber.set(r.port, [b.label]);
         }
         if (byNumber.size < 2) return;
         const parts = [...byNumber].map(([n, who]) => `${n} in ${listText(who)}`);
