@@ -231,6 +231,56 @@ export interface EndpointSlicesOptions {
   readonly nodes?: readonly string[];
 }
 
+/** A pod that gets an endpoint, with its resolved ports. */
+export interface IncludedPod {
+  readonly pod: PodInstance;
+  readonly ports: EndpointSlicePort[];
+}
+
+/** Which selected pods get an endpoint (with their ports), which do not and why, and unresolved ports. */
+export interface Inclusion {
+  readonly controllerManaged: boolean;
+  readonly included: IncludedPod[];
+  readonly excluded: ExcludedPod[];
+  readonly unresolved: UnresolvedPort[];
+}
+
+/**
+ * The controller's per-pod pass for `service`: which selected pods get an endpoint and with which ports
+ * (these do not depend on the address type), which get none and why, which ports do not resolve.
+ */
+export function endpointInclusion(
+  service: Manifest<'Service'>,
+  selected: readonly PodInstance[],
+  options: EndpointSlicesOptions = {},
+): Inclusion {
+  const svc = service.object;
+  if (!isControllerManaged(svc))
+    return { controllerManaged: false, included: [], excluded: [], unresolved: [] };
+  const included: IncludedPod[] = [];
+  const excluded: ExcludedPod[] = [];
+  const unresolved: UnresolvedPort[] = [];
+  const nodes = options.nodes ? new Set(options.nodes) : null;
+  const headlessNoPorts = (svc.spec.ports?.length ?? 0) === 0 && svc.spec.clusterIP === 'None';
+  for (const p of selected) {
+    if (!shouldPodBeInEndpoints(p.pod, true)) {
+      excluded.push({ pod: p, reason: exclusionReason(p.pod) });
+      continue;
+    }
+    if (nodes && !nodes.has(p.pod.spec.nodeName ?? '') && !svc.spec.publishNotReadyAddresses) {
+      excluded.push({ pod: p, reason: `node "${p.pod.spec.nodeName ?? ''}" not found` });
+      continue;
+    }
+    const ports = headlessNoPorts
+      ? []
+      : endpointPortsForPod(svc, p.pod, (portIndex, reason) =>
+          unresolved.push({ pod: p, portIndex, reason }),
+        );
+    included.push({ pod: p, ports });
+  }
+  return { controllerManaged: true, included, excluded, unresolved };
+}
+
 /**
  * The EndpointSlices the controller would write for `service` from scratch (`Reconciler.reconcile` with no
  * existing slices), given the pods its selector picks in its namespace (PodIndex.select). Pods are grouped by
@@ -242,39 +292,27 @@ export function computeEndpointSlices(
   selected: readonly PodInstance[],
   options: EndpointSlicesOptions = {},
 ): EndpointSlicesResult {
-  const result: EndpointSlicesResult = { controllerManaged: false, slices: [], excluded: [], unresolved: [] };
-  const svc = service.object;
-  if (!isControllerManaged(svc)) return result;
-  result.controllerManaged = true;
+  const inclusion = endpointInclusion(service, selected, options);
+  const { controllerManaged, excluded, unresolved } = inclusion;
+  return { controllerManaged, slices: slicesOf(service, inclusion, options), excluded, unresolved };
+}
+
+/** The slices of computeEndpointSlices, from the per-pod pass (endpointInclusion) of the same Service. */
+export function slicesOf(
+  service: Manifest<'Service'>,
+  inclusion: Inclusion,
+  options: EndpointSlicesOptions = {},
+): EndpointSlice[] {
+  const slices: EndpointSlice[] = [];
+  if (!inclusion.controllerManaged) return slices;
   const max = Math.max(1, options.maxEndpointsPerSlice ?? DEFAULT_MAX_ENDPOINTS_PER_SLICE);
-  const nodes = options.nodes ? new Set(options.nodes) : null;
-  const headlessNoPorts = (svc.spec.ports?.length ?? 0) === 0 && svc.spec.clusterIP === 'None';
-
-  // Per pod once: inclusion and resolved ports (they do not depend on the address type).
-  const included: { pod: PodInstance; ports: EndpointSlicePort[]; key: string }[] = [];
-  for (const p of selected) {
-    if (!shouldPodBeInEndpoints(p.pod, true)) {
-      result.excluded.push({ pod: p, reason: exclusionReason(p.pod) });
-      continue;
-    }
-    if (nodes && !nodes.has(p.pod.spec.nodeName ?? '') && !svc.spec.publishNotReadyAddresses) {
-      result.excluded.push({ pod: p, reason: `node "${p.pod.spec.nodeName ?? ''}" not found` });
-      continue;
-    }
-    const ports = headlessNoPorts
-      ? []
-      : endpointPortsForPod(svc, p.pod, (portIndex, reason) =>
-          result.unresolved.push({ pod: p, portIndex, reason }),
-        );
-    // Ports always come in Service port order, so the list itself is an order-insensitive key.
-    included.push({ pod: p, ports, key: portsKey(ports) });
-  }
-
   const suffix = nameSuffixer(`${service.namespace}/${service.name}/EndpointSlice`);
   let n = 0;
-  for (const addressType of serviceAddressTypes(svc)) {
+  for (const addressType of serviceAddressTypes(service.object)) {
     const groups = new Map<string, { ports: EndpointSlicePort[]; endpoints: Map<string, Endpoint> }>();
-    for (const { pod, ports, key } of included) {
+    for (const { pod, ports } of inclusion.included) {
+      // `NewPortMapKey`: ports always come in Service port order, so the list itself is an order-insensitive key.
+      const key = portsKey(ports);
       let g = groups.get(key);
       if (!g) {
         g = { ports, endpoints: new Map() };
@@ -289,15 +327,13 @@ export function computeEndpointSlices(
       for (let i = 0; i < eps.length; i += max) {
         const name = `${service.name}-${suffix(n++)}`;
         const ports = g.ports.map((p) => ({ ...p }));
-        result.slices.push(newSlice(service, name, addressType, ports, eps.slice(i, i + max)));
+        slices.push(newSlice(service, name, addressType, ports, eps.slice(i, i + max)));
         created++;
       }
     }
-    if (created === 0) {
-      result.slices.push(newSlice(service, `${service.name}-${suffix(n++)}`, addressType, [], []));
-    }
+    if (created === 0) slices.push(newSlice(service, `${service.name}-${suffix(n++)}`, addressType, [], []));
   }
-  return result;
+  return slices;
 }
 
 /** The same string JSON.stringify(ports) gives, for ports as endpointPortsForPod builds them. */
