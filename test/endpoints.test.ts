@@ -39,6 +39,16 @@ status:
   conditions: [{type: Ready, status: 'True'}]
 `;
 
+/** Service web with two named targetPorts, `http` and `admin`. */
+const twoPorts = `---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}, {name: admin, port: 9000, targetPort: admin}]
+`;
+
 describe('computeEndpointSlices: the objects', () => {
   const { service, selected } = setup(`---
 apiVersion: v1
@@ -122,14 +132,8 @@ spec:
   });
 
   it('reports the ports that did not resolve and the pods left out', () => {
-    const { service, selected } = setup(`---
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: http}, {name: admin, port: 9000, targetPort: admin}]
-${pod('a', '10.0.0.1', '{name: http, containerPort: 8080}')}
+    const { service, selected } =
+      setup(`${twoPorts}${pod('a', '10.0.0.1', '{name: http, containerPort: 8080}')}
 ---
 apiVersion: v1
 kind: Pod
@@ -419,14 +423,7 @@ ${pod('a', '10.0.0.1', '')}${pod('b', '10.0.0.2', '')}`);
 
 describe("resolveGraph's Service views", () => {
   it('build the slices when first asked for, once, equal to computeEndpointSlices; the per-pod results at once', () => {
-    const text = `---
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: http}, {name: admin, port: 9000, targetPort: admin}]
-${pod('a', '10.0.0.1', '{name: http, containerPort: 8080}, {name: admin, containerPort: 9000}')}${pod('b', '10.0.0.2', '{name: http, containerPort: 8080}')}${pod('c', '10.0.0.3', '{name: http, containerPort: 8080}', ', deletionTimestamp: "2026-01-01T00:00:00Z"')}`;
+    const text = `${twoPorts}${pod('a', '10.0.0.1', '{name: http, containerPort: 8080}, {name: admin, containerPort: 9000}')}${pod('b', '10.0.0.2', '{name: http, containerPort: 8080}')}${pod('c', '10.0.0.3', '{name: http, containerPort: 8080}', ', deletionTimestamp: "2026-01-01T00:00:00Z"')}`;
     const { manifests, service, selected } = setup(text);
     const view = resolveGraph(manifests).service('default', 'web');
     const want = computeEndpointSlices(service('web'), selected(service('web')));
