@@ -72,6 +72,25 @@ export class TextLines implements SourceLines {
   }
 }
 
+/**
+ * The lines a report quotes, per file of a run: each file's text or lines (sourceLines), read forward by one
+ * reader per file as the sorted findings ask.
+ */
+export class QuotedSources {
+  private readonly readers = new Map<string, SourceLines | undefined>();
+
+  constructor(private readonly sources: ReadonlyMap<string, string | SourceLines>) {}
+
+  /** SourceLines.around in `file`; undefined for a file not given or a line past its end. */
+  around(file: string, n: number, column: number): LinePart | undefined {
+    if (!this.readers.has(file)) {
+      const src = this.sources.get(file);
+      this.readers.set(file, typeof src === 'string' ? new TextLines(src) : src);
+    }
+    return this.readers.get(file)?.around(n, column);
+  }
+}
+
 const CHUNK = 1 << 16;
 
 /** A quoted line is cut here: a report shows at most a few hundred characters of it. */

@@ -5,7 +5,7 @@
  * Content-Security-Policy says so too); every user-supplied string is escaped.
  */
 import type { CheckResult } from '../check.js';
-import { type LinePart, type SourceLines, TextLines } from '../model/source-lines.js';
+import { QuotedSources, type SourceLines } from '../model/source-lines.js';
 import { layoutTopology } from '../topology/layout.js';
 import {
   type FindingTarget,
@@ -49,27 +49,8 @@ pre{margin:4px 0;padding:4px 8px;background:#f1f3f4;overflow:auto;font-size:12px
 a{color:#0b57d0}
 `;
 
-/** Per sources map, a line reader per file: each file is read forward once, not split into an array of lines. */
-const readers = new WeakMap<Quoted, Map<string, SourceLines>>();
-
 /** Per file name, its text or its lines (sourceLines: a streamed dump is not decoded whole). */
 type Quoted = ReadonlyMap<string, string | SourceLines>;
-
-function lineOf(sources: Quoted, file: string, line: number, column: number): LinePart | undefined {
-  let files = readers.get(sources);
-  if (!files) {
-    files = new Map();
-    readers.set(sources, files);
-  }
-  let lines = files.get(file);
-  if (!lines) {
-    const src = sources.get(file);
-    if (src === undefined) return undefined;
-    lines = typeof src === 'string' ? new TextLines(src) : src;
-    files.set(file, lines);
-  }
-  return lines.around(line, column);
-}
 
 /** How a drawn element is named in a finding's link: `Service books › http 8080/TCP -> 3005`. */
 function describeTarget(t: Topology, ix: TopologyIndex, target: FindingTarget): string {
@@ -104,7 +85,7 @@ function findingItem(
   ix: TopologyIndex,
   ids: ReadonlyMap<string, string>,
   f: TopologyFinding,
-  sources: Quoted,
+  quoted: QuotedSources,
 ): string {
   const loc = f.location;
   const where = loc ? `${loc.file}:${loc.line}:${loc.column}` : '<input>';
@@ -112,7 +93,7 @@ function findingItem(
     `<span class="sev">${severityMark(f.severity)} ${escapeXml(f.severity)}</span> <span class="rule">[${escapeXml(f.rule)}]</span> ${escapeXml(f.message)}`,
     `<div class="loc">${escapeXml(where)}${f.field ? ` · ${escapeXml(f.field)}` : ''}</div>`,
   ];
-  const src = loc ? lineOf(sources, loc.file, loc.line, loc.column) : undefined;
+  const src = loc ? quoted.around(loc.file, loc.line, loc.column) : undefined;
   if (loc && src !== undefined) {
     const x = excerpt(src, loc.line, loc.column);
     parts.push(`<pre>${x.number} | ${escapeXml(x.text)}\n${x.blank} | ${x.pad}^</pre>`);
@@ -150,10 +131,11 @@ export async function formatHtml(
   const title = options.title ?? 'portchain report';
   const counts = `<span class="error">${plural(s.errors, 'error')}</span>, <span class="warning">${plural(s.warnings, 'warning')}</span>, ${s.infos} info`;
   const mark = s.errors > 0 ? '✖' : s.warnings > 0 ? '⚠' : '✔';
+  const quoted = new QuotedSources(sources);
   const findings =
     t.findings.length === 0
       ? '<p>No finding: every link of the port chain holds.</p>'
-      : `<ol class="findings">\n${t.findings.map((f) => findingItem(t, ix, ids, f, sources)).join('\n')}\n</ol>`;
+      : `<ol class="findings">\n${t.findings.map((f) => findingItem(t, ix, ids, f, quoted)).join('\n')}\n</ol>`;
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -5,7 +5,7 @@
 import pc from 'picocolors';
 import type { CheckSummary } from '../check.js';
 import type { Finding, Severity } from '../model/finding.js';
-import { type LinePart, type SourceLines, TextLines } from '../model/source-lines.js';
+import { QuotedSources, type SourceLines } from '../model/source-lines.js';
 import { excerpt } from './excerpt.js';
 
 export interface TextOptions {
@@ -28,19 +28,12 @@ export function formatText(
     info: (s) => c.bold(c.cyan(s)),
   };
   const out: string[] = [];
-  const readers = new Map<string, SourceLines | undefined>();
-  const lineOf = (file: string, line: number, column: number): LinePart | undefined => {
-    if (!readers.has(file)) {
-      const src = options.sources.get(file);
-      readers.set(file, typeof src === 'string' ? new TextLines(src) : src);
-    }
-    return readers.get(file)?.around(line, column);
-  };
+  const quoted = new QuotedSources(options.sources);
   for (const f of findings) {
     const loc = f.location;
     const where = loc ? `${loc.file}:${loc.line}:${loc.column}` : '<input>';
     out.push(`${c.bold(where)}: ${sev[f.severity](f.severity)} ${c.dim(`[${f.rule}]`)} ${f.message}`);
-    const src = loc ? lineOf(loc.file, loc.line, loc.column) : undefined;
+    const src = loc ? quoted.around(loc.file, loc.line, loc.column) : undefined;
     if (loc && src !== undefined) {
       const x = excerpt(src, loc.line, loc.column);
       out.push(`${c.dim(`${x.number} |`)} ${x.text}`);
