@@ -79,11 +79,21 @@ describe('readSources: files', () => {
       for (const streamFrom of [Number.POSITIVE_INFINITY, 1]) {
         const r = await readSources([file('utf16.yaml', bytes)], undefined, { streamFrom });
         expect(r.findings).toEqual([]);
-        expect(r.sources[0]?.text).toBe(broken);
+        const src = r.sources[0] as SourceText;
+        expect(src.text).toBe(broken);
+        // A big one is converted to UTF-8 as it is read, and streamed like any other.
+        expect(loadTextWith(src).reader).toMatch(streamFrom === 1 ? /-stream$/ : /^fast-yaml$/);
         expect(findingsOf(r.sources)).toEqual(want);
       }
-      const fromStdin = await readSources(['-'], Readable.from([bytes.subarray(0, 1), bytes.subarray(1)]));
-      expect(fromStdin.sources[0]?.text).toBe(broken);
+      for (const streamFrom of [Number.POSITIVE_INFINITY, 1]) {
+        const fromStdin = await readSources(
+          ['-'],
+          Readable.from([bytes.subarray(0, 1), bytes.subarray(1, 8), bytes.subarray(8)]),
+          { streamFrom },
+        );
+        expect(fromStdin.sources[0]?.text).toBe(broken);
+        expect(findingsOf(fromStdin.sources)).toEqual(want);
+      }
     }
   });
 
@@ -95,11 +105,21 @@ describe('readSources: files', () => {
       const r = await readSources([file('crlf.yaml', crlf)], undefined, { streamFrom });
       const src = r.sources[0] as SourceText;
       expect(src.text).toBe(broken);
-      expect(loadTextWith(src).reader).toMatch(/^fast-/);
+      expect(loadTextWith(src).reader).toMatch(streamFrom === 1 ? /-stream$/ : /^fast-yaml$/);
       expect(findingsOf(r.sources)).toEqual(want);
     }
-    const fromStdin = await readSources(['-'], Readable.from([Buffer.from(crlf)]));
-    expect(fromStdin.sources[0]?.text).toBe(broken);
+    for (const streamFrom of [Number.POSITIVE_INFINITY, 1]) {
+      // Cut inside a CRLF, so the CR ends one chunk and its LF starts the next.
+      const bytes = Buffer.from(crlf);
+      const at = bytes.indexOf('\r\n') + 1;
+      const fromStdin = await readSources(['-'], Readable.from([bytes.subarray(0, at), bytes.subarray(at)]), {
+        streamFrom,
+      });
+      const src = fromStdin.sources[0] as SourceText;
+      expect(src.text).toBe(broken);
+      expect(loadTextWith(src).reader).toMatch(streamFrom === 1 ? /-stream$/ : /^fast-yaml$/);
+      expect(findingsOf(fromStdin.sources)).toEqual(want);
+    }
   });
 
   it('names a missing path', async () => {

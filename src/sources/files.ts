@@ -3,11 +3,12 @@
  * them: UTF-8, or UTF-16 after a byte order mark; CRLF line breaks as LF. Unreadable input becomes a
  * finding, never an exception: the rest is still read.
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Finding } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { FileBytes, MemoryBytes, streamedSource } from './bytes.js';
+import { drainToLfUtf8, LfUtf8, type TextEncoding } from './lf-utf8.js';
 import { lfLineBreaks } from './line-breaks.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -111,9 +112,26 @@ function dropBytes(chunks: readonly Buffer[], n: number): Buffer[] {
   return out;
 }
 
+/** How many bytes a file is converted by at a time (lf-utf8.ts). */
+const CONVERT_CHUNK = 8 * 2 ** 20;
+
+/** The bytes of an open file from `from` on, converted to UTF-8 with LF line breaks (lf-utf8.ts). */
+async function convertedFile(handle: FileHandle, size: number, from: number, encoding: TextEncoding) {
+  const converter = new LfUtf8(encoding);
+  const buf = Buffer.allocUnsafe(Math.min(CONVERT_CHUNK, size));
+  for (let at = from; at < size; ) {
+    const { bytesRead } = await handle.read(buf, 0, buf.length, at);
+    if (bytesRead === 0) break;
+    converter.push(buf.subarray(0, bytesRead));
+    at += bytesRead;
+  }
+  return new MemoryBytes(converter.end());
+}
+
 /**
- * How to read a file: a big one as a streamed source, UTF-16 decoded whole, anything else (small, or
- * binary, which is reported) read whole as UTF-8.
+ * How to read a file: a big one as a streamed source (from the file itself, or when it is UTF-16 or has
+ * CRLF line breaks from its conversion to UTF-8 with LF held in memory), a small UTF-16 one decoded whole,
+ * anything else (small, or binary, which is reported) read whole as UTF-8.
  */
 async function planFile(
   file: string,
@@ -126,9 +144,14 @@ async function planFile(
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const first = head.subarray(0, bytesRead);
     const utf16 = utf16Of(first);
-    if (utf16) return { utf16 };
-    if (st.size < streamFrom || looksBinary(first.toString('utf8'))) return undefined;
-    return { streamed: streamedSource(file, new FileBytes(file, textStart(first), st.size, st.mtimeMs)) };
+    if (st.size < streamFrom) return utf16 ? { utf16 } : undefined;
+    if (utf16) return { streamed: streamedSource(file, await convertedFile(handle, st.size, 2, utf16)) };
+    if (looksBinary(first.toString('utf8'))) return undefined;
+    const from = textStart(first);
+    const bytes = first.includes('\r\n')
+      ? await convertedFile(handle, st.size, from, 'utf-8')
+      : new FileBytes(file, from, st.size, st.mtimeMs);
+    return { streamed: streamedSource(file, bytes) };
   } finally {
     await handle.close();
   }
@@ -178,13 +201,23 @@ export async function readSources(
       const size = chunks.reduce((n, c) => n + c.length, 0);
       const first = Buffer.concat(chunks.slice(0, chunksFor(chunks, SNIFF)));
       const utf16 = utf16Of(first);
+      const big = size >= streamFrom && size > 0;
+      if (utf16 && big) {
+        sources.push(
+          streamedSource(STDIN, new MemoryBytes(drainToLfUtf8(dropBytes(chunks.splice(0), 2), utf16))),
+        );
+        continue;
+      }
       if (utf16) {
         const src = toSource(STDIN, decodeUtf16(Buffer.concat(chunks), utf16), findings);
         if (src) sources.push(src);
         continue;
       }
-      if (size >= streamFrom && size > 0 && !looksBinary(first.toString('utf8'))) {
-        sources.push(streamedSource(STDIN, new MemoryBytes(dropBytes(chunks, textStart(first)))));
+      if (big && !looksBinary(first.toString('utf8'))) {
+        // Taken out of `chunks`, so a conversion can let each one go once converted.
+        const text = dropBytes(chunks.splice(0), textStart(first));
+        const bytes = first.includes('\r\n') ? drainToLfUtf8(text, 'utf-8') : text;
+        sources.push(streamedSource(STDIN, new MemoryBytes(bytes)));
         continue;
       }
       const src = toSource(STDIN, Buffer.concat(chunks).toString('utf8'), findings);
