@@ -9,6 +9,7 @@ import { extname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../bench/static/generate.js';
+import type { ByteSource } from '../src/model/byte-source.js';
 import { parseYamlFast } from '../src/model/fast-yaml.js';
 import { FieldPath } from '../src/model/field-path.js';
 import { LazyPositions } from '../src/model/lazy-positions.js';
@@ -17,6 +18,7 @@ import { readYamlDocumentsStream } from '../src/model/yaml-documents-stream.js';
 import { readYamlListStream } from '../src/model/yaml-list-stream.js';
 import { hasUnsupported, hasUnsupportedChars } from '../src/model/yaml-scalars.js';
 import { FileBytes, MemoryBytes, streamedSource } from '../src/sources/bytes.js';
+import { readSources } from '../src/sources/files.js';
 import { compareReaders, exact, fieldPaths, summary } from './helpers/compare-readers.js';
 import { corpusDir, repoRoot, vectorsDir } from './helpers/shared.js';
 
@@ -127,16 +129,23 @@ status:
 
 describe('fast readers equal the yaml library on cluster dumps', { timeout: 300_000 }, () => {
   // The benchmark's generator: `kubectl get -A -o yaml` Lists, multi-document YAML, `-o json`, and `-o json`
-  // made compact (`jq -c`, one line).
+  // made compact (`jq -c`, one line); and the List as Windows PowerShell 5 saves it (UTF-16, CRLF).
   for (const rich of [false, true]) {
-    it(`kubectl-shaped List, multi-document, JSON and compact JSON dumps${rich ? ' (whole Pods)' : ''}`, () => {
+    it(`kubectl-shaped List, multi-document, JSON, compact JSON and Windows dumps${rich ? ' (whole Pods)' : ''}`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'portchain-load-fast-'));
       try {
         const g = generate({ scale: 0.0005, seed: rich ? 7 : 3, outDir: dir, rich });
-        const readers = Object.values(g.files)
+        const { windows, ...utf8 } = g.files;
+        const readers = Object.values(utf8)
           .flat()
           .map((f) => compareReaders(read(f)));
         expect(readers.sort()).toEqual(['fast-json', 'fast-json', 'fast-yaml', 'fast-yaml']);
+        // Converted as it is read (src/sources/lf-utf8.ts), it is the List's text exactly, and streamed.
+        const win = (await readSources(windows, undefined, { streamFrom: 1 })).sources[0] as SourceText;
+        const list = read(g.files.list[0] as string);
+        expect(win.bytes).toBeDefined();
+        expect(win.text).toBe(list.text);
+        expect(compareReaders(streamedSource(list.name, win.bytes as ByteSource))).toBe('fast-yaml-stream');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

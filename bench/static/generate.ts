@@ -5,14 +5,18 @@
  * and a NetworkPolicy, an Ingress per namespace; plus a known set of planted mistakes whose expected findings
  * it returns. Scale 1 is Kubernetes' documented limit: 150,000 Pods and 10,000 Services (~130 MB of YAML).
  *
- * Usage: node bench-dist/bench/static/generate.js [--scale N] [--seed N] [--out DIR] [--forms list,multidoc,json,compact] [--rich]
+ * Usage: node bench-dist/bench/static/generate.js [--scale N] [--seed N] [--out DIR] [--forms list,multidoc,json,compact,windows] [--rich]
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Json, yamlDocument, yamlListItem } from './emit.js';
 
-export const FORMS = ['list', 'multidoc', 'json', 'compact'] as const;
+/**
+ * `windows` is the List as Windows PowerShell 5 saves `kubectl get -A -o yaml > dump.yaml`: UTF-16 (little
+ * endian, with a byte order mark) and CRLF line breaks.
+ */
+export const FORMS = ['list', 'multidoc', 'json', 'compact', 'windows'] as const;
 export type Form = (typeof FORMS)[number];
 
 export interface GenerateOptions {
@@ -674,8 +678,13 @@ class Sink {
   private parts: string[] = [];
   private size = 0;
   bytes = 0;
-  constructor(path: string) {
+  /** `windows`: written as UTF-16LE after a byte order mark, with CRLF line breaks (see FORMS). */
+  constructor(
+    path: string,
+    private readonly windows = false,
+  ) {
     this.fd = openSync(path, 'w');
+    if (windows) this.bytes += writeSync(this.fd, Buffer.from([0xff, 0xfe]));
   }
   write(s: string): void {
     this.parts.push(s);
@@ -684,7 +693,9 @@ class Sink {
   }
   private flush(): void {
     const chunk = this.parts.join('');
-    this.bytes += writeSync(this.fd, chunk);
+    this.bytes += this.windows
+      ? writeSync(this.fd, Buffer.from(chunk.replaceAll('\n', '\r\n'), 'utf16le'))
+      : writeSync(this.fd, chunk);
     this.parts = [];
     this.size = 0;
   }
@@ -700,8 +711,8 @@ interface FormWriter {
 }
 
 function writerFor(form: Form, path: string): FormWriter & { sink: Sink } {
-  const sink = new Sink(path);
-  if (form === 'list') {
+  const sink = new Sink(path, form === 'windows');
+  if (form === 'list' || form === 'windows') {
     sink.write('apiVersion: v1\nitems:\n');
     return {
       sink,
@@ -758,6 +769,7 @@ const EXT: Record<Form, string> = {
   multidoc: 'multidoc.yaml',
   json: 'json',
   compact: 'compact.json',
+  windows: 'windows.yaml',
 };
 
 /**
@@ -770,8 +782,8 @@ export function generate(options: GenerateOptions): Generated {
   const l = layout(options.scale, seed);
   const shards = Math.max(1, Math.ceil(l.apps / 10_000));
   mkdirSync(options.outDir, { recursive: true });
-  const files = { list: [], multidoc: [], json: [], compact: [] } as Record<Form, string[]>;
-  const bytes = { list: 0, multidoc: 0, json: 0, compact: 0 } as Record<Form, number>;
+  const files = { list: [], multidoc: [], json: [], compact: [], windows: [] } as Record<Form, string[]>;
+  const bytes = { list: 0, multidoc: 0, json: 0, compact: 0, windows: 0 } as Record<Form, number>;
   const planted: PlantedMistake[] = [];
   let objects = 0;
   let podCount = 0;
@@ -845,7 +857,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const rich = argv.includes('--rich');
   if (!(scale > 0) || forms.some((f) => !FORMS.includes(f))) {
     process.stderr.write(
-      'usage: generate.js [--scale N>0] [--seed N] [--out DIR] [--forms list,multidoc,json,compact]\n',
+      'usage: generate.js [--scale N>0] [--seed N] [--out DIR] [--forms list,multidoc,json,compact,windows]\n',
     );
     process.exit(2);
   }

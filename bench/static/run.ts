@@ -7,7 +7,7 @@
  * planted mistakes are found. Results: a table on stdout and bench-output/static.json.
  *
  * Usage: node --expose-gc bench-dist/bench/static/run.js [--sizes 1,2,4] [--quick] [--budget SECONDS]
- *          [--commands check,endpoints,graph] [--forms list,multidoc,json,compact] [--baseline-sizes 1,2,4]
+ *          [--commands check,endpoints,graph] [--forms list,multidoc,json,compact,windows] [--baseline-sizes 1,2,4]
  *          [--json-baseline-sizes 1,2,4]
  *          [--seed N] [--rich] [--phases] [--rounds N]
  *
@@ -99,7 +99,7 @@ function parseArgs(argv: readonly string[]): Options {
     !o.forms.includes('list');
   if (bad) {
     process.stderr.write(
-      'usage: run.js [--sizes 1,2,4] [--quick] [--budget SECONDS] [--commands check,endpoints,graph] [--forms list,multidoc,json,compact] [--baseline-sizes 1,2,4] [--json-baseline-sizes 1,2,4] [--seed N] [--rich] [--phases] [--rounds N]\n(the list form is always measured)\n',
+      'usage: run.js [--sizes 1,2,4] [--quick] [--budget SECONDS] [--commands check,endpoints,graph] [--forms list,multidoc,json,compact,windows] [--baseline-sizes 1,2,4] [--json-baseline-sizes 1,2,4] [--seed N] [--rich] [--phases] [--rounds N]\n(the list form is always measured)\n',
     );
     process.exit(2);
   }
