@@ -260,6 +260,40 @@ describe('portchain check on a terminal', () => {
     expect(r.stdout).not.toContain('\x1b');
   }, 60_000);
 
+  it('says how much of stdin it has read while a pipe is slow, then clears the line before the report', async () => {
+    const service = readFileSync(join('examples', 'named-port', '1-broken-typo.yaml'), 'utf8');
+    const comment = `# ${'x'.repeat(2 ** 20 - 3)}\n`; // a MiB a chunk, arriving every 60 ms, as from kubectl
+    async function* slowPipe() {
+      yield service;
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 60));
+        yield comment;
+      }
+    }
+    const tty = fakeTty();
+    let stdout = '';
+    const code = await main(['check', '-', '--format', 'json', '--fail-on', 'never', '--no-config'], {
+      stdout: (s) => {
+        stdout += s;
+      },
+      stderr: () => {},
+      stdin: Readable.from(slowPipe()),
+      isTTY: false,
+      env: {},
+      progress: tty,
+    });
+    expect(code).toBe(0);
+    const lines = tty.chunks.map((c) => c.slice(CLEAR.length));
+    const reading = lines.filter((l) => l.startsWith('portchain: reading <stdin>: '));
+    // Drawn once the 200 ms delay has passed, with what has arrived by then (more than the first chunk).
+    expect(reading.length).toBeGreaterThan(0);
+    const mb = reading.map((l) => Number(l.slice('portchain: reading <stdin>: '.length, -' MB'.length)));
+    expect(mb.every((n) => n >= 2 && n <= 6.1)).toBe(true);
+    expect(mb).toEqual([...mb].sort((a, b) => a - b));
+    expect(tty.chunks.at(-1)).toBe(CLEAR);
+    expect(JSON.parse(stdout).findings.length).toBeGreaterThan(0);
+  }, 60_000);
+
   it.runIf(hasCommand('script'))(
     'draws the whole line on a real pty that reports no width',
     () => {

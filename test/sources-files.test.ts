@@ -77,7 +77,12 @@ describe('readSources: files', () => {
     expect(want).toContainEqual(['api-validation', 11, 5]);
     for (const bytes of [le, be]) {
       for (const streamFrom of [Number.POSITIVE_INFINITY, 1]) {
-        const r = await readSources([file('utf16.yaml', bytes)], undefined, { streamFrom });
+        const told: [string, number][] = [];
+        const path = file('utf16.yaml', bytes);
+        const onRead = (name: string, n: number) => told.push([name, n]);
+        const r = await readSources([path], undefined, { streamFrom, onRead });
+        // A big one tells how far into the file its conversion has got; a small one is read at once.
+        expect(told).toEqual(streamFrom === 1 ? [[path, bytes.length]] : []);
         expect(r.findings).toEqual([]);
         const src = r.sources[0] as SourceText;
         expect(src.text).toBe(broken);

@@ -78,14 +78,15 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
     )
     .action(async (paths: string[], o: GraphFlags) => {
       const settings = settingsFor(o, cwd);
-      const read = await readInputs(paths, o, io, settings);
+      const progress = progressFor(io);
+      const read = await readInputs(paths, o, io, settings, { onRead: progress.onRead });
       if (read.sources.length === 0) {
+        progress.done();
         for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
         io.stderr('portchain: nothing could be read\n');
         setExit(2);
         return;
       }
-      const progress = progressFor(io);
       const result = check(read.sources, { ...settings.check, onProgress: progress.onCheck }, read);
       // Folding and drawing a cluster dump take seconds more (3 s at bench/'s 1x; an SVG's layout too).
       progress.step(() => describeDrawing(result.summary.objects, o.format));

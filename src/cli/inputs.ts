@@ -10,7 +10,7 @@ import { type CliSettings, resolveSettings, type Settings, SettingsError } from 
 import type { SourceText } from '../model/load.js';
 import { allRuleMetas } from '../rules/registry.js';
 import type { ClusterReadResult } from '../sources/cluster.js';
-import { type ReadResult, readSources } from '../sources/files.js';
+import { type OnRead, type ReadResult, readSources } from '../sources/files.js';
 import { renderHelm } from '../sources/helm.js';
 import { renderKustomize } from '../sources/kustomize.js';
 import type { Io } from './main.js';
@@ -82,8 +82,11 @@ export async function readInputs(
   o: InputFlags,
   io: Io,
   settings: Settings,
-  /** `up` and `ui` watch the files and keep a changed file's last good text: they read every file whole. */
-  use: { readonly watching?: boolean } = {},
+  /**
+   * `up` and `ui` watch the files and keep a changed file's last good text: they read every file whole.
+   * `onRead` is told of the bytes read while reading takes time (src/sources/files.ts).
+   */
+  use: { readonly watching?: boolean; readonly onRead?: OnRead } = {},
 ): Promise<ReadResult> {
   const rendered: SourceText[] = [];
   if (o.helm) {
@@ -113,11 +116,10 @@ export async function readInputs(
   }
   const read =
     paths.length > 0 || (rendered.length === 0 && !o.cluster)
-      ? await readSources(
-          paths.length > 0 ? paths : ['.'],
-          io.stdin,
-          use.watching ? { streamFrom: Infinity } : {},
-        )
+      ? await readSources(paths.length > 0 ? paths : ['.'], io.stdin, {
+          ...(use.watching ? { streamFrom: Infinity } : {}),
+          ...(use.onRead ? { onRead: use.onRead } : {}),
+        })
       : { sources: [], findings: [], order: [] };
   return {
     sources: [...read.sources, ...rendered],

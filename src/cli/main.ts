@@ -235,8 +235,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .action(async (paths: string[], o: CheckFlags) => {
       const settings = checkSettings(o, cwd);
-      const read = await readInputs(paths, o, io, settings);
       const progress = progressFor(io);
+      const read = await readInputs(paths, o, io, settings, { onRead: progress.onRead });
       const result = check(read.sources, { ...settings.check, onProgress: progress.onCheck }, read);
       const { findings, summary } = result;
       const objects = result.graph.manifests.map((m) => ({ file: m.source.file, ref: m.ref }));
@@ -266,14 +266,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       ),
   ).action(async (paths: string[], o: CommonOptions) => {
     const settings = settingsFor(o, cwd);
-    const read = await readInputs(paths, o, io, settings);
+    const progress = progressFor(io);
+    const read = await readInputs(paths, o, io, settings, { onRead: progress.onRead });
+    progress.done(); // the line is drawn again for the check, after what reading reports
     for (const f of read.findings) io.stderr(`portchain: ${f.message}\n`);
     if (read.sources.length === 0) {
       io.stderr('portchain: nothing could be read\n');
       setExit(EXIT_USAGE);
       return;
     }
-    const progress = progressFor(io);
     const result = check(read.sources, {
       ...settings.check,
       only: new Set<string>(),

@@ -17,6 +17,8 @@ export interface Progress {
   update(text: string, force?: boolean): void;
   /** The pipeline's own events, worded for people. */
   readonly onCheck: (e: CheckProgress) => void;
+  /** Bytes of one input read so far (readSources' onRead), before the pipeline starts. */
+  readonly onRead: (name: string, bytes: number) => void;
   /** A step after the check (graph's and ui's drawing), drawn at once; worded only when the line is on. */
   step(text: () => string): void;
   /** Clears the line; call before printing results. */
@@ -49,6 +51,10 @@ const count = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's
 /** `loading 2 files (325.6 MB)`: the start of the line while files are read. */
 const loading = (e: { readonly files: number; readonly bytes: number }) =>
   `loading ${count(e.files, 'file')} (${(e.bytes / 2 ** 20).toFixed(1)} MB)`;
+
+/** `reading <stdin>: 57.3 MB`: while an input is read (a pipe from kubectl) or converted to UTF-8. */
+export const describeReading = (name: string, bytes: number): string =>
+  `reading ${name}: ${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 /** Describes a pipeline event in a few words. */
 export function describe(e: CheckProgress): string {
@@ -102,6 +108,9 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions 
         last = now();
         draw(describe(e));
       } else update(describe(e), e.stage !== 'rule' && e.stage !== 'read');
+    },
+    onRead: (name, bytes) => {
+      if (enabled) update(describeReading(name, bytes));
     },
     step: (text) => {
       if (enabled) update(text(), true);

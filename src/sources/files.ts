@@ -47,7 +47,14 @@ export const STREAM_FROM = 8 * 1024 * 1024;
 export interface ReadOptions {
   /** Stream sources of at least this many bytes (tests lower it; Infinity turns streaming off). */
   readonly streamFrom?: number;
+  /**
+   * Told how many bytes of one input have been read so far, while that takes time: stdin as it arrives (a
+   * pipe from `kubectl get -A` can take a minute), a big file while it is converted (lf-utf8.ts).
+   */
+  readonly onRead?: OnRead;
 }
+
+export type OnRead = (name: string, bytes: number) => void;
 
 /** How many bytes to look at before choosing to stream: enough for looksBinary's 8 Ki characters. */
 const SNIFF = 4 * 8192;
@@ -83,9 +90,15 @@ function looksBinary(text: string): boolean {
   return text.slice(0, 8192).includes('\0');
 }
 
-async function readChunks(stream: NodeJS.ReadableStream): Promise<Buffer[]> {
+async function readChunks(stream: NodeJS.ReadableStream, onRead?: OnRead): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let bytes = 0;
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(b);
+    bytes += b.length;
+    onRead?.(STDIN, bytes);
+  }
   return chunks;
 }
 
@@ -116,7 +129,14 @@ function dropBytes(chunks: readonly Buffer[], n: number): Buffer[] {
 const CONVERT_CHUNK = 8 * 2 ** 20;
 
 /** The bytes of an open file from `from` on, converted to UTF-8 with LF line breaks (lf-utf8.ts). */
-async function convertedFile(handle: FileHandle, size: number, from: number, encoding: TextEncoding) {
+async function convertedFile(
+  file: string,
+  handle: FileHandle,
+  size: number,
+  from: number,
+  encoding: TextEncoding,
+  onRead: OnRead | undefined,
+) {
   const converter = new LfUtf8(encoding);
   const buf = Buffer.allocUnsafe(Math.min(CONVERT_CHUNK, size));
   for (let at = from; at < size; ) {
@@ -124,6 +144,7 @@ async function convertedFile(handle: FileHandle, size: number, from: number, enc
     if (bytesRead === 0) break;
     converter.push(buf.subarray(0, bytesRead));
     at += bytesRead;
+    onRead?.(file, at);
   }
   return new MemoryBytes(converter.end());
 }
@@ -136,6 +157,7 @@ async function convertedFile(handle: FileHandle, size: number, from: number, enc
 async function planFile(
   file: string,
   streamFrom: number,
+  onRead: OnRead | undefined,
 ): Promise<{ streamed: SourceText } | { utf16: 'utf-16le' | 'utf-16be' } | undefined> {
   const handle = await open(file, 'r');
   try {
@@ -145,11 +167,12 @@ async function planFile(
     const first = head.subarray(0, bytesRead);
     const utf16 = utf16Of(first);
     if (st.size < streamFrom) return utf16 ? { utf16 } : undefined;
-    if (utf16) return { streamed: streamedSource(file, await convertedFile(handle, st.size, 2, utf16)) };
+    if (utf16)
+      return { streamed: streamedSource(file, await convertedFile(file, handle, st.size, 2, utf16, onRead)) };
     if (looksBinary(first.toString('utf8'))) return undefined;
     const from = textStart(first);
     const bytes = first.includes('\r\n')
-      ? await convertedFile(handle, st.size, from, 'utf-8')
+      ? await convertedFile(file, handle, st.size, from, 'utf-8', onRead)
       : new FileBytes(file, from, st.size, st.mtimeMs);
     return { streamed: streamedSource(file, bytes) };
   } finally {
@@ -197,7 +220,7 @@ export async function readSources(
   for (const p of paths) {
     if (p === '-') {
       order.push(STDIN);
-      const chunks = await readChunks(stdin);
+      const chunks = await readChunks(stdin, options.onRead);
       const size = chunks.reduce((n, c) => n + c.length, 0);
       const first = Buffer.concat(chunks.slice(0, chunksFor(chunks, SNIFF)));
       const utf16 = utf16Of(first);
@@ -250,7 +273,7 @@ export async function readSources(
     for (const f of files) {
       order.push(f);
       try {
-        const plan = await planFile(f, streamFrom);
+        const plan = await planFile(f, streamFrom, options.onRead);
         const src =
           plan && 'streamed' in plan
             ? plan.streamed
