@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 import type { Finding } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { FileBytes, MemoryBytes, streamedSource } from './bytes.js';
-import { drainToLfUtf8, LfUtf8, type TextEncoding } from './lf-utf8.js';
+import { LfUtf8, type TextEncoding, toLfUtf8 } from './lf-utf8.js';
 import { lfLineBreaks } from './line-breaks.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -226,9 +226,7 @@ export async function readSources(
       const utf16 = utf16Of(first);
       const big = size >= streamFrom && size > 0;
       if (utf16 && big) {
-        sources.push(
-          streamedSource(STDIN, new MemoryBytes(drainToLfUtf8(dropBytes(chunks.splice(0), 2), utf16))),
-        );
+        sources.push(streamedSource(STDIN, new MemoryBytes(toLfUtf8(dropBytes(chunks, 2), utf16))));
         continue;
       }
       if (utf16) {
@@ -237,9 +235,8 @@ export async function readSources(
         continue;
       }
       if (big && !looksBinary(first.toString('utf8'))) {
-        // Taken out of `chunks`, so a conversion can let each one go once converted.
-        const text = dropBytes(chunks.splice(0), textStart(first));
-        const bytes = first.includes('\r\n') ? drainToLfUtf8(text, 'utf-8') : text;
+        const text = dropBytes(chunks, textStart(first));
+        const bytes = first.includes('\r\n') ? toLfUtf8(text, 'utf-8') : text;
         sources.push(streamedSource(STDIN, new MemoryBytes(bytes)));
         continue;
       }

@@ -80,18 +80,9 @@ export class LfUtf8 {
   }
 }
 
-/**
- * `chunks` (one text, in order) converted whole; see LfUtf8. The array is emptied as it is read, so each
- * chunk can be collected once converted (stdin's 398 MB, held whole, would be held twice).
- */
-export function drainToLfUtf8(chunks: Buffer[], encoding: TextEncoding): Buffer[] {
+/** `chunks` (one text, in order) converted whole; see LfUtf8. */
+export function toLfUtf8(chunks: Iterable<Buffer>, encoding: TextEncoding): Buffer[] {
   const c = new LfUtf8(encoding);
-  for (let k = 0; k < chunks.length; k++) {
-    c.push(chunks[k] as Buffer);
-    chunks[k] = EMPTY;
-  }
-  chunks.length = 0;
+  for (const chunk of chunks) c.push(chunk);
   return c.end();
 }
-
-const EMPTY = Buffer.alloc(0);
