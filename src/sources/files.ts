@@ -74,17 +74,6 @@ function utf16Of(head: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
   return undefined;
 }
 
-/**
- * UTF-16 text with its byte order mark, as a string (the mark dropped). Buffer's own decoding: TextDecoder
- * refused a 355 MB dump ("The encoded data was not valid for encoding utf-16le").
- */
-function decodeUtf16(bytes: Buffer, encoding: 'utf-16le' | 'utf-16be'): string {
-  const odd = bytes.length % 2 === 1;
-  const body = bytes.subarray(2, odd ? bytes.length - 1 : bytes.length);
-  const le = encoding === 'utf-16le' ? body : Buffer.from(body).swap16();
-  return `${le.toString('utf16le')}${odd ? '\uFFFD' : ''}`;
-}
-
 /** A NUL in the first 8 Ki characters: an image, an archive, not YAML (in UTF-8 only U+0000 has a 0 byte). */
 function looksBinary(text: string): boolean {
   return text.slice(0, 8192).includes('\0');
@@ -136,7 +125,7 @@ async function convertedFile(
   from: number,
   encoding: TextEncoding,
   onRead: OnRead | undefined,
-) {
+): Promise<Buffer[]> {
   const converter = new LfUtf8(encoding);
   const buf = Buffer.allocUnsafe(Math.min(CONVERT_CHUNK, size));
   for (let at = from; at < size; ) {
@@ -146,35 +135,59 @@ async function convertedFile(
     at += bytesRead;
     onRead?.(file, at);
   }
-  return new MemoryBytes(converter.end());
+  return converter.end();
+}
+
+/** The first bytes of `chunks`, at least SNIFF of them when there are. */
+const headOf = (chunks: readonly Buffer[]): Buffer =>
+  Buffer.concat(chunks.slice(0, chunksFor(chunks, SNIFF)));
+
+/**
+ * A UTF-16 input, converted to UTF-8 with LF (lf-utf8.ts; its byte order mark skipped): streamed when `big`,
+ * else (or when binary, which toSource reports) read as one text. Either way one more byte order mark after
+ * the first is dropped, as toSource drops a UTF-8 one, so a file reads the same whatever its size.
+ */
+function convertedSource(
+  name: string,
+  converted: Buffer[],
+  big: boolean,
+  findings: Finding[],
+): SourceText | undefined {
+  const head = headOf(converted);
+  if (big && !looksBinary(head.toString('utf8')))
+    return streamedSource(name, new MemoryBytes(dropBytes(converted, textStart(head))));
+  return toSource(name, Buffer.concat(converted).toString('utf8'), findings);
 }
 
 /**
- * How to read a file: a big one as a streamed source (from the file itself, or when it is UTF-16 or has
- * CRLF line breaks from its conversion to UTF-8 with LF held in memory), a small UTF-16 one decoded whole,
- * anything else (small, or binary, which is reported) read whole as UTF-8.
+ * Reads a file that is big or UTF-16: a big one as a streamed source (from the file itself, or when it has
+ * CRLF line breaks from its conversion to UTF-8 with LF, held in memory), a UTF-16 one converted. Undefined:
+ * read it whole as UTF-8 (small, or binary, which toSource reports).
  */
-async function planFile(
+async function readConverted(
   file: string,
   streamFrom: number,
   onRead: OnRead | undefined,
-): Promise<{ streamed: SourceText } | { utf16: 'utf-16le' | 'utf-16be' } | undefined> {
+  findings: Finding[],
+): Promise<{ source: SourceText | undefined } | undefined> {
   const handle = await open(file, 'r');
   try {
     const st = await handle.stat();
-    const head = Buffer.allocUnsafe(Math.min(st.size < streamFrom ? 2 : SNIFF, st.size));
+    const big = st.size >= streamFrom;
+    const head = Buffer.allocUnsafe(Math.min(big ? SNIFF : 2, st.size));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const first = head.subarray(0, bytesRead);
     const utf16 = utf16Of(first);
-    if (st.size < streamFrom) return utf16 ? { utf16 } : undefined;
-    if (utf16)
-      return { streamed: streamedSource(file, await convertedFile(file, handle, st.size, 2, utf16, onRead)) };
-    if (looksBinary(first.toString('utf8'))) return undefined;
+    if (utf16) {
+      const converted = await convertedFile(file, handle, st.size, 2, utf16, onRead);
+      return { source: convertedSource(file, converted, big, findings) };
+    }
+    if (!big || looksBinary(first.toString('utf8'))) return undefined;
     const from = textStart(first);
     const bytes = first.includes('\r\n')
-      ? await convertedFile(file, handle, st.size, from, 'utf-8', onRead)
+      ? new MemoryBytes(await convertedFile(file, handle, st.size, from, 'utf-8', onRead))
       : new FileBytes(file, from, st.size, st.mtimeMs);
-    return { streamed: streamedSource(file, bytes) };
+    return { source: streamedSource(file, bytes) };
   } finally {
     await handle.close();
   }
@@ -222,15 +235,11 @@ export async function readSources(
       order.push(STDIN);
       const chunks = await readChunks(stdin, options.onRead);
       const size = chunks.reduce((n, c) => n + c.length, 0);
-      const first = Buffer.concat(chunks.slice(0, chunksFor(chunks, SNIFF)));
+      const first = headOf(chunks);
       const utf16 = utf16Of(first);
       const big = size >= streamFrom && size > 0;
-      if (utf16 && big) {
-        sources.push(streamedSource(STDIN, new MemoryBytes(toLfUtf8(dropBytes(chunks, 2), utf16))));
-        continue;
-      }
       if (utf16) {
-        const src = toSource(STDIN, decodeUtf16(Buffer.concat(chunks), utf16), findings);
+        const src = convertedSource(STDIN, toLfUtf8(dropBytes(chunks, 2), utf16), big, findings);
         if (src) sources.push(src);
         continue;
       }
@@ -270,15 +279,8 @@ export async function readSources(
     for (const f of files) {
       order.push(f);
       try {
-        const plan = await planFile(f, streamFrom, options.onRead);
-        const src =
-          plan && 'streamed' in plan
-            ? plan.streamed
-            : toSource(
-                f,
-                plan ? decodeUtf16(await readFile(f), plan.utf16) : await readFile(f, 'utf8'),
-                findings,
-              );
+        const converted = await readConverted(f, streamFrom, options.onRead, findings);
+        const src = converted ? converted.source : toSource(f, await readFile(f, 'utf8'), findings);
         if (src) sources.push(src);
       } catch (e) {
         // V8 holds at most 2^29 - 24 characters in one string ("Invalid string length").

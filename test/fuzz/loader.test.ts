@@ -161,6 +161,63 @@ describe('readSources on arbitrary bytes', () => {
   );
 });
 
+describe('readSources: a big input reads as a small one', () => {
+  // Big inputs are streamed, and converted first when UTF-16 or CRLF (src/sources/lf-utf8.ts); small ones
+  // are decoded whole. Whatever the bytes, both must give the same text, findings and loaded objects.
+  const encodings = ['utf-8', 'utf-8 with BOM', 'utf-16le', 'utf-16be'] as const;
+  const body = fc.oneof(
+    fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)),
+    mixedInput.map((m) => Buffer.from(assemble(m).text)),
+  );
+  /** `text`'s bytes as `encoding` writes them, with a byte order mark where it has one. */
+  function encode(text: Buffer, encoding: (typeof encodings)[number], crlf: boolean): Buffer {
+    const t = crlf ? Buffer.from(text.toString('latin1').replaceAll('\n', '\r\n'), 'latin1') : text;
+    if (encoding === 'utf-8') return t;
+    if (encoding === 'utf-8 with BOM') return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), t]);
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t.toString('utf8'), 'utf16le')]);
+    if (encoding === 'utf-16le') return le;
+    return Buffer.from(le).swap16();
+  }
+  const summary = (r: Awaited<ReturnType<typeof readSources>>) => ({
+    findings: r.findings.map((f) => f.message),
+    texts: r.sources.map((src) => src.text),
+    loaded: JSON.stringify(loadAll(r.sources), (k, v) => (k === 'source' ? undefined : v)),
+  });
+  it(
+    'from a file and from stdin, in UTF-8 and UTF-16, with LF and CRLF',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          body,
+          fc.constantFrom(...encodings),
+          fc.boolean(),
+          fc.boolean(),
+          fc.integer({ min: 1, max: 4 }),
+          async (text, encoding, crlf, viaStdin, pieces) => {
+            const bytes = encode(text, encoding, crlf);
+            const file = join(dir, 'sized.yaml');
+            writeFileSync(file, bytes);
+            const step = Math.ceil(bytes.length / pieces) || 1;
+            const read = (streamFrom: number) =>
+              readSources(
+                [viaStdin ? '-' : file],
+                Readable.from(
+                  Array.from({ length: pieces }, (_, i) => bytes.subarray(i * step, (i + 1) * step)),
+                ),
+                { streamFrom },
+              );
+            const whole = await read(Number.POSITIVE_INFINITY);
+            const streamed = await read(1);
+            expect(summary(streamed)).toEqual(summary(whole));
+          },
+        ),
+        fuzzParams(100, 20),
+      );
+    },
+    PROPERTY_TIMEOUT,
+  );
+});
+
 describe('one bad document among valid ones', () => {
   it(
     'is reported at its line, and the valid documents keep exactly their own findings',
