@@ -5,8 +5,10 @@
  * bench/'s 1x List, CRLF took 11.2 s and 1.5 GB that way and UTF-16 with CRLF 11.7 s and 2.4 GB
  * (BENCHMARKS.md, stop 25), and a UTF-16 dump past 1 GB could not be read at all.
  *
- * What comes out equals lfLineBreaks of the text decoded whole (line-breaks.ts, files.ts' decodeUtf16), as
- * UTF-8, so lines and columns are those of the text: only a CR right before an LF is dropped.
+ * Small UTF-16 inputs are converted the same way, whole, so an input reads the same whatever its size. What comes
+ * out equals lfLineBreaks (line-breaks.ts) of the text decoded whole, as UTF-8, so lines and columns are
+ * those of the text: only a CR right before an LF is dropped. A lone surrogate or a code unit cut off at
+ * the end becomes U+FFFD, as in Go's UTF-16 decoder.
  */
 import { CR, NL } from '../model/char-codes.js';
 
