@@ -1,15 +1,17 @@
 /**
  * A dump bigger than Node's default heap allows: the launcher (bin/portchain) sizes the heap from the inputs
  * and runs the command in a child Node with a larger limit, instead of V8 aborting with "heap out of memory".
- * Exercised with a heap cut to 40 MB and a 17 MB generated dump, which needs several times that.
+ * Exercised with a heap cut to 40 MB and a 17 MB generated dump, which needs several times that. A run that
+ * outgrows any heap ends with a message and exit code 2, not V8's report and native stack trace.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../bench/static/generate.js';
-import { launchFlags, oldSpaceStartMB, wantedHeapMB } from '../src/cli/heap.js';
+import { FatalReportFilter, launchFlags, oldSpaceStartMB, wantedHeapMB } from '../src/cli/heap.js';
 import { repoRoot } from './helpers/shared.js';
 
 describe('wantedHeapMB', () => {
@@ -123,4 +125,97 @@ describe('a dump past the default heap', () => {
     expect(r.status === 134 || r.signal === 'SIGABRT').toBe(true);
     expect(r.stderr).toMatch(/heap out of memory/);
   });
+});
+
+describe("FatalReportFilter: V8's fatal report held back from what the child writes", () => {
+  const report = [
+    '',
+    '<--- Last few GCs --->',
+    '',
+    '[2808:0x20359ec0]   117387 ms: Mark-Compact 3218.5 (4143.8) -> 3216.6 (4141.3) MB',
+    '',
+    '<--- JS stacktrace --->',
+    '',
+    'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
+    '----- Native stack trace -----',
+    '',
+    ' 1: 0xb78db3 node::OOMErrorHandler(char const*, v8::OOMDetails const&) [node]',
+    '',
+  ].join('\n');
+  const progress =
+    '\r\x1b[Kportchain: loading 1 file (8.2 MB)\r\x1b[Kportchain: rules 3/25 (host-port) on 1,200 objects';
+
+  it('passes everything before the report on, wherever the chunks are cut, and keeps the report whole', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(fc.nat(progress.length + report.length)), (crash, cuts) => {
+        const text = crash ? progress + report : progress;
+        const at = [...new Set(cuts.map((c) => Math.min(c, text.length)))].sort((a, b) => a - b);
+        let out = '';
+        const f = new FatalReportFilter((s) => {
+          out += s;
+        });
+        let from = 0;
+        for (const c of [...at, text.length]) {
+          f.push(text.slice(from, c));
+          from = c;
+        }
+        f.end();
+        // Nothing lost or added; the report held whole (its first newline may have gone on with a chunk).
+        expect(out + (f.report ?? '')).toBe(text);
+        expect([progress, `${progress}\n`]).toContain(out);
+        if (crash) expect(f.report?.startsWith('<--- Last few GCs') || f.report === report).toBe(true);
+        else expect(f.report).toBeNull();
+        expect(f.midLine).toBe(!out.endsWith('\n'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('holds back only what could start a report: a progress line is passed on at once', () => {
+    let out = '';
+    const f = new FatalReportFilter((s) => {
+      out += s;
+    });
+    f.push(progress);
+    expect(out).toBe(progress);
+    f.push('\nportchain: nothing could be read\n');
+    expect(out).toBe(`${progress}\nportchain: nothing could be read\n`);
+    expect(f.midLine).toBe(false);
+    f.push('<--- Last');
+    expect(out).toBe(`${progress}\nportchain: nothing could be read\n`);
+    f.push(' words, not a report\n');
+    expect(out).toBe(`${progress}\nportchain: nothing could be read\n<--- Last words, not a report\n`);
+  });
+});
+
+describe('a run that outgrows its heap', () => {
+  it('ends with what happened and what to do, exit 2, no V8 report or stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portchain-oom-'));
+    try {
+      // 700 Services that each select the same 1,400 pods of 700 Deployments: every Service has 700
+      // backends, more than a 40 MB heap holds. Padded to 4 MiB, from where the launcher always uses a child.
+      const docs: string[] = [];
+      for (let i = 0; i < 700; i++) {
+        docs.push(
+          `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-${i}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n        ports:\n        - name: http-web\n          containerPort: 8080\n`,
+          `apiVersion: v1\nkind: Service\nmetadata:\n  name: web-${i}\nspec:\n  selector:\n    app: web\n  ports:\n  - name: http\n    port: 80\n    targetPort: http-web\n`,
+        );
+      }
+      const file = join(dir, 'pairs.yaml');
+      writeFileSync(file, docs.join('---\n').padEnd(4 * 2 ** 20, '\n'));
+      const r = spawnSync(
+        process.execPath,
+        ['--max-old-space-size=40', join(repoRoot, 'bin/portchain'), 'check', file, '--format', 'json'],
+        { encoding: 'utf8', env: { ...process.env, CI: 'true' } },
+      );
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        /^portchain: out of memory: checking 4\.0 MB of input needed more than the 40 MB heap it had\.\n {2}What to do: /,
+      );
+      expect(r.stderr).not.toMatch(/FATAL ERROR|Last few GCs|stack trace|0x[0-9a-f]{6}/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -10,6 +10,11 @@
  *   its 1x and 2x YAML ones and 4-9% off 4x YAML: BENCHMARKS.md).
  * Before reading, the launcher sizes all three from the inputs it is given and, when they call for it, runs
  * the same command again in a child Node with those limits (bounded by the machine's memory).
+ *
+ * A run can still outgrow any heap (thousands of Services that each select the same thousands of Pods), and
+ * V8 then aborts with its own report and a native stack trace. So from CHILD_FROM_BYTES of input on, the
+ * command always runs in a child, whose stderr passes through here: V8's report is held back and replaced
+ * by a message that says what happened and what to do, with exit code 2.
  */
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
@@ -23,6 +28,16 @@ const READING = new Set(['check', 'graph', 'endpoints', 'trace', 'ui']);
 const HEAP_PER_BYTE = 8;
 /** Set in the child, so it never starts another. */
 const CHILD_MARK = 'PORTCHAIN_HEAP_SIZED';
+/** Set in the child when this process's stderr is a terminal: its width, so the child draws progress there. */
+export const STDERR_COLUMNS = 'PORTCHAIN_STDERR_COLUMNS';
+/**
+ * From this much input on, a run is made in a child even when Node's defaults would do, so that running out
+ * of memory is reported (above). The child's start costs about 0.1 s (0.1x of bench/'s dump: 1.38-1.74 s
+ * against 1.21-1.65 s in one process), too much for the small runs of CI; and below this no input has come
+ * near the default heap: 1,000 Services that each select the same 2,000 pods (1.6 MB) needed 0.6 GB, and the
+ * smallest input seen to outgrow 4 GB (5,000 such Services over 10,000 pods) is 7.2 MB.
+ */
+const CHILD_FROM_BYTES = 4 * 2 ** 20;
 
 /** The bytes a command would read, by form: JSON takes far less heap per byte than YAML. */
 export interface InputBytes {
@@ -60,6 +75,8 @@ async function addBytesUnder(path: string, into: { json: number; yaml: number })
 
 /** From this much input on, the young generation is enlarged (and the command runs in a child for it). */
 const LARGE_INPUT_BYTES = 256 * 2 ** 20;
+/** The exit code of a run V8 stopped (README: 2, the run could not be completed). */
+const EXIT_FATAL = 2;
 const LARGE_SEMI_SPACE_MB = 64;
 
 /** The most heap a run may ask for: past 80% of the machine, swapping or the OOM killer would be worse than V8's own message. */
@@ -109,6 +126,90 @@ export function launchFlags(input: InputBytes, currentMB: number, machineMB: num
   return flags;
 }
 
+/** What V8 writes to stderr when it aborts (heap exhausted, or another fatal error): the start of its report. */
+const FATAL_MARKERS = ['<--- Last few GCs --->', 'FATAL ERROR:'];
+
+/**
+ * Passes text through to `write` until V8's fatal report starts, and keeps the report. A chunk that ends in
+ * what could be the start of a marker (`<`, `F`, `FATAL`) is held until the next: a line of portchain's
+ * never ends so (a message ends in a newline, the progress line in a count or a word).
+ */
+export class FatalReportFilter {
+  private held = '';
+  report: string | null = null;
+  /** What was passed on ends inside a line (the progress line): a message after it must end that first. */
+  midLine = false;
+
+  constructor(private readonly write: (s: string) => void) {}
+
+  private pass(s: string): void {
+    if (s === '') return;
+    this.write(s);
+    this.midLine = !s.endsWith('\n');
+  }
+
+  push(chunk: string): void {
+    if (this.report !== null) {
+      this.report += chunk;
+      return;
+    }
+    const text = this.held + chunk;
+    this.held = '';
+    let at = -1;
+    for (const m of FATAL_MARKERS) {
+      const i = text.indexOf(m);
+      if (i !== -1 && (at === -1 || i < at)) at = i;
+    }
+    if (at !== -1) {
+      // V8 starts its report on a line of its own: that newline is the report's, not the output's.
+      if (at > 0 && text[at - 1] === '\n') at--;
+      this.pass(text.slice(0, at));
+      this.report = text.slice(at);
+      return;
+    }
+    let keep = 0;
+    for (const m of FATAL_MARKERS)
+      for (let k = Math.min(m.length - 1, text.length); k > keep; k--)
+        if (text.endsWith(m.slice(0, k))) {
+          keep = k;
+          break;
+        }
+    this.pass(text.slice(0, text.length - keep));
+    this.held = text.slice(text.length - keep);
+  }
+
+  end(): void {
+    this.pass(this.held);
+    this.held = '';
+  }
+}
+
+/** What the user reads instead of V8's report. */
+export function fatalMessage(report: string, heapMB: number, input: InputBytes, machineMB: number): string {
+  if (/heap out of memory|heap limit/i.test(report)) {
+    const mb = ((input.yaml + input.json) / 2 ** 20).toFixed(1);
+    return [
+      `portchain: out of memory: checking ${mb} MB of input needed more than the ${Math.round(heapMB)} MB heap it had.`,
+      '  What to do: check fewer objects at once (namespaces that share no Service, node port or NetworkPolicy',
+      `  can be checked apart), or give Node more: NODE_OPTIONS=--max-old-space-size=MB (this machine has`,
+      `  ${Math.round(machineMB)} MB). Many Services that each select the same thousands of Pods take memory for every pair.`,
+      '',
+    ].join('\n');
+  }
+  const line = /FATAL ERROR:[^\n]*/.exec(report)?.[0] ?? report.trim().split('\n')[0] ?? '';
+  return `portchain: internal error: Node stopped the run (${line.trim()})\n`;
+}
+
+/** The heap limit, in MB, a child started with these node flags has (the last --max-old-space-size wins). */
+function heapLimitMB(flags: readonly string[], currentMB: number): number {
+  let mb = currentMB;
+  for (const f of flags) {
+    const m = /^--max-old-space-size=(\d+)$/.exec(f);
+    if (m) mb = Number(m[1]);
+  }
+  return mb;
+}
+
 /**
  * Runs the command in a child Node with the flags its inputs call for; resolves to the child's exit
  * code, or to null when this process should run the command itself.
@@ -120,18 +221,34 @@ export async function runWithSizedHeap(args: readonly string[], script: string):
   const currentMB = getHeapStatistics().heap_size_limit / 2 ** 20;
   const given = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
   const flags = launchFlags(input, currentMB, totalmem() / 2 ** 20, given);
-  if (flags.length === 0) return null;
-  const child = spawn(process.execPath, [...process.execArgv, ...flags, script, ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, [CHILD_MARK]: '1' },
+  if (flags.length === 0 && input.json + input.yaml < CHILD_FROM_BYTES) return null;
+  const env: NodeJS.ProcessEnv = { ...process.env, [CHILD_MARK]: '1' };
+  if (process.stderr.isTTY) env[STDERR_COLUMNS] = String(process.stderr.columns ?? 0);
+  const argv = [...process.execArgv, ...flags];
+  const child = spawn(process.execPath, [...argv, script, ...args], {
+    stdio: ['inherit', 'inherit', 'pipe'],
+    env,
   });
+  const toStderr = (s: string) => {
+    process.stderr.write(s);
+  };
+  const filter = new FatalReportFilter(toStderr);
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => filter.push(chunk));
   // Ctrl-C reaches the child through the terminal's process group; a kill aimed at this process is passed on.
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, forward(s));
   return new Promise((resolve) => {
     child.on('error', () => resolve(null));
-    child.on('exit', (code, signal) => {
-      if (code !== null) resolve(code);
+    // 'close': the child has exited and its stderr has all been passed on.
+    child.on('close', (code, signal) => {
+      filter.end();
+      if (filter.report !== null) {
+        // A progress line left on a terminal is cleared (progress.ts draws it so), else the line is ended.
+        if (filter.midLine) toStderr(process.stderr.isTTY ? '\r\x1b[K' : '\n');
+        toStderr(fatalMessage(filter.report, heapLimitMB(argv, currentMB), input, totalmem() / 2 ** 20));
+        resolve(EXIT_FATAL);
+      } else if (code !== null) resolve(code);
       else resolve(128 + (signal ? constants.signals[signal] : 6));
     });
   });

@@ -22,6 +22,7 @@ import { allRuleMetas } from '../rules/registry.js';
 import { ToolError } from '../sources/exec.js';
 import { helmSourceLines } from '../sources/helm.js';
 import { graphCommand } from './graph.js';
+import { STDERR_COLUMNS } from './heap.js';
 import { addInputOptions, collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
 import { stopForClosedOutput } from './long-running.js';
 import { portForwardCommand } from './port-forward.js';
@@ -79,12 +80,22 @@ const processIo = (): Io => {
         ? Promise.resolve(false)
         : new Promise((resolve) => process.stdout.once('drain', () => resolve(!gone))),
     stderr: (s) => process.stderr.write(s),
-    progress: process.stderr,
+    progress: progressStream(),
     stdin: process.stdin,
     isTTY: !!process.stdout.isTTY,
     env: process.env,
   };
 };
+
+/**
+ * stderr; in the launcher's child (heap.ts), whose stderr is a pipe to the launcher, the terminal the
+ * launcher's stderr is, at its width.
+ */
+function progressStream(): ProgressStream {
+  const columns = process.env[STDERR_COLUMNS];
+  if (columns === undefined) return process.stderr;
+  return { isTTY: true, columns: Number(columns) || 0, write: (s) => process.stderr.write(s) };
+}
 
 /**
  * Writes output piece by piece, waiting whenever the reader is behind, so that it is never all queued at once;
