@@ -176,7 +176,7 @@ describe('PodIndex', () => {
     inst('e', 'default'),
   ];
   const index = new PodIndex(pods);
-  const names = (ps: PodInstance[]) => ps.map((p) => p.name);
+  const names = (ps: readonly PodInstance[]) => ps.map((p) => p.name);
 
   it('selects within the namespace only, in input order', () => {
     expect(names(index.select('default', { app: 'web' }))).toEqual(['a', 'b']);
@@ -185,6 +185,19 @@ describe('PodIndex', () => {
     expect(names(index.select('other', { app: 'web' }))).toEqual(['c']);
     expect(names(index.select('nowhere', { app: 'web' }))).toEqual([]);
     expect(names(index.select('default', { app: 'db' }))).toEqual([]);
+  });
+
+  it('gives Services with the same selector, in any key order, the same list', () => {
+    const one = index.select('default', { app: 'web', tier: 'fe' });
+    expect(index.select('default', { tier: 'fe', app: 'web' })).toBe(one);
+    expect(index.select('other', { app: 'web', tier: 'fe' })).not.toBe(one);
+    // However its keys and values are spelled, a selector is never taken for another.
+    const odd = new PodIndex([
+      inst('f', 'default', { 'a",["b': 'c' }),
+      inst('g', 'default', { a: 'b', c: '' }),
+    ]);
+    expect(names(odd.select('default', { a: 'b', c: '' }))).toEqual(['g']);
+    expect(names(odd.select('default', { 'a",["b': 'c' }))).toEqual(['f']);
   });
 
   it('an empty or absent Service selector selects nothing', () => {

@@ -132,6 +132,7 @@ function union(lists: readonly (readonly number[])[]): number[] {
 }
 
 const EMPTY: readonly number[] = [];
+const EMPTY_PODS: readonly PodInstance[] = [];
 
 /** The postings of `pods[i]` for each `i` of `indices` (ascending), at their exact size. */
 function postingsOf(pods: readonly PodInstance[], indices: readonly number[]): Postings {
@@ -150,6 +151,11 @@ export class PodIndex {
   private readonly byNamespace = new Map<string, Postings>();
   /** Every namespace's pods in one, made when a selector first asks across namespaces. */
   #everywhere: Postings | undefined;
+  /**
+   * select's answers by namespace and selector: Services with the same selector share one list (and what
+   * the rules derive from it), so a thousand Services over the same thousands of pods hold it once.
+   */
+  readonly #selected = new Map<string, readonly PodInstance[]>();
 
   constructor(readonly pods: readonly PodInstance[]) {
     const indices = new Map<string, number[]>();
@@ -181,16 +187,30 @@ export class PodIndex {
    * Pods of `namespace` carrying every key=value of a Service selector. An empty or absent selector selects
    * nothing here: a Service without a selector is not managed by the endpoint controllers (the caller decides).
    */
-  select(namespace: string, selector: Labels | null | undefined): PodInstance[] {
-    if (!selector) return [];
+  select(namespace: string, selector: Labels | null | undefined): readonly PodInstance[] {
+    if (!selector) return EMPTY_PODS;
     const ns = this.byNamespace.get(namespace);
-    if (!ns) return [];
+    if (!ns) return EMPTY_PODS;
     const keys = Object.keys(selector);
-    if (keys.length === 0) return [];
+    if (keys.length === 0) return EMPTY_PODS;
+    // JSON: no label key or value can make two selectors one key.
+    const cacheKey = JSON.stringify([
+      namespace,
+      ...(keys.length > 1 ? [...keys].sort() : keys).map((k) => [k, selector[k]]),
+    ]);
+    let out = this.#selected.get(cacheKey);
+    if (out === undefined) {
+      out = this.selectIn(ns, selector, keys);
+      this.#selected.set(cacheKey, out);
+    }
+    return out;
+  }
+
+  private selectIn(ns: Postings, selector: Labels, keys: readonly string[]): readonly PodInstance[] {
     let smallest: readonly number[] | undefined;
     for (const k of keys) {
       const list = ns.byTerm.get(term(k, selector[k] as string));
-      if (!list) return [];
+      if (!list) return EMPTY_PODS;
       if (!smallest || list.length < smallest.length) smallest = list;
     }
     const out: PodInstance[] = [];

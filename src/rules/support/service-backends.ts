@@ -61,11 +61,12 @@ export function chainServices(graph: ResolvedGraph): readonly ServiceView[] {
   return list;
 }
 
-const backendCache = new WeakMap<ServiceView, readonly Backend[]>();
+/** By the list of selected pods: Services with the same selector share it (PodIndex.select), and so this. */
+const backendCache = new WeakMap<readonly PodInstance[], readonly Backend[]>();
 
-/** The distinct backends of a Service, in input order; computed once per view and shared by the rules. */
+/** The distinct backends of a Service, in input order; computed once per pod list and shared by the rules. */
 export function backendsOf(view: ServiceView): readonly Backend[] {
-  const cached = backendCache.get(view);
+  const cached = backendCache.get(view.selected);
   if (cached) return cached;
   const byKey = new Map<string, { key: string; label: string; pods: PodInstance[] }>();
   for (const p of view.selected) {
@@ -75,7 +76,7 @@ export function backendsOf(view: ServiceView): readonly Backend[] {
     else byKey.set(g.key, { ...g, pods: [p] });
   }
   const out = [...byKey.values()].map((b) => ({ ...b, pod: b.pods[0] as PodInstance }));
-  backendCache.set(view, out);
+  backendCache.set(view.selected, out);
   return out;
 }
 
