@@ -155,14 +155,17 @@ export class FatalReportFilter {
     }
     const text = this.held + chunk;
     this.held = '';
+    // V8 starts its report at the start of a line; elsewhere the words may be anyone's (a quoted name).
+    const lineStart = (i: number) => (i === 0 ? !this.midLine : text[i - 1] === '\n');
     let at = -1;
     for (const m of FATAL_MARKERS) {
-      const i = text.indexOf(m);
+      let i = text.indexOf(m);
+      while (i !== -1 && !lineStart(i)) i = text.indexOf(m, i + 1);
       if (i !== -1 && (at === -1 || i < at)) at = i;
     }
     if (at !== -1) {
-      // V8 starts its report on a line of its own: that newline is the report's, not the output's.
-      if (at > 0 && text[at - 1] === '\n') at--;
+      // The newline before the report is the report's, not the output's.
+      if (at > 0) at--;
       this.pass(text.slice(0, at));
       this.report = text.slice(at);
       return;
@@ -243,7 +246,10 @@ export async function runWithSizedHeap(args: readonly string[], script: string):
     // 'close': the child has exited and its stderr has all been passed on.
     child.on('close', (code, signal) => {
       filter.end();
-      if (filter.report !== null) {
+      // Only a child that V8 aborted (SIGABRT, or SIGTRAP) ended in its report; else those were plain words.
+      const aborted = signal === 'SIGABRT' || signal === 'SIGTRAP' || code === 134 || code === 133;
+      if (filter.report !== null && !aborted) toStderr(filter.report);
+      else if (filter.report !== null) {
         // A progress line left on a terminal is cleared (progress.ts draws it so), else the line is ended.
         if (filter.midLine) toStderr(process.stderr.isTTY ? '\r\x1b[K' : '\n');
         toStderr(fatalMessage(filter.report, heapLimitMB(argv, currentMB), input, totalmem() / 2 ** 20));
