@@ -164,7 +164,7 @@ function convertedSource(
  * CRLF line breaks from its conversion to UTF-8 with LF, held in memory), a UTF-16 one converted. Undefined:
  * read it whole as UTF-8 (small, or binary, which toSource reports).
  */
-async function readConverted(
+async function readBigOrUtf16(
   file: string,
   streamFrom: number,
   onRead: OnRead | undefined,
@@ -279,8 +279,8 @@ export async function readSources(
     for (const f of files) {
       order.push(f);
       try {
-        const converted = await readConverted(f, streamFrom, options.onRead, findings);
-        const src = converted ? converted.source : toSource(f, await readFile(f, 'utf8'), findings);
+        const read = await readBigOrUtf16(f, streamFrom, options.onRead, findings);
+        const src = read ? read.source : toSource(f, await readFile(f, 'utf8'), findings);
         if (src) sources.push(src);
       } catch (e) {
         // V8 holds at most 2^29 - 24 characters in one string ("Invalid string length").
