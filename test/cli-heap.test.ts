@@ -208,17 +208,20 @@ describe('a run that outgrows its heap', () => {
       }
       const file = join(dir, 'pairs.yaml');
       writeFileSync(file, docs.join('---\n').padEnd(4 * 2 ** 20, '\n'));
-      const r = spawnSync(
-        process.execPath,
-        ['--max-old-space-size=40', join(repoRoot, 'bin/portchain'), 'check', file, '--format', 'json'],
-        { encoding: 'utf8', env: { ...process.env, CI: 'true' } },
-      );
-      expect(r.status).toBe(2);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(
-        /^portchain: out of memory: checking 4\.0 MB of input needed more than the 40 MB heap it had\.\n {2}What to do: /,
-      );
-      expect(r.stderr).not.toMatch(/FATAL ERROR|Last few GCs|stack trace|0x[0-9a-f]{6}/);
+      // The kubectl plugin goes through the same launcher.
+      for (const bin of ['portchain', 'kubectl-portchain']) {
+        const r = spawnSync(
+          process.execPath,
+          ['--max-old-space-size=40', join(repoRoot, 'bin', bin), 'check', file, '--format', 'json'],
+          { encoding: 'utf8', env: { ...process.env, CI: 'true' } },
+        );
+        expect(r.status, bin).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(
+          /^portchain: out of memory: checking 4\.0 MB of input needed more than the 40 MB heap it had\.\n {2}What to do: /,
+        );
+        expect(r.stderr).not.toMatch(/FATAL ERROR|Last few GCs|stack trace|0x[0-9a-f]{6}/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
