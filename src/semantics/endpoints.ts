@@ -308,11 +308,15 @@ export function slicesOf(
   const max = Math.max(1, options.maxEndpointsPerSlice ?? DEFAULT_MAX_ENDPOINTS_PER_SLICE);
   const suffix = nameSuffixer(`${service.namespace}/${service.name}/EndpointSlice`);
   let n = 0;
+  // `NewPortMapKey`, once per pod for every address type: ports always come in Service port order, so the
+  // list itself is an order-insensitive key.
+  const included = inclusion.included;
+  const keys = included.map(({ ports }) => portsKey(ports));
   for (const addressType of serviceAddressTypes(service.object)) {
     const groups = new Map<string, { ports: EndpointSlicePort[]; endpoints: Map<string, Endpoint> }>();
-    for (const { pod, ports } of inclusion.included) {
-      // `NewPortMapKey`: ports always come in Service port order, so the list itself is an order-insensitive key.
-      const key = portsKey(ports);
+    for (let i = 0; i < included.length; i++) {
+      const { pod, ports } = included[i] as IncludedPod;
+      const key = keys[i] as string;
       let g = groups.get(key);
       if (!g) {
         g = { ports, endpoints: new Map() };
