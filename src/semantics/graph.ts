@@ -208,14 +208,14 @@ export function resolveGraph(manifests: readonly Manifest[], options: GraphOptio
 
   const services: ServiceView[] = [];
   const byName = new Map<string, ServiceView>();
+  const sliceOptions = {
+    ...(options.maxEndpointsPerSlice ? { maxEndpointsPerSlice: options.maxEndpointsPerSlice } : {}),
+    ...(options.nodes ? { nodes: options.nodes } : {}),
+  };
   for (const svc of ofKind('Service')) {
     const selector = svc.object.spec.selector;
     const hasSelector = !!selector && Object.keys(selector).length > 0;
     const selected = hasSelector ? podIndex.select(svc.namespace, selector) : [];
-    const sliceOptions = {
-      ...(options.maxEndpointsPerSlice ? { maxEndpointsPerSlice: options.maxEndpointsPerSlice } : {}),
-      ...(options.nodes ? { nodes: options.nodes } : {}),
-    };
     const pods = endpointInclusion(svc, selected, sliceOptions);
     const external = svc.object.spec.type === 'ExternalName';
     const given = givenSlices.get(key(svc.namespace, svc.name)) ?? [];
