@@ -38,6 +38,8 @@ export const STDERR_COLUMNS = 'PORTCHAIN_STDERR_COLUMNS';
  * smallest input seen to outgrow 4 GB (5,000 such Services over 10,000 pods) is 7.2 MB.
  */
 const CHILD_FROM_BYTES = 4 * 2 ** 20;
+/** The exit code of a run V8 stopped (README: 2, the run could not be completed). */
+const EXIT_FATAL = 2;
 
 /** The bytes a command would read, by form: JSON takes far less heap per byte than YAML. */
 export interface InputBytes {
@@ -75,8 +77,6 @@ async function addBytesUnder(path: string, into: { json: number; yaml: number })
 
 /** From this much input on, the young generation is enlarged (and the command runs in a child for it). */
 const LARGE_INPUT_BYTES = 256 * 2 ** 20;
-/** The exit code of a run V8 stopped (README: 2, the run could not be completed). */
-const EXIT_FATAL = 2;
 const LARGE_SEMI_SPACE_MB = 64;
 
 /** The most heap a run may ask for: past 80% of the machine, swapping or the OOM killer would be worse than V8's own message. */
