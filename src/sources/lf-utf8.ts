@@ -3,7 +3,8 @@
  * (CRLF, or UTF-16 as PowerShell 5's `>` writes it) then goes through the same streaming readers as any
  * other, held as bytes outside the heap, instead of as one string read by the slower whole-text path: at
  * bench/'s 1x List, CRLF took 11.2 s and 1.5 GB that way and UTF-16 with CRLF 11.7 s and 2.4 GB
- * (BENCHMARKS.md, stop 25), and a UTF-16 dump past 1 GB could not be read at all.
+ * (BENCHMARKS.md, stop 25), and a UTF-16 dump past V8's longest string (2^29 - 24 characters, about 1 GiB
+ * of UTF-16) could not be held as one text at all.
  *
  * Small UTF-16 inputs are converted the same way, whole, so an input reads the same whatever its size. What comes
  * out equals lfLineBreaks (line-breaks.ts) of the text decoded whole, as UTF-8, so lines and columns are
