@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -81,8 +83,9 @@ describe('readSources: files', () => {
         const path = file('utf16.yaml', bytes);
         const onRead = (name: string, n: number) => told.push([name, n]);
         const r = await readSources([path], undefined, { streamFrom, onRead });
-        // Its conversion tells how far into the file it has got (8 MiB at a time: here once).
-        expect(told).toEqual([[path, bytes.length]]);
+        // A big one's conversion tells how far into the file it has got (8 MiB at a time: here once); a
+        // small one is read at once.
+        expect(told).toEqual(streamFrom === 1 ? [[path, bytes.length]] : []);
         expect(r.findings).toEqual([]);
         const src = r.sources[0] as SourceText;
         expect(src.text).toBe(broken);
@@ -125,6 +128,38 @@ describe('readSources: files', () => {
       expect(loadTextWith(src).reader).toMatch(streamFrom === 1 ? /-stream$/ : /^fast-yaml$/);
       expect(findingsOf(fromStdin.sources)).toEqual(want);
     }
+  });
+
+  it('reads a named pipe (`<(kubectl get -o yaml)`) whose writer is this very process', async () => {
+    // Opening a FIFO waits for its writer: read synchronously, the writer below would never get to run.
+    const fifo = join(dir, 'pipe.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const writing = writeFile(fifo, 'kind: Namespace\nmetadata: {name: piped}\n');
+    const r = await readSources([fifo]);
+    await writing;
+    expect(r.findings).toEqual([]);
+    expect(r.sources.map((s) => [s.name, s.text])).toEqual([
+      [fifo, 'kind: Namespace\nmetadata: {name: piped}\n'],
+    ]);
+  });
+
+  it('reads a folder of many small files in order, each as it is, UTF-16 ones converted', async () => {
+    const folder = join(dir, 'many');
+    mkdirSync(folder);
+    const texts: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const text = `kind: Namespace\r\nmetadata: {name: ns-${i}}\r\n`;
+      const name = join(folder, `m${String(i).padStart(3, '0')}.yaml`);
+      writeFileSync(
+        name,
+        i % 3 === 0 ? Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]) : text,
+      );
+      texts.push(text.replaceAll('\r\n', '\n'));
+    }
+    const r = await readSources([folder]);
+    expect(r.findings).toEqual([]);
+    expect(r.sources.map((s) => s.text)).toEqual(texts);
+    expect(r.order).toEqual(r.sources.map((s) => s.name));
   });
 
   it('names a missing path', async () => {

@@ -17,6 +17,7 @@
  * by a message that says what happened and what to do, with exit code 2.
  */
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { constants, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
@@ -69,7 +70,8 @@ async function addBytesUnder(path: string, into: { json: number; yaml: number })
     if (!st.isDirectory()) return;
     const files: string[] = [];
     await walk(path, files);
-    for (const f of files) into[isJson(f) ? 'json' : 'yaml'] += (await stat(f)).size;
+    // Synchronously: an fs/promises call per file is a thread-pool round trip (0.2 ms each here).
+    for (const f of files) into[isJson(f) ? 'json' : 'yaml'] += statSync(f).size;
   } catch {
     // not a path (an option's value): reading reports real problems later
   }
