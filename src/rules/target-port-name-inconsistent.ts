@@ -1,12 +1,28 @@
+import type { ServicePort } from '../model/types.js';
 import { findPort } from '../semantics/named-ports.js';
 import type { Rule } from './rule.js';
 import {
+  type Backend,
   backendsOf,
   chainServices,
   listText,
   servicePortRef,
   targetPortField,
 } from './support/service-backends.js';
+
+/** The workloads (labels) under each number the named target port resolves to. */
+function numbersOf(backends: readonly Backend[], sp: ServicePort): Map<number, string[]> {
+  const byNumber = new Map<number, string[]>();
+  for (const b of backends) {
+    const r = findPort(b.pod.pod.spec, sp);
+    if (!r.ok) continue; // target-port-name-unresolved reports it
+    // Appended, not copied: a Service over a thousand workloads copied a growing list per workload.
+    const who = byNumber.get(r.port);
+    if (who) who.push(b.label);
+    else byNumber.set(r.port, [b.label]);
+  }
+  return byNumber;
+}
 
 /** One named targetPort, several numbers: legal (resolved per pod), sometimes intended, worth knowing. */
 export const targetPortNameInconsistent: Rule = {
@@ -32,6 +48,9 @@ spec:
     },
   },
   check(ctx) {
+    // Services with the same selector share one list of backends (backendsOf): the numbers a name resolves
+    // to are found once per list, name and protocol.
+    const resolved = new Map<readonly Backend[], Map<string, Map<number, string[]>>>();
     for (const view of chainServices(ctx.graph)) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
@@ -41,14 +60,16 @@ spec:
       if (backends.length < 2) continue;
       ports.forEach((sp, i) => {
         if (typeof sp.targetPort !== 'string') return;
-        const byNumber = new Map<number, string[]>();
-        for (const b of backends) {
-          const r = findPort(b.pod.pod.spec, sp);
-          if (!r.ok) continue; // target-port-name-unresolved reports it
-          // Appended, not copied: a Service over a thousand workloads copied a growing list per workload.
-          const who = byNumber.get(r.port);
-          if (who) who.push(b.label);
-          else byNumber.set(r.port, [b.label]);
+        let byName = resolved.get(backends);
+        if (!byName) {
+          byName = new Map();
+          resolved.set(backends, byName);
+        }
+        const target = `${sp.protocol ?? ''} ${sp.targetPort}`;
+        let byNumber = byName.get(target);
+        if (!byNumber) {
+          byNumber = numbersOf(backends, sp);
+          byName.set(target, byNumber);
         }
         if (byNumber.size < 2) return;
         const parts = [...byNumber].map(([n, who]) => `${n} in ${listText(who)}`);
