@@ -11,10 +11,10 @@
  * Before reading, the launcher sizes all three from the inputs it is given and, when they call for it, runs
  * the same command again in a child Node with those limits (bounded by the machine's memory).
  *
- * A run can still outgrow any heap (thousands of Services that each select the same thousands of Pods), and
- * V8 then aborts with its own report and a native stack trace. So from CHILD_FROM_BYTES of input on, the
- * command always runs in a child, whose stderr passes through here: V8's report is held back and replaced
- * by a message that says what happened and what to do, with exit code 2.
+ * A run can still outgrow any heap (thousands of Services, with as many selectors, over the same thousands of
+ * Pods), and V8 then aborts with its own report and a native stack trace. So from CHILD_FROM_BYTES of input
+ * on, the command always runs in a child, whose stderr passes through here: V8's report is held back and
+ * replaced by a message that says what happened and what to do, with exit code 2.
  */
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -197,7 +197,7 @@ export function fatalMessage(report: string, heapMB: number, input: InputBytes, 
       `portchain: out of memory: checking ${mb} MB of input needed more than the ${Math.round(heapMB)} MB heap it had.`,
       '  What to do: check fewer objects at once (namespaces that share no Service, node port or NetworkPolicy',
       `  can be checked apart), or give Node more: NODE_OPTIONS=--max-old-space-size=MB (this machine has`,
-      `  ${Math.round(machineMB)} MB). Many Services that each select the same thousands of Pods take memory for every pair.`,
+      `  ${Math.round(machineMB)} MB). Many Services with different selectors over the same thousands of Pods take memory for every pair.`,
       '',
     ].join('\n');
   }
