@@ -116,8 +116,11 @@ interface PodRow {
   readonly portId: string;
   /** Folded: the pod's position among its workload's pods (orders the findings of the folded row). */
   rank: number;
-  /** Folded: the other end of every edge drawn to this pod so far (ids repeat with `~2`, `~3`...). */
-  ends: string[] | undefined;
+  /**
+   * Folded: the other end of every edge drawn to this pod so far (ids repeat with `~2`, `~3`...); past
+   * EXACT_LIST of them, how many times each was one.
+   */
+  ends: string[] | Map<string, number> | undefined;
   /** Folded: container links drawn from this pod, as target and label pairs (one per target and label). */
   links: string[] | undefined;
 }
@@ -148,6 +151,29 @@ function append(list: string[] | undefined, a: string, b?: string): string[] {
   if (b === undefined) list.push(a);
   else list.push(a, b);
   return list;
+}
+
+/**
+ * Adds `other` to the row's ends; returns how many times it was one before. A long list becomes counts: a
+ * pod that thousands of Services select was scanned once per Service (1,111 Services over the same 2,222
+ * pods: 15 s of a 28 s `graph`).
+ */
+function addEnd(row: PodRow, other: string): number {
+  const ends = row.ends;
+  if (ends instanceof Map) {
+    const n = ends.get(other) ?? 0;
+    ends.set(other, n + 1);
+    return n;
+  }
+  let repeats = 0;
+  for (const x of ends ?? []) if (x === other) repeats++;
+  if (ends && ends.length >= EXACT_LIST) {
+    const counts = new Map<string, number>();
+    for (const x of ends) counts.set(x, (counts.get(x) ?? 0) + 1);
+    counts.set(other, repeats + 1);
+    row.ends = counts;
+  } else row.ends = append(ends, other);
+  return repeats;
 }
 
 export interface BuildOptions {
@@ -327,9 +353,7 @@ class Builder {
     let id: () => string;
     if (row.entry.folded) {
       // Pod rows end in `#pod/<name>` and no other end does: only this pod's edges can share an id's base.
-      let repeats = 0;
-      for (const x of row.ends ?? []) if (x === other) repeats++;
-      row.ends = append(row.ends, other);
+      const repeats = addEnd(row, other);
       id = () => {
         const podRow = `${row.entry.node.id}#pod/${row.name}`;
         const base =
@@ -360,7 +384,7 @@ class Builder {
    * edge, so only the row's list of ends and the count change).
    */
   private countRowEdge(m: MergedEdge, row: PodRow, other: string): void {
-    row.ends = append(row.ends, other);
+    addEnd(row, other);
     m.count++;
   }
 
