@@ -197,8 +197,9 @@ describe('a run that outgrows its heap', () => {
   it('ends with what happened and what to do, exit 2, no V8 report or stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portchain-oom-'));
     try {
-      // 700 Services that each select the same 1,400 pods of 700 Deployments: every Service has 700
-      // backends, more than a 40 MB heap holds. Padded to 4 MiB, from where the launcher always uses a child.
+      // 700 Services that each select the same 1,400 pods of 700 Deployments whose nginx does not listen on
+      // the port the Services target: 490,000 findings (one per Service and workload), more than a 40 MB
+      // heap holds. Padded to 4 MiB, from where the launcher always uses a child.
       const docs: string[] = [];
       for (let i = 0; i < 700; i++) {
         docs.push(

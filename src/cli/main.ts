@@ -4,6 +4,7 @@
  * Exit codes: 0 nothing at or above --fail-on; 1 something is; 2 usage or config error, a renderer (helm,
  * kubectl) missing or failing, or nothing could be read.
  */
+
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { type CheckSummary, check } from '../check.js';
@@ -21,6 +22,7 @@ import { formatText } from '../report/text.js';
 import { allRuleMetas } from '../rules/registry.js';
 import { ToolError } from '../sources/exec.js';
 import { helmSourceLines } from '../sources/helm.js';
+import { TopologyTooLarge } from '../topology/size.js';
 import { graphCommand } from './graph.js';
 import { STDERR_COLUMNS } from './heap.js';
 import { addInputOptions, collect, type InputFlags, readInputs, settingsFor, useColor } from './inputs.js';
@@ -347,7 +349,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       for (const p of e.problems) io.stderr(`portchain: ${formatConfigProblem(p)}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof UsageError || e instanceof SettingsError || e instanceof ToolError) {
+    if (
+      e instanceof UsageError ||
+      e instanceof SettingsError ||
+      e instanceof ToolError ||
+      e instanceof TopologyTooLarge
+    ) {
       for (const line of e.message.split('\n')) io.stderr(`portchain: ${line}\n`);
       return EXIT_USAGE;
     }

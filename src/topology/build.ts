@@ -3,6 +3,7 @@
  * and backend resolution, Service selection, FindPort, the listening inference); this file only arranges them
  * into lanes, rows and labelled edges, then attaches each finding to the element its object and field name.
  */
+
 import type { FieldPath } from '../model/field-path.js';
 import type { Finding, SourceLocation } from '../model/finding.js';
 import type { Manifest } from '../model/load.js';
@@ -27,6 +28,7 @@ import {
   type TopologyNode,
   type TopologyPort,
 } from './model.js';
+import { assertDrawable } from './size.js';
 
 const selectorText = (labels: Labels): string =>
   Object.entries(labels)
@@ -1011,5 +1013,6 @@ export function buildTopology(
   findings: readonly Finding[],
   options: BuildOptions = {},
 ): Topology {
+  assertDrawable(graph);
   return new Builder(graph, options).build(findings);
 }
