@@ -130,13 +130,46 @@ describe('readSources: files', () => {
     }
   });
 
+  it('converts a big input on stdin as it arrives, to what converting it whole gives', async () => {
+    // 48 KB: past the 32 KiB looked at before converting. Chunks of 1 to 4,093 bytes cut inside CRLFs,
+    // byte order marks and UTF-16 code units; streamFrom 40,000 starts converting part way through.
+    const lf = Array.from({ length: 250 }, () => broken).join('---\n');
+    const crlf = lf.replaceAll('\n', '\r\n');
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(crlf, 'utf16le')]);
+    const be = Buffer.from(le);
+    be.swap16();
+    const forms = {
+      crlf: Buffer.from(crlf),
+      'crlf with a UTF-8 byte order mark': Buffer.from(`\uFEFF${crlf}`),
+      'UTF-16LE, CRLF': le,
+      'UTF-16BE, CRLF': be,
+    };
+    const want = findingsOf([{ name: 'lf.yaml', text: lf }]);
+    const sizes = [1, 7, 1000, 4093, 2, 333];
+    for (const [form, bytes] of Object.entries(forms)) {
+      const chunks: Buffer[] = [];
+      for (let at = 0, k = 0; at < bytes.length; k++) {
+        const n = sizes[k % sizes.length] as number;
+        chunks.push(bytes.subarray(at, at + n));
+        at += n;
+      }
+      for (const streamFrom of [1, 40_000, Number.POSITIVE_INFINITY]) {
+        const r = await readSources(['-'], Readable.from(chunks), { streamFrom });
+        expect(r.sources[0]?.text, `${form}, from ${streamFrom}`).toBe(lf);
+        expect(findingsOf(r.sources)).toEqual(want);
+      }
+    }
+  });
+
   it('reads a named pipe (`<(kubectl get -o yaml)`) whose writer is this very process', async () => {
     // Opening a FIFO waits for its writer: read synchronously, the writer below would never get to run.
     const fifo = join(dir, 'pipe.yaml');
     execFileSync('mkfifo', [fifo]);
     const writing = writeFile(fifo, 'kind: Namespace\nmetadata: {name: piped}\n');
-    const r = await readSources([fifo]);
+    const told: [string, number][] = [];
+    const r = await readSources([fifo], undefined, { onRead: (name, n) => told.push([name, n]) });
     await writing;
+    expect(told.at(-1)).toEqual([fifo, 40]);
     expect(r.findings).toEqual([]);
     expect(r.sources.map((s) => [s.name, s.text])).toEqual([
       [fifo, 'kind: Namespace\nmetadata: {name: piped}\n'],

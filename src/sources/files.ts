@@ -80,16 +80,51 @@ function looksBinary(text: string): boolean {
   return text.slice(0, 8192).includes('\0');
 }
 
-async function readChunks(stream: NodeJS.ReadableStream, onRead?: OnRead): Promise<Buffer[]> {
-  const chunks: Buffer[] = [];
+/**
+ * An input read as it arrived (stdin, a named pipe): its chunks, or, when it is big and needs converting
+ * (UTF-16, or CRLF in its first SNIFF bytes), what they converted to.
+ */
+type Arrived =
+  | { readonly chunks: Buffer[]; readonly converted?: undefined }
+  | { readonly converted: Buffer[]; readonly encoding: TextEncoding };
+
+/**
+ * Reads `stream` to its end. Once it is at least `streamFrom` bytes (and SNIFF, to decide on) and needs
+ * converting, each chunk is converted as it arrives and not kept: the 1x JSON dump with CRLF on stdin
+ * held both, 1.42 GB (BENCHMARKS.md, stop 27). The result equals converting the kept chunks at the end
+ * (toLfUtf8 is the same converter, fed the same bytes).
+ */
+async function readArriving(
+  name: string,
+  stream: NodeJS.ReadableStream,
+  streamFrom: number,
+  onRead?: OnRead,
+): Promise<Arrived> {
+  let chunks: Buffer[] = [];
   let bytes = 0;
+  let converter: LfUtf8 | undefined;
+  let encoding: TextEncoding = 'utf-8';
+  let decided = false;
   for await (const chunk of stream) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    chunks.push(b);
     bytes += b.length;
-    onRead?.(STDIN, bytes);
+    onRead?.(name, bytes);
+    if (converter) {
+      converter.push(b);
+      continue;
+    }
+    chunks.push(b);
+    if (decided || bytes < streamFrom || bytes < SNIFF) continue;
+    decided = true;
+    const head = headOf(chunks);
+    const utf16 = utf16Of(head);
+    if (!utf16 && (looksBinary(head.toString('utf8')) || !head.includes('\r\n'))) continue;
+    encoding = utf16 ?? 'utf-8';
+    converter = new LfUtf8(encoding);
+    for (const c of dropBytes(chunks, utf16 ? 2 : textStart(head))) converter.push(c);
+    chunks = [];
   }
-  return chunks;
+  return converter ? { converted: converter.end(), encoding } : { chunks };
 }
 
 /** How many of the first chunks hold at least `n` bytes (or all of them). */
@@ -223,10 +258,16 @@ function smallSource(file: string, bytes: Buffer, findings: Finding[]): SourceTe
  */
 function chunksSource(
   name: string,
-  chunks: Buffer[],
+  arrived: Arrived,
   streamFrom: number,
   findings: Finding[],
 ): SourceText | undefined {
+  if (arrived.converted) {
+    return arrived.encoding === 'utf-8'
+      ? streamedSource(name, new MemoryBytes(arrived.converted))
+      : convertedSource(name, arrived.converted, true, findings);
+  }
+  const chunks = arrived.chunks;
   const size = chunks.reduce((n, c) => n + c.length, 0);
   const first = headOf(chunks);
   const utf16 = utf16Of(first);
@@ -280,7 +321,8 @@ export async function readSources(
   for (const p of paths) {
     if (p === '-') {
       order.push(STDIN);
-      const src = chunksSource(STDIN, await readChunks(stdin, options.onRead), streamFrom, findings);
+      const arrived = await readArriving(STDIN, stdin, streamFrom, options.onRead);
+      const src = chunksSource(STDIN, arrived, streamFrom, findings);
       if (src) sources.push(src);
       continue;
     }
@@ -316,8 +358,8 @@ export async function readSources(
         if (pipe) {
           // Read once, as it arrives, like stdin: opening it again after a first look would wait for a
           // writer that has gone.
-          const chunks = await readChunks(createReadStream(f), options.onRead);
-          const src = chunksSource(f, chunks, streamFrom, findings);
+          const arrived = await readArriving(f, createReadStream(f), streamFrom, options.onRead);
+          const src = chunksSource(f, arrived, streamFrom, findings);
           if (src) sources.push(src);
           continue;
         }
