@@ -34,9 +34,11 @@ export const STDERR_COLUMNS = 'PORTCHAIN_STDERR_COLUMNS';
 /**
  * From this much input on, a run is made in a child even when Node's defaults would do, so that running out
  * of memory is reported (above). The child's start costs about 0.1 s (0.1x of bench/'s dump: 1.38-1.74 s
- * against 1.21-1.65 s in one process), too much for the small runs of CI; and below this no input has come
- * near the default heap: 1,000 Services that each select the same 2,000 pods (1.6 MB) needed 0.6 GB, and the
- * smallest input seen to outgrow 4 GB (5,000 such Services over 10,000 pods) is 7.2 MB.
+ * against 1.21-1.65 s in one process; `graph examples`: 1.10-1.14 s against 0.97-1.00 s), too much for the
+ * small runs of CI. Below this, what comes near the default heap is quadratic in the input: a drawing of many
+ * Services over the same pods (refused before it is built: topology/size.ts), and many Services over the same
+ * workloads where every link breaks, one finding per pair (700 Services over 700 such Deployments, 0.34 MB,
+ * give 490,000 findings in 3.5 GB; a few hundred more would end in V8's report).
  */
 const CHILD_FROM_BYTES = 4 * 2 ** 20;
 /** The exit code of a run V8 stopped (README: 2, the run could not be completed). */
