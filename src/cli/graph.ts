@@ -4,6 +4,7 @@
  * Exit codes: 0 drawn (whatever the findings: `check` is the gate); 2 usage or config error, a renderer
  * missing, or nothing could be read.
  */
+import { getHeapStatistics } from 'node:v8';
 import { Command, Option } from 'commander';
 import { check } from '../check.js';
 import { formatDot } from '../report/dot.js';
@@ -91,7 +92,10 @@ export function graphCommand(io: Io, setExit: (code: number) => void): Command {
       // Folding and drawing a cluster dump take seconds more (3 s at bench/'s 1x; an SVG's layout too).
       progress.step(() => describeDrawing(result.summary.objects, o.format));
       // Folded while building: a cluster dump's pods never get a row and edges each (issue 7).
-      const topology = buildSimplifiedTopology(result.graph, result.findings, { mode: o.group });
+      const topology = buildSimplifiedTopology(result.graph, result.findings, {
+        mode: o.group,
+        heapLimit: getHeapStatistics().heap_size_limit,
+      });
       const drawn = await renderGraph(topology, o.format, useColor(io, o.color));
       progress.done();
       await writePieces(io, drawn);

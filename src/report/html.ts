@@ -4,6 +4,7 @@
  * it); an element with findings links back to its first finding. No script at all, no external request (the
  * Content-Security-Policy says so too); every user-supplied string is escaped.
  */
+import { getHeapStatistics } from 'node:v8';
 import type { CheckResult } from '../check.js';
 import { QuotedSources, type SourceLines } from '../model/source-lines.js';
 import { layoutTopology } from '../topology/layout.js';
@@ -123,7 +124,10 @@ export async function formatHtml(
   sources: Quoted,
   options: HtmlOptions = {},
 ): Promise<string> {
-  const t = buildSimplifiedTopology(result.graph, result.findings, { mode: options.group ?? 'auto' });
+  const t = buildSimplifiedTopology(result.graph, result.findings, {
+    mode: options.group ?? 'auto',
+    heapLimit: getHeapStatistics().heap_size_limit,
+  });
   const ix = indexTopology(t);
   const ids = domIds(t, PREFIX);
   const svg = renderSvg(t, await layoutTopology(t), { ids, findingHref: (f) => `#${findingAnchor(f)}` });

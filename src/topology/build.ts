@@ -184,6 +184,8 @@ export interface BuildOptions {
    * the result equals foldWorkloads (simplify.ts) on the whole topology, without a row and edges per pod.
    */
   readonly foldWorkloads?: (podCounts: ReadonlyMap<string, number>) => ReadonlySet<string>;
+  /** The heap limit in bytes: a drawing that would not fit is refused first (size.ts). None: not checked. */
+  readonly heapLimit?: number;
 }
 
 /** An edge drawn to a folded row, and how many of the whole topology's edges it stands for. */
@@ -1013,6 +1015,6 @@ export function buildTopology(
   findings: readonly Finding[],
   options: BuildOptions = {},
 ): Topology {
-  assertDrawable(graph);
+  if (options.heapLimit !== undefined) assertDrawable(graph, options.heapLimit);
   return new Builder(graph, options).build(findings);
 }

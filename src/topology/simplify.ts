@@ -45,6 +45,8 @@ export interface SimplifyOptions {
   readonly podsPerWorkload?: number;
   readonly maxPods?: number;
   readonly maxNodes?: number;
+  /** Passed to buildTopology: a drawing that would not fit this heap is refused first. */
+  readonly heapLimit?: number;
 }
 
 const union = (...lists: (readonly string[])[]): string[] => unionOf(lists);
@@ -420,8 +422,12 @@ export function buildSimplifiedTopology(
   findings: readonly Finding[],
   options: SimplifyOptions = {},
 ): Topology {
-  if ((options.mode ?? 'auto') === 'none') return buildTopology(graph, findings);
-  const t = buildTopology(graph, findings, { foldWorkloads: (counts) => workloadsToFold(counts, options) });
+  const heap = options.heapLimit === undefined ? {} : { heapLimit: options.heapLimit };
+  if ((options.mode ?? 'auto') === 'none') return buildTopology(graph, findings, heap);
+  const t = buildTopology(graph, findings, {
+    foldWorkloads: (counts) => workloadsToFold(counts, options),
+    ...heap,
+  });
   return foldLarge(t, options);
 }
 

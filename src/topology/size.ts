@@ -2,9 +2,9 @@
  * How big a drawing will be, known before it is built. The builder draws an edge per Service and selected
  * pod (folded rows merge them, but each is still made), so Services that select the same thousands of pods
  * make millions of them: such a drawing is refused with a message, not left to exhaust the heap minutes
- * later with V8's own report.
+ * later with V8's own report. The heap limit is given by the caller (Node's `v8.getHeapStatistics()`): the
+ * web page bundles the builder too.
  */
-import { getHeapStatistics } from 'node:v8';
 import type { ResolvedGraph } from '../semantics/graph.js';
 
 /** A drawing too large for this process's heap. */
@@ -27,10 +27,7 @@ export function serviceLinks(graph: ResolvedGraph): number {
 }
 
 /** Throws TopologyTooLarge when drawing `graph` would take more than HEAP_SHARE of `heapLimit` bytes. */
-export function assertDrawable(
-  graph: ResolvedGraph,
-  heapLimit: number = getHeapStatistics().heap_size_limit,
-): void {
+export function assertDrawable(graph: ResolvedGraph, heapLimit: number): void {
   const links = serviceLinks(graph);
   const need = links * BYTES_PER_LINK;
   if (need <= heapLimit * HEAP_SHARE) return;

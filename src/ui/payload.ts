@@ -3,6 +3,7 @@
  * already resolved there), the finding counts, and, for each Service port and Ingress path, the `trace` TARGET
  * a click runs. Nothing here re-derives a link.
  */
+import { getHeapStatistics } from 'node:v8';
 import { severityCounts } from '../check.js';
 import type { Finding } from '../model/finding.js';
 import type { Protocol } from '../model/types.js';
@@ -72,7 +73,7 @@ export function summarizeFindings(findings: readonly Finding[], objects: number)
 export function graphPayload(input: CheckedInput, version: number, live: boolean): GraphPayload {
   return {
     version,
-    topology: buildTopology(input.graph, input.findings),
+    topology: buildTopology(input.graph, input.findings, { heapLimit: getHeapStatistics().heap_size_limit }),
     summary: summarizeFindings(input.findings, input.graph.manifests.length),
     targets: traceTargets(input.graph),
     live,
