@@ -15,10 +15,10 @@ import { type Finding, severityRank } from '../model/finding.js';
 import type { SourceText } from '../model/load.js';
 import { sourceLines } from '../model/source-lines.js';
 import { formatEndpointSlicesJson, formatEndpointSlicesText } from '../report/endpoints.js';
-import { formatJson } from '../report/json.js';
+import { jsonReport } from '../report/json.js';
 import { formatJunit } from '../report/junit.js';
 import { formatSarif } from '../report/sarif.js';
-import { formatText } from '../report/text.js';
+import { textReport } from '../report/text.js';
 import { allRuleMetas } from '../rules/registry.js';
 import { ToolError } from '../sources/exec.js';
 import { helmSourceLines } from '../sources/helm.js';
@@ -176,8 +176,9 @@ function render(
     sources: readonly SourceText[];
     objects: Parameters<typeof formatJunit>[2];
   },
-): string {
-  if (format === 'json') return formatJson(findings, summary);
+): string | Iterable<string> {
+  // JSON and text come in pieces: a report of many findings can be more than one string holds.
+  if (format === 'json') return jsonReport(findings, summary);
   const template = helmTemplates(ctx.sources);
   if (format === 'sarif') {
     return formatSarif(findings, {
@@ -197,7 +198,7 @@ function render(
     return t ? { ...f, message: `${f.message} (rendered from ${t})` } : f;
   });
   if (format === 'junit') return formatJunit(shown, summary, ctx.objects);
-  return formatText(shown, summary, {
+  return textReport(shown, summary, {
     color: useColor(ctx.io, ctx.o.color),
     sources: new Map(ctx.sources.map((s) => [s.name, sourceLines(s)])),
   });
@@ -254,14 +255,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const { findings, summary } = result;
       const objects = result.graph.manifests.map((m) => ({ file: m.source.file, ref: m.ref }));
       // The line says "writing the report" until it is written: the HTML page draws the whole topology.
-      let report: string;
+      let report: string | Iterable<string>;
       if (o.format === 'html') {
         // Loaded when asked for, as every command's heavier parts: start-up is paid by each run in CI.
         const { formatHtml } = await import('../report/html.js');
         report = await formatHtml(result, new Map(read.sources.map((s) => [s.name, sourceLines(s)])));
       } else report = render(o.format, findings, summary, { io, o, cwd, sources: read.sources, objects });
       progress.done();
-      io.stdout(report);
+      if (typeof report === 'string') io.stdout(report);
+      else await writePieces(io, report);
       if (read.sources.length === 0) {
         io.stderr('portchain: nothing could be read\n');
         setExit(EXIT_USAGE);

@@ -21,15 +21,35 @@ export function formatText(
   summary: CheckSummary,
   options: TextOptions,
 ): string {
+  return [...textReport(findings, summary, options)].join('');
+}
+
+/** About how much text textReport gathers into one piece. */
+const PIECE_CHARS = 1 << 20;
+
+/** formatText's text as pieces of about a MiB that join to it: see jsonReport (json.ts). */
+export function* textReport(
+  findings: readonly Finding[],
+  summary: CheckSummary,
+  options: TextOptions,
+): Generator<string> {
   const c = pc.createColors(options.color);
   const sev: Record<Severity, (s: string) => string> = {
     error: (s) => c.bold(c.red(s)),
     warning: (s) => c.bold(c.yellow(s)),
     info: (s) => c.bold(c.cyan(s)),
   };
-  const out: string[] = [];
+  // Every line ends in a newline.
+  let out: string[] = [];
+  let chars = 0;
   const quoted = new QuotedSources(options.sources);
   for (const f of findings) {
+    if (chars >= PIECE_CHARS) {
+      yield `${out.join('\n')}\n`;
+      out = [];
+      chars = 0;
+    }
+    chars += f.message.length + (f.fix?.length ?? 0) + 200;
     const loc = f.location;
     const where = loc ? `${loc.file}:${loc.line}:${loc.column}` : '<input>';
     out.push(`${c.bold(where)}: ${sev[f.severity](f.severity)} ${c.dim(`[${f.rule}]`)} ${f.message}`);
@@ -53,5 +73,5 @@ export function formatText(
     skipped > 0 ? ` (${skipped} other ${skipped === 1 ? 'object' : 'objects'} skipped)` : '';
   const mark = summary.errors > 0 ? c.red('✖') : summary.warnings > 0 ? c.yellow('!') : c.green('✔');
   out.push(`${mark} ${counts}: ${scope}${skippedText}`);
-  return `${out.join('\n')}\n`;
+  yield `${out.join('\n')}\n`;
 }
