@@ -1,12 +1,13 @@
 /**
- * `check`'s JSON and text reports are written in pieces (jsonReport, textReport): a report of many findings
- * is more text than one V8 string holds. The pieces join to the report as one text would read, and a big
+ * `check`'s JSON, text and JUnit reports are written in pieces (jsonReport, textReport, junitReport): a
+ * report of many findings is more text than one V8 string holds. The pieces join to the report as one text would read, and a big
  * report is cut into pieces of about a MiB, each ending at a line's end.
  */
 import { describe, expect, it } from 'vitest';
 import type { CheckSummary } from '../src/check.js';
 import type { Finding } from '../src/model/finding.js';
 import { jsonReport } from '../src/report/json.js';
+import { junitReport } from '../src/report/junit.js';
 import { textReport } from '../src/report/text.js';
 
 const source = Array.from({ length: 30 }, (_, i) => `line ${i + 1}: ${'x'.repeat(60)}`).join('\n');
@@ -73,5 +74,32 @@ describe('reports in pieces', () => {
     // One blank line after each finding, wherever the pieces were cut.
     expect(text.split('\n\n').length - 1).toBe(6000);
     expect(text).not.toContain('\n\n\n');
+  });
+
+  it('JUnit: pieces of about a MiB, each ending a line, a testcase per object in order, counted in the head', () => {
+    const list = findings(6000);
+    const objects = list.map((f) => ({
+      file: f.location?.file ?? '<input>',
+      ref: f.object as NonNullable<Finding['object']>,
+    }));
+    const pieces = [...junitReport(list, summaryOf(list), objects)];
+    expect(pieces.length).toBeGreaterThanOrEqual(3);
+    for (const p of pieces) {
+      expect(p.endsWith('\n')).toBe(true);
+      expect(p.length).toBeLessThan(1.2 * 2 ** 20);
+    }
+    const xml = pieces.join('');
+    expect(
+      xml.startsWith(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="portchain" tests="6000" failures="6000" ',
+      ),
+    ).toBe(true);
+    expect(xml.endsWith('    </testcase>\n  </testsuite>\n</testsuites>\n')).toBe(true);
+    // Each testcase opens on a line of its own, in the objects' order.
+    const names = [
+      ...xml.matchAll(/\n {4}<testcase classname="[^"]+" name="Service default\/(web-\d+)"/g),
+    ].map((m) => m[1]);
+    expect(names).toEqual(list.map((_, i) => `web-${i}`));
+    expect(xml).not.toMatch(/<\/testcase>[^\n]/);
   });
 });

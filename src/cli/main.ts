@@ -16,7 +16,7 @@ import type { SourceText } from '../model/load.js';
 import { sourceLines } from '../model/source-lines.js';
 import { formatEndpointSlicesJson, formatEndpointSlicesText } from '../report/endpoints.js';
 import { jsonReport } from '../report/json.js';
-import { formatJunit } from '../report/junit.js';
+import { junitReport } from '../report/junit.js';
 import { formatSarif } from '../report/sarif.js';
 import { textReport } from '../report/text.js';
 import { allRuleMetas } from '../rules/registry.js';
@@ -174,10 +174,10 @@ function render(
     o: CommonOptions;
     cwd: string;
     sources: readonly SourceText[];
-    objects: Parameters<typeof formatJunit>[2];
+    objects: Parameters<typeof junitReport>[2];
   },
 ): string | Iterable<string> {
-  // JSON and text come in pieces: a report of many findings can be more than one string holds.
+  // JSON, text and JUnit come in pieces: a report of many findings can be more than one string holds.
   if (format === 'json') return jsonReport(findings, summary);
   const template = helmTemplates(ctx.sources);
   if (format === 'sarif') {
@@ -197,7 +197,7 @@ function render(
     const t = template(f);
     return t ? { ...f, message: `${f.message} (rendered from ${t})` } : f;
   });
-  if (format === 'junit') return formatJunit(shown, summary, ctx.objects);
+  if (format === 'junit') return junitReport(shown, summary, ctx.objects);
   return textReport(shown, summary, {
     color: useColor(ctx.io, ctx.o.color),
     sources: new Map(ctx.sources.map((s) => [s.name, sourceLines(s)])),
