@@ -129,11 +129,6 @@ function readyByPort(service: Manifest<'Service'>, slices: readonly EndpointSlic
   });
 }
 
-/**
- * A ServiceView whose EndpointSlices (an object per endpoint, most of resolving's work and memory) are
- * built when first asked for: `check` asks for them only for the Services a rule looks at closely, and
- * `endpoints`, `graph`, `trace` and `up` for all of them, as before.
- */
 /** What a view keeps of the per-pod pass: the included pods are needed only for the slices. */
 type InclusionSummary = Pick<Inclusion, 'controllerManaged' | 'excluded' | 'unresolved'>;
 
@@ -148,6 +143,11 @@ function inclusionKey(svc: Manifest<'Service'>): string {
   ]);
 }
 
+/**
+ * A ServiceView whose EndpointSlices (an object per endpoint, most of resolving's work and memory) are
+ * built when first asked for: `check` asks for them only for the Services a rule looks at closely, and
+ * `endpoints`, `graph`, `trace` and `up` for all of them, as before.
+ */
 class LazyServiceView implements ServiceView {
   #slices: readonly EndpointSlice[] | undefined;
   #readyByPort: readonly number[] | undefined;
