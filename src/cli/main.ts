@@ -2,9 +2,8 @@
  * The thin command layer: parse arguments, load the config file, read sources, call the pipeline, print,
  * choose the exit code.
  * Exit codes: 0 nothing at or above --fail-on; 1 something is; 2 usage or config error, a renderer (helm,
- * kubectl) missing or failing, or nothing could be read.
+ * kubectl) missing or failing, nothing could be read, or a drawing too big for the heap (topology/size.ts).
  */
-
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { type CheckSummary, check } from '../check.js';

@@ -3,7 +3,6 @@
  * and backend resolution, Service selection, FindPort, the listening inference); this file only arranges them
  * into lanes, rows and labelled edges, then attaches each finding to the element its object and field name.
  */
-
 import type { FieldPath } from '../model/field-path.js';
 import type { Finding, SourceLocation } from '../model/finding.js';
 import type { Manifest } from '../model/load.js';
