@@ -1,0 +1,191 @@
+/**
+ * `npm run bench:shared`: many Services over the same pods, in many small files: the inputs whose cost grows
+ * with Service x pod pairs rather than with their size (BENCHMARKS.md, stop 27). A folder of `--services N`
+ * files, each a Deployment of two nginx replicas labelled app=web and a Service selecting app=web with a
+ * named targetPort that resolves and listens (examples/named-port/0-sound.yaml, names made unique): N
+ * Services over the same 2N pods, N^2 Service-workload pairs, no finding. For each N it runs the real CLI,
+ * `check --format json` (which must find nothing and count every object) and `graph --format json` (drawn,
+ * or refused with exit 2 when its links would not fit the heap), and reports wall time, CPU and peak RSS.
+ *
+ * Usage: node bench-dist/bench/static/shared.js [--services 1000,5000] [--rounds 3]
+ * Results: a table on stdout and bench-output/shared.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median } from '../stats.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const OUT = join(ROOT, 'bench-output');
+const NAMESPACE = 'shared';
+
+function fileOf(i: number): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-${i}
+  namespace: ${NAMESPACE}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: nginx
+        image: nginxinc/nginx-unprivileged:1.27-alpine
+        ports:
+        - name: http-web
+          containerPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-${i}
+  namespace: ${NAMESPACE}
+spec:
+  selector:
+    app: web
+  ports:
+  - name: http
+    port: 80
+    targetPort: http-web
+`;
+}
+
+/** The folder for N Services, written once (a marker file says it is complete). */
+function inputFor(n: number): string {
+  const dir = join(OUT, `shared-${n}`);
+  const done = join(dir, '.complete');
+  if (existsSync(done)) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'namespace.yaml'),
+    `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`,
+  );
+  for (let i = 0; i < n; i++) writeFileSync(join(dir, `m${String(i).padStart(5, '0')}.yaml`), fileOf(i));
+  writeFileSync(done, '');
+  return dir;
+}
+
+interface Run {
+  readonly wall: number;
+  readonly cpu: number;
+  readonly rssMB: number;
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** One CLI run under /usr/bin/time: wall, CPU (user + system) and peak RSS from its report. */
+function cli(args: readonly string[]): Run {
+  const timeFile = join(OUT, 'shared.time');
+  const t = performance.now();
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%U %S %M', '-o', timeFile, process.execPath, join(ROOT, 'bin', 'portchain'), ...args],
+    { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1' } },
+  );
+  const wall = (performance.now() - t) / 1000;
+  const [user, sys, rssKB] =
+    readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)?.split(' ').map(Number) ?? [];
+  return {
+    wall,
+    cpu: (user ?? Number.NaN) + (sys ?? Number.NaN),
+    rssMB: (rssKB ?? Number.NaN) / 1024,
+    code: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+  };
+}
+
+interface Row {
+  readonly services: number;
+  readonly command: 'check' | 'graph';
+  readonly walls: number[];
+  readonly wall: number;
+  readonly cpu: number;
+  readonly rssMB: number;
+  readonly outcome: string;
+}
+
+/** `check` must find nothing in the sound input and count every object; anything else fails the bench. */
+function checkOutcome(r: Run, n: number): string {
+  const report = JSON.parse(r.stdout) as { findings: unknown[]; summary: { objects: number } };
+  if (r.code !== 0 || report.findings.length > 0 || report.summary.objects !== 2 * n + 1)
+    throw new Error(
+      `check of ${n} Services: exit ${r.code}, ${report.findings.length} findings, ${report.summary.objects} objects`,
+    );
+  return `no finding, ${report.summary.objects} objects`;
+}
+
+/** `graph` draws (exit 0), or refuses a drawing too big for the heap (exit 2, with its message). */
+function graphOutcome(r: Run, n: number): string {
+  if (r.code === 0) return 'drawn';
+  if (r.code === 2 && r.stderr.includes('cannot draw:')) return 'refused: too big for the heap';
+  throw new Error(`graph of ${n} Services: exit ${r.code}: ${r.stderr.slice(0, 500)}`);
+}
+
+function main(argv: readonly string[]): number {
+  const arg = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const sizes = (arg('--services') ?? '1000,5000').split(',').map(Number);
+  const rounds = Number(arg('--rounds') ?? 3);
+  if (sizes.some((n) => !(n > 0)) || !(rounds > 0) || !existsSync('/usr/bin/time')) {
+    process.stderr.write('usage: shared.js [--services 1000,5000] [--rounds 3] (needs /usr/bin/time)\n');
+    return 2;
+  }
+  const rows: Row[] = [];
+  for (const n of sizes) {
+    const dir = inputFor(n);
+    for (const command of ['check', 'graph'] as const) {
+      const runs: Run[] = [];
+      let outcome = '';
+      for (let k = 0; k < rounds; k++) {
+        const r = cli([
+          command,
+          dir,
+          '--format',
+          'json',
+          '--no-config',
+          ...(command === 'check' ? ['--fail-on', 'never'] : []),
+        ]);
+        outcome = command === 'check' ? checkOutcome(r, n) : graphOutcome(r, n);
+        runs.push(r);
+      }
+      rows.push({
+        services: n,
+        command,
+        walls: runs.map((r) => Math.round(r.wall * 100) / 100),
+        wall: median(runs.map((r) => r.wall)),
+        cpu: median(runs.map((r) => r.cpu)),
+        rssMB: Math.max(...runs.map((r) => r.rssMB)),
+        outcome,
+      });
+    }
+  }
+  const lines = [
+    'Services  pods    command  wall s (median)  cpu s  peak RSS MB  rounds (wall s)     outcome',
+    ...rows.map(
+      (r) =>
+        `${String(r.services).padEnd(9)} ${String(2 * r.services).padEnd(7)} ${r.command.padEnd(8)} ${r.wall.toFixed(2).padEnd(16)} ${r.cpu.toFixed(2).padEnd(6)} ${Math.round(r.rssMB).toString().padEnd(12)} ${r.walls.join(', ').padEnd(19)} ${r.outcome}`,
+    ),
+    `machine: ${cpus().length} x ${cpus()[0]?.model.trim() ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GB, node ${process.version}, load average at the end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  writeFileSync(join(OUT, 'shared.json'), `${JSON.stringify({ rows }, null, 2)}\n`);
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
