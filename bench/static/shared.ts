@@ -1,9 +1,9 @@
 /**
  * `npm run bench:shared`: many Services over the same pods, in many small files: the inputs whose cost grows
  * with Service x pod pairs rather than with their size (BENCHMARKS.md, stop 27). A folder of `--services N`
- * files, each a Deployment of two nginx replicas labelled app=web and a Service selecting app=web with a
- * named targetPort that resolves and listens (examples/named-port/0-sound.yaml, names made unique): N
- * Services over the same 2N pods, N^2 Service-workload pairs, no finding. For each N it runs the real CLI,
+ * copies of examples/named-port/0-sound.yaml with their Deployment and Service named apart (a Deployment of
+ * two nginx replicas labelled app=web, a Service selecting app=web by a named targetPort that resolves and
+ * listens): N Services over the same 2N pods, N^2 Service-workload pairs, no finding. For each N it runs the real CLI,
  * `check --format json` (which must find nothing and count every object) and `graph --format json` (drawn,
  * or refused with exit 2 when its links would not fit the heap), and reports wall time, CPU and peak RSS.
  *
@@ -19,44 +19,14 @@ import { median } from '../stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const OUT = join(ROOT, 'bench-output');
-const NAMESPACE = 'shared';
 
-function fileOf(i: number): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web-${i}
-  namespace: ${NAMESPACE}
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: nginx
-        image: nginxinc/nginx-unprivileged:1.27-alpine
-        ports:
-        - name: http-web
-          containerPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-${i}
-  namespace: ${NAMESPACE}
-spec:
-  selector:
-    app: web
-  ports:
-  - name: http
-    port: 80
-    targetPort: http-web
-`;
+/** The example every file copies: a Namespace, a Deployment `web` and a Service `web`. */
+const EXAMPLE = join(ROOT, 'examples', 'named-port', '0-sound.yaml');
+
+/** The example with its Deployment and Service named `web-<i>` (the Namespace stays one). */
+function fileOf(example: string, i: number): string {
+  const body = example.slice(example.indexOf('---\n') + 4);
+  return body.replace(/^ {2}name: web$/gm, `  name: web-${i}`);
 }
 
 /** The folder for N Services, written once (a marker file says it is complete). */
@@ -66,11 +36,10 @@ function inputFor(n: number): string {
   if (existsSync(done)) return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'namespace.yaml'),
-    `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`,
-  );
-  for (let i = 0; i < n; i++) writeFileSync(join(dir, `m${String(i).padStart(5, '0')}.yaml`), fileOf(i));
+  const example = readFileSync(EXAMPLE, 'utf8');
+  writeFileSync(join(dir, 'namespace.yaml'), example.slice(0, example.indexOf('---\n')));
+  for (let i = 0; i < n; i++)
+    writeFileSync(join(dir, `m${String(i).padStart(5, '0')}.yaml`), fileOf(example, i));
   writeFileSync(done, '');
   return dir;
 }
