@@ -3,9 +3,10 @@
  * with Service x pod pairs rather than with their size (BENCHMARKS.md, stop 27). A folder of `--services N`
  * copies of examples/named-port/0-sound.yaml with their Deployment and Service named apart (a Deployment of
  * two nginx replicas labelled app=web, a Service selecting app=web by a named targetPort that resolves and
- * listens): N Services over the same 2N pods, N^2 Service-workload pairs, no finding. For each N it runs the real CLI,
- * `check --format json` (which must find nothing and count every object) and `graph --format json` (drawn,
- * or refused with exit 2 when its links would not fit the heap), and reports wall time, CPU and peak RSS.
+ * listens): N Services over the same 2N pods, N^2 Service-workload pairs, no finding. For each N it runs the
+ * real CLI, `check --format json` (which must find nothing and count every object) and `graph --format json`
+ * (drawn, or refused with exit 2 when its links would not fit the heap), and reports wall time, CPU and peak
+ * RSS.
  *
  * Usage: node bench-dist/bench/static/shared.js [--services 1000,5000] [--rounds 3]
  * Results: a table on stdout and bench-output/shared.json.
