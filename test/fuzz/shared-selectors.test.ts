@@ -7,11 +7,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { check } from '../src/check.js';
-import type { Finding } from '../src/model/finding.js';
-import { servicesByPod } from '../src/rules/support/listening-view.js';
-import type { ResolvedGraph, ServiceView } from '../src/semantics/graph.js';
-import { fuzzParams, PROPERTY_TIMEOUT } from './fuzz/manifests.js';
+import { check } from '../../src/check.js';
+import type { Finding } from '../../src/model/finding.js';
+import { servicesByPod } from '../../src/rules/support/listening-view.js';
+import type { ResolvedGraph, ServiceView } from '../../src/semantics/graph.js';
+import { fuzzParams, PROPERTY_TIMEOUT } from './manifests.js';
 
 /** A Deployment of two replicas; its image decides where the process listens (nginx: 80, redis: 6379). */
 const deployment = (name: string, labels: string, image: string, ports: string, probe = '') => `---
