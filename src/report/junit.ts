@@ -5,8 +5,10 @@
  * GitLab and Azure DevOps show only the first <failure> of a testcase, so several would hide findings.
  * Info findings go to the testcase's <system-out>.
  */
+
 import type { CheckSummary } from '../check.js';
 import type { Finding, ObjectRef } from '../model/finding.js';
+import { gathered } from './pieces.js';
 
 export interface CheckedObject {
   readonly file: string;
@@ -105,14 +107,11 @@ export function formatJunit(
   return [...junitReport(findings, summary, objects)].join('');
 }
 
-/** About how much XML junitReport gathers into one piece. */
-const PIECE_CHARS = 1 << 20;
-
 /**
  * formatJunit's text as pieces of about a MiB that join to it: 810,000 findings made 497 MB of XML, next to
  * the most one V8 string holds (BENCHMARKS.md, stop 27). Each testcase is rendered as it is written.
  */
-export function* junitReport(
+export function junitReport(
   findings: readonly Finding[],
   summary: CheckSummary,
   objects: readonly CheckedObject[],
@@ -131,13 +130,12 @@ export function* junitReport(
     `      <property name="files" value="${summary.files}"/>`,
     '    </properties>',
   ];
-  // Every line ends in a newline.
-  let out = head.join('\n');
-  for (const c of all) {
-    if (out.length >= PIECE_CHARS) {
-      yield `${out}\n`;
-      out = testcase(c);
-    } else out += `\n${testcase(c)}`;
-  }
-  yield `${out}\n  </testsuite>\n</testsuites>\n`;
+  return gathered(junitLines(head, all));
+}
+
+/** The head, each testcase rendered as it is asked for, then the closing tags; each ends a line. */
+function* junitLines(head: readonly string[], all: readonly Case[]): Generator<string> {
+  yield `${head.join('\n')}\n`;
+  for (const c of all) yield `${testcase(c)}\n`;
+  yield '  </testsuite>\n</testsuites>\n';
 }

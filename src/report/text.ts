@@ -2,11 +2,13 @@
  * Compiler-style text: `file:line:column: severity [rule] message`, the source line with a caret under the
  * field, and the fix. Colour only when asked (the CLI decides: TTY, NO_COLOR, --no-color).
  */
+
 import pc from 'picocolors';
 import type { CheckSummary } from '../check.js';
 import type { Finding, Severity } from '../model/finding.js';
 import { QuotedSources, type SourceLines } from '../model/source-lines.js';
 import { excerpt } from './excerpt.js';
+import { gathered } from './pieces.js';
 
 export interface TextOptions {
   readonly color: boolean;
@@ -24,11 +26,17 @@ export function formatText(
   return [...textReport(findings, summary, options)].join('');
 }
 
-/** About how much text textReport gathers into one piece. */
-const PIECE_CHARS = 1 << 20;
+/** formatText's text as pieces of about a MiB that join to it (pieces.ts). */
+export function textReport(
+  findings: readonly Finding[],
+  summary: CheckSummary,
+  options: TextOptions,
+): Generator<string> {
+  return gathered(textBlocks(findings, summary, options));
+}
 
-/** formatText's text as pieces of about a MiB that join to it: see jsonReport (json.ts). */
-export function* textReport(
+/** Each finding's lines, then the summary line; every line ends in a newline. */
+function* textBlocks(
   findings: readonly Finding[],
   summary: CheckSummary,
   options: TextOptions,
@@ -39,17 +47,9 @@ export function* textReport(
     warning: (s) => c.bold(c.yellow(s)),
     info: (s) => c.bold(c.cyan(s)),
   };
-  // Every line ends in a newline.
-  let out: string[] = [];
-  let chars = 0;
   const quoted = new QuotedSources(options.sources);
   for (const f of findings) {
-    if (chars >= PIECE_CHARS) {
-      yield `${out.join('\n')}\n`;
-      out = [];
-      chars = 0;
-    }
-    chars += f.message.length + (f.fix?.length ?? 0) + 200;
+    const out: string[] = [];
     const loc = f.location;
     const where = loc ? `${loc.file}:${loc.line}:${loc.column}` : '<input>';
     out.push(`${c.bold(where)}: ${sev[f.severity](f.severity)} ${c.dim(`[${f.rule}]`)} ${f.message}`);
@@ -61,6 +61,7 @@ export function* textReport(
     }
     if (f.fix) out.push(`${c.dim('  fix:')} ${f.fix}`);
     out.push('');
+    yield `${out.join('\n')}\n`;
   }
   const counts = [
     plural(summary.errors, 'error'),
@@ -72,6 +73,5 @@ export function* textReport(
   const skippedText =
     skipped > 0 ? ` (${skipped} other ${skipped === 1 ? 'object' : 'objects'} skipped)` : '';
   const mark = summary.errors > 0 ? c.red('✖') : summary.warnings > 0 ? c.yellow('!') : c.green('✔');
-  out.push(`${mark} ${counts}: ${scope}${skippedText}`);
-  yield `${out.join('\n')}\n`;
+  yield `${mark} ${counts}: ${scope}${skippedText}\n`;
 }
