@@ -245,16 +245,10 @@ function readSmallFile(file: string, streamFrom: number): Buffer | undefined {
   }
 }
 
-/** A small file's source: UTF-16 converted as a big one is (lf-utf8.ts), else its UTF-8 text. */
-function smallSource(file: string, bytes: Buffer, findings: Finding[]): SourceText | undefined {
-  const utf16 = utf16Of(bytes);
-  if (utf16) return convertedSource(file, toLfUtf8([bytes.subarray(2)], utf16), false, findings);
-  return toSource(file, bytes.toString('utf8'), findings);
-}
-
 /**
- * The source of an input read as it arrived (stdin, a named pipe): UTF-16 converted, big ones (converted
- * to LF when they have CRLF) streamed from memory, anything else one text.
+ * The source of an input held in memory (stdin or a named pipe as it arrived, a small file read at once):
+ * UTF-16 converted, big ones (converted to LF when they have CRLF) streamed from memory, anything else one
+ * text.
  */
 function chunksSource(
   name: string,
@@ -366,7 +360,7 @@ export async function readSources(
         const small = readSmallFile(f, streamFrom);
         const read = small ? undefined : await readBigOrUtf16(f, streamFrom, options.onRead, findings);
         const src = small
-          ? smallSource(f, small, findings)
+          ? chunksSource(f, { chunks: [small] }, streamFrom, findings)
           : read
             ? read.source
             : toSource(f, await readFile(f, 'utf8'), findings);
