@@ -107,34 +107,6 @@ export function knownListening(
   pod: PodInstance,
   ref: ContainerRef,
 ): KnownListening | null {
-  // Several rules ask, and target-port-not-listening asks once per Service that selects the pod.
-  let byPod = knownCache.get(graph);
-  if (!byPod) {
-    byPod = new WeakMap();
-    knownCache.set(graph, byPod);
-  }
-  let byRef = byPod.get(pod);
-  if (!byRef) {
-    byRef = new Map();
-    byPod.set(pod, byRef);
-  }
-  const key = `${ref.init ? 'init' : ''}${ref.index}`;
-  let k = byRef.get(key);
-  if (k === undefined) {
-    k = computeKnownListening(graph, pod, ref);
-    byRef.set(key, k);
-  }
-  return k;
-}
-
-/** Per graph and pod, by the container's place (`0`, `init1`): a ContainerRef is built afresh per call. */
-const knownCache = new WeakMap<ResolvedGraph, WeakMap<PodInstance, Map<string, KnownListening | null>>>();
-
-function computeKnownListening(
-  graph: ResolvedGraph,
-  pod: PodInstance,
-  ref: ContainerRef,
-): KnownListening | null {
   const inference = graph.listening(pod, ref.container);
   if (!inference.complete) return null;
   if (configMounted(pod.owner, ref, inference)) return null;
