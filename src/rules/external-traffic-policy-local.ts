@@ -9,9 +9,10 @@
  * 503 elsewhere, which is how the cloud load balancer picks the nodes it sends to.
  */
 import { FieldPath } from '../model/field-path.js';
+import { joinSome } from '../model/list-text.js';
 import type { ServiceView } from '../semantics/graph.js';
 import type { Rule, RuleContext } from './rule.js';
-import { backendsOf } from './support/service-backends.js';
+import { backendsOf, listText } from './support/service-backends.js';
 
 const EXTERNAL_TYPES = new Set(['NodePort', 'LoadBalancer']);
 
@@ -30,21 +31,37 @@ function readyEndpointNodes(view: ServiceView): { nodes: string[]; ready: number
   return { nodes: [...nodes].sort(), ready };
 }
 
-/** Each workload's share of the selected pods: a DaemonSet covers every node it runs on, others their pods. */
+/**
+ * The workloads' share of the selected pods: a DaemonSet covers every node it runs on, others at most as many
+ * nodes as they run pods. Said once for all the DaemonSets and once for the rest (with their pods added up).
+ */
 function ownerNotes(view: ServiceView): string[] {
-  const notes: string[] = [];
+  const daemonSets: string[] = [];
+  const others: string[] = [];
+  let pods = 0;
   for (const b of backendsOf(view)) {
     const n = b.pods.length;
-    if (b.label.startsWith('DaemonSet ')) {
-      notes.push(`${b.label} runs a pod on every node it schedules to, and each of those nodes answers`);
-    } else if (b.pod.synthesized || n > 1) {
-      notes.push(
-        `${b.label} runs ${n} pod${n === 1 ? '' : 's'}, so at most ${n} node${n === 1 ? '' : 's'} answer${n === 1 ? 's' : ''}`,
-      );
+    if (b.label.startsWith('DaemonSet ')) daemonSets.push(b.label);
+    else if (b.pod.synthesized || n > 1) {
+      others.push(b.label);
+      pods += n;
     }
   }
+  const notes: string[] = [];
+  const several = (list: readonly string[], one: string, many: string) => (list.length > 1 ? many : one);
+  if (daemonSets.length > 0)
+    notes.push(
+      `${listText(daemonSets)} ${several(daemonSets, 'runs', 'run')} a pod on every node ${several(daemonSets, 'it schedules', 'they schedule')} to, and each of those nodes answers`,
+    );
+  if (others.length > 0)
+    notes.push(
+      `${listText(others)} ${several(others, 'runs', 'run')} ${pods} pod${pods === 1 ? '' : 's'}, so at most ${pods} node${pods === 1 ? '' : 's'} answer${pods === 1 ? 's' : ''}`,
+    );
   return notes;
 }
+
+/** Node names in a message: enough to see where the pods run, not every node of a big cluster. */
+const MAX_NODES = 10;
 
 function endpointSentence(ctx: RuleContext, view: ServiceView): string {
   if (!view.hasSelector && !view.controllerManaged && view.slices.length === 0)
@@ -57,7 +74,7 @@ function endpointSentence(ctx: RuleContext, view: ServiceView): string {
   const where =
     nodes.length === 0
       ? `${ready} ready endpoint${ready === 1 ? '' : 's'} with no nodeName`
-      : `ready endpoints on ${nodes.length}${known ? ` of the ${known.length} given` : ''} node${nodes.length === 1 && !known ? '' : 's'} (${nodes.join(', ')}${synthesized && !known ? ', where portchain places the workloads' : ''})`;
+      : `ready endpoints on ${nodes.length}${known ? ` of the ${known.length} given` : ''} node${nodes.length === 1 && !known ? '' : 's'} (${joinSome(nodes, ', ', MAX_NODES)}${synthesized && !known ? ', where portchain places the workloads' : ''})`;
   const notes = ownerNotes(view);
   return `With the pods the input gives: ${where}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}.`;
 }

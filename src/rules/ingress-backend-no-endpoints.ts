@@ -1,4 +1,5 @@
 import type { Severity } from '../model/finding.js';
+import { listText } from '../model/list-text.js';
 import type { ServicePort } from '../model/types.js';
 import type { ResolvedGraph, ServiceView } from '../semantics/graph.js';
 import type { BackendResolution } from '../semantics/ingress.js';
@@ -6,7 +7,6 @@ import type { Rule } from './rule.js';
 import {
   type BackendRef,
   chainHead,
-  listText,
   ownerText,
   podsByOwner,
   resolveBackend,

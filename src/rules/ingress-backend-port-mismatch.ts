@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import type { ServicePort } from '../model/types.js';
 import type { ServiceView } from '../semantics/graph.js';
@@ -8,7 +9,6 @@ import {
   type BackendRef,
   chainHead,
   fieldWords,
-  listText,
   oneEditAway,
   ownerText,
   podsByOwner,
@@ -62,7 +62,7 @@ function fallbackHint(ports: readonly ServicePort[]): Hint {
   if (!only) return { text: 'the Service has no ports' };
   if (ports.length === 1)
     return { text: `did you mean Service port ${only.port}? It is the Service's only port`, port: only };
-  return { text: `its ports are ${listText(ports.map(servicePortText))}` };
+  return { text: `its ports are ${listText(ports.map(servicePortText), 10)}` };
 }
 
 /** A backend `port.name` that names no Service port: a targetPort name, a typo, or an unnamed port. */
@@ -87,8 +87,8 @@ function nameHint(svc: Service, name: string): Hint {
   const named = ports.filter((p) => p.name).map((p) => `${p.name} (${p.port})`);
   const unnamed = ports.filter((p) => !p.name).map((p) => String(p.port));
   const parts = [
-    named.length > 0 ? `its port names are ${listText(named)}` : '',
-    unnamed.length > 0 ? `unnamed port ${listText(unnamed)} can only be reached with port.number` : '',
+    named.length > 0 ? `its port names are ${listText(named, 10)}` : '',
+    unnamed.length > 0 ? `unnamed port ${listText(unnamed, 10)} can only be reached with port.number` : '',
   ].filter(Boolean);
   return { text: parts.length > 0 ? parts.join('; ') : 'the Service has no ports' };
 }

@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import { workloadKinds } from '../model/types.js';
 import type { ResolvedGraph } from '../semantics/graph.js';
@@ -7,7 +8,6 @@ import {
   backendPortText,
   chainHead,
   fieldWords,
-  listText,
   oneEditAway,
   resolveBackend,
   serviceBackends,
@@ -82,7 +82,10 @@ function candidates(ref: BackendRef, index: ServiceIndex): Candidates {
 function hints(ref: BackendRef, c: Candidates): string[] {
   const out: string[] = [];
   if (c.elsewhere.length > 0) {
-    const where = listText(c.elsewhere.map((s) => s.namespace));
+    const where = listText(
+      c.elsewhere.map((s) => s.namespace),
+      10,
+    );
     out.push(
       `Service ${ref.serviceName} exists in namespace ${where}, but an Ingress may only reference Services in its own namespace`,
     );

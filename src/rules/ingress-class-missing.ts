@@ -1,4 +1,5 @@
 import { FieldPath } from '../model/field-path.js';
+import { listText } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import {
   DEFAULT_INGRESS_CLASS_ANNOTATION,
@@ -7,9 +8,12 @@ import {
   INGRESS_CLASS_ANNOTATION,
 } from '../semantics/ingress.js';
 import type { Report, Rule, RuleContext } from './rule.js';
-import { listText, oneEditAway } from './support/ingress-backends.js';
+import { oneEditAway } from './support/ingress-backends.js';
 
 type IngressClass = Manifest<'IngressClass'>;
+
+/** IngressClass names listed in a message (a cluster has a few; a message lists no more than this). */
+const MAX_CLASSES = 10;
 
 const annotationField = (key: string) => FieldPath.root('metadata', 'annotations').key(key);
 const isDefault = (c: IngressClass) =>
@@ -24,7 +28,7 @@ function unknownClass(
 ): Report {
   const names = classes.map((c) => c.name);
   const near = names.find((n) => oneEditAway(n, name));
-  const known = `the input's IngressClasses are ${listText(names)}`;
+  const known = `the input's IngressClasses are ${listText(names, MAX_CLASSES)}`;
   const hint = near ? `did you mean ${near}? (${known})` : known;
   if (fromField)
     return {
@@ -46,7 +50,10 @@ function unknownClass(
 
 /** An Ingress with no class, where none of the given IngressClasses is the default. */
 function classless(ing: Manifest<'Ingress'>, classes: IngressClass[]): Report {
-  const names = listText(classes.map((c) => c.name));
+  const names = listText(
+    classes.map((c) => c.name),
+    MAX_CLASSES,
+  );
   return {
     manifest: ing,
     field: FieldPath.root('spec'),
@@ -66,7 +73,10 @@ function extraDefaults(ctx: RuleContext, classes: IngressClass[]): void {
     ctx.report({
       manifest: c,
       field: annotationField(DEFAULT_INGRESS_CLASS_ANNOTATION),
-      message: `IngressClass ${c.name} -> default: ${listText(defaults.map((d) => d.name))} are all marked default; the DefaultIngressClass admission plugin gives Ingresses without class the newest one (${chosen}, creationTimestamp then name), and releases before 1.28 reject them`,
+      message: `IngressClass ${c.name} -> default: ${listText(
+        defaults.map((d) => d.name),
+        MAX_CLASSES,
+      )} are all marked default; the DefaultIngressClass admission plugin gives Ingresses without class the newest one (${chosen}, creationTimestamp then name), and releases before 1.28 reject them`,
       fix: `Keep ${DEFAULT_INGRESS_CLASS_ANNOTATION}: "true" on one IngressClass only.`,
       severity: 'info',
     });

@@ -12,6 +12,7 @@
  * hostNetwork pods are skipped: NetworkPolicy does not govern them (the docs call it undefined).
  */
 import type { FieldPath } from '../model/field-path.js';
+import { joinSome } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import type { LabelSelector, NetworkPolicyPeer, ServicePort } from '../model/types.js';
 import type { ServiceView } from '../semantics/graph.js';
@@ -95,8 +96,11 @@ const serviceLink = (view: ServiceView, sp: ServicePort) =>
 
 const isolatingNames = (v: Isolation) => v.isolating.map((e) => e.policy.name);
 
+/** Names listed in a message (policies, workloads, rules): a few, then how many more. */
+const MAX_NAMES = 5;
+
 const policiesText = (names: readonly string[]) =>
-  `NetworkPolic${names.length === 1 ? 'y' : 'ies'} ${names.join(', ')} isolate${names.length === 1 ? 's' : ''}`;
+  `NetworkPolic${names.length === 1 ? 'y' : 'ies'} ${joinSome(names, ', ', MAX_NAMES)} isolate${names.length === 1 ? 's' : ''}`;
 
 /** Some rule of an isolating policy allows the port from some peer (a rule with peers allows some sources). */
 const someRuleAllowsPort = (v: Isolation) => v.isolating.some((e) => e.rules.some((r) => r.portMatched));
@@ -239,7 +243,11 @@ function reportBlocked(ctx: RuleContext, view: ServiceView, sp: ServicePort, i: 
     manifest: view.service,
     field: portsField(i),
     severity: live ? 'error' : 'warning',
-    message: `no source may reach ${serviceLink(view, sp)} -> pods ${selectorText(view)} (${b.backends.map((x) => x.label).join(', ')}) port ${b.target}: ${policiesText(b.policies)} them and no rule allows ${proto} ${b.target}${live ? '' : ' (in the policies the input gives)'}`,
+    message: `no source may reach ${serviceLink(view, sp)} -> pods ${selectorText(view)} (${joinSome(
+      b.backends.map((x) => x.label),
+      ', ',
+      MAX_NAMES,
+    )}) port ${b.target}: ${policiesText(b.policies)} them and no rule allows ${proto} ${b.target}${live ? '' : ' (in the policies the input gives)'}`,
     fix: `Add an ingress rule allowing ${proto} ${b.target} from the Service's clients to a policy selecting these pods.`,
   });
 }
@@ -326,7 +334,7 @@ function checkIngresses(ctx: RuleContext, verdictOn: VerdictOn): void {
       ctx.report({
         manifest: ref.ingress,
         field: servicePortField(ref),
-        message: `${chainHead(ref)} -> pods ${selectorText(view)} (${b.label}) port ${target.port}: the ingress controller's namespace ${namespace} may not reach them: ${policiesText(names)} the pods and the rules allowing ${proto} ${target.port} (${rules.join('; ')}) admit no pod of namespace ${namespace} (assumed to run the ingress controller; option ingressNamespace)`,
+        message: `${chainHead(ref)} -> pods ${selectorText(view)} (${b.label}) port ${target.port}: the ingress controller's namespace ${namespace} may not reach them: ${policiesText(names)} the pods and the rules allowing ${proto} ${target.port} (${joinSome(rules, '; ', MAX_NAMES)}) admit no pod of namespace ${namespace} (assumed to run the ingress controller; option ingressNamespace)`,
         fix: `Allow ${proto} ${target.port} from the ingress controller (a namespaceSelector on ${NAMESPACE_NAME_LABEL}: ${namespace}) in a policy selecting these pods.`,
       });
     }

@@ -2,6 +2,7 @@ import type { ServicePort } from '../model/types.js';
 import { isValidPortName } from '../model/validation/names.js';
 import { findPort } from '../semantics/named-ports.js';
 import type { Rule } from './rule.js';
+import { type Remark, remarksText } from './support/remarks.js';
 import {
   type Backend,
   backendKeyOf,
@@ -24,7 +25,7 @@ function similarName(a: string, b: string): boolean {
 }
 
 interface Suggestion {
-  readonly notes: readonly string[];
+  readonly notes: readonly (Remark | string)[];
   /** The targetPort value that was probably meant. */
   readonly meant?: string;
 }
@@ -43,18 +44,30 @@ function suggestion(
 ): Suggestion {
   const protocol = sp.protocol ?? 'TCP';
   const spec = b.pod.pod.spec;
-  const notes: string[] = [];
+  const label = b.label;
+  const notes: (Remark | string)[] = [];
   for (const c of spec.initContainers ?? []) {
     if (c.restartPolicy !== 'Always' && (c.ports ?? []).some((p) => p.name === name))
-      notes.push(
-        `init container ${c.name} of ${b.label} defines ${name}, but only native sidecars (restartPolicy: Always) serve`,
-      );
+      notes.push({
+        label,
+        say: (who) =>
+          `init container ${c.name} of ${who} defines ${name}, but only native sidecars (restartPolicy: Always) serve`,
+      });
   }
   const ports = declaredPorts(spec);
-  if (ports.length === 0) return { notes: [...notes, `${b.label} declares no container ports at all`] };
+  if (ports.length === 0)
+    return {
+      notes: [
+        ...notes,
+        { label, say: (who, several) => `${who} declare${several ? '' : 's'} no container ports at all` },
+      ],
+    };
   const otherProto = ports.filter((d) => d.name === name && d.protocol !== protocol);
   for (const d of otherProto)
-    notes.push(`container ${d.container} of ${b.label} defines ${name} as ${d.port}/${d.protocol}`);
+    notes.push({
+      label,
+      say: (who) => `container ${d.container} of ${who} defines ${name} as ${d.port}/${d.protocol}`,
+    });
   const right = ports.filter((d) => d.protocol === protocol);
   const numbers = new Set([...numbersElsewhere, ...otherProto.map((d) => d.port), sp.port]);
   const meant =
@@ -65,7 +78,10 @@ function suggestion(
   const declared = `${meant.port}/${protocol}${meant.name ? ` as ${meant.name}` : ' unnamed'}`;
   // With other workloads resolving the name, changing targetPort would break them: name this port instead.
   if (partial) {
-    notes.push(`container ${meant.container} of ${b.label} declares ${declared}; name it ${name}`);
+    notes.push({
+      label,
+      say: (who) => `container ${meant.container} of ${who} declares ${declared}; name it ${name}`,
+    });
     return { notes };
   }
   notes.push(
@@ -134,7 +150,7 @@ spec:
         });
         const numbers = [...new Set(resolvedTo.filter((n): n is number => n !== null))];
         const hints = lacking.map((b) => suggestion(b, sp, name, numbers, resolving.length > 0));
-        const notes = hints.flatMap((h) => h.notes);
+        const notes = remarksText(hints.flatMap((h) => h.notes));
         const meant = [...new Set(hints.map((h) => h.meant).filter((m): m is string => m !== undefined))];
         const who = listText(lacking.map((b) => b.label));
         const chain = `${servicePortRef(svc, sp)} -> targetPort ${name} -> ${who}`;

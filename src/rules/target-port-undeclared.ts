@@ -1,6 +1,7 @@
 import type { PodSpec, Probe } from '../model/types.js';
 import { isValidPortNum } from '../model/validation/names.js';
 import type { Rule } from './rule.js';
+import { type Remark, remarksText } from './support/remarks.js';
 import {
   type Backend,
   backendsOf,
@@ -39,14 +40,22 @@ function probeProof(spec: PodSpec, port: number): string | null {
 }
 
 /** What the pods do declare, to suggest the port that was probably meant. */
-function declaredHint(b: Backend, protocol: string): string {
+function declaredHint(b: Backend, protocol: string): Remark {
   const declared = declaredPorts(b.pod.pod.spec);
-  if (declared.length === 0) return `${b.label} declares no container ports at all`;
+  const declares = (several: boolean) => (several ? 'declare' : 'declares');
+  const label = b.label;
+  if (declared.length === 0)
+    return { label, say: (who, several) => `${who} ${declares(several)} no container ports at all` };
   const nums = [...new Set(declared.filter((d) => d.protocol === protocol).map((d) => d.port))];
-  if (nums.length === 0) return `${b.label} declares no ${protocol} container port`;
+  if (nums.length === 0)
+    return { label, say: (who, several) => `${who} ${declares(several)} no ${protocol} container port` };
   return nums.length === 1
-    ? `${b.label} declares only ${nums[0]} (did you mean targetPort: ${nums[0]}?)`
-    : `${b.label} declares ${listText(nums.map(String))}`;
+    ? {
+        label,
+        say: (who, several) =>
+          `${who} ${declares(several)} only ${nums[0]} (did you mean targetPort: ${nums[0]}?)`,
+      }
+    : { label, say: (who, several) => `${who} ${declares(several)} ${listText(nums.map(String))}` };
 }
 
 /** A numeric targetPort that no container of the selected pods declares: it routes, but nothing proves a listener. */
@@ -89,7 +98,10 @@ spec:
         if (lacking.length === 0) return;
         const proofs = lacking.map((b) => probeProof(b.pod.pod.spec, target));
         const proven = proofs.every((p) => p !== null);
-        const declaring = backends.filter((b) => !lacking.includes(b));
+        // Replicas of one template give the same proof: each is named once.
+        const shown = proven ? [...new Set(proofs as string[])] : [];
+        const lacks = new Set(lacking);
+        const declaring = backends.filter((b) => !lacks.has(b));
         const partial =
           declaring.length > 0
             ? ` (${listText(declaring.map((b) => b.label))} ${declaring.length > 1 ? 'declare' : 'declares'} it)`
@@ -97,8 +109,8 @@ spec:
         const chain = `${servicePortRef(svc, sp)} -> ${targetPortText(svc, i, sp)} -> ${listText(lacking.map((b) => b.label))}`;
         const proto = sp.protocol ?? 'TCP';
         const message = proven
-          ? `${chain}: no container declares containerPort ${target}${partial}, but ${listText(proofs as string[])} shows the process listens there; it routes: containerPort is documentation only`
-          : `${chain}: no container declares containerPort ${target}${partial}; it still routes: containerPort is documentation only; if nothing listens on ${target}, connections are refused. ${lacking.map((b) => declaredHint(b, proto)).join('; ')}`;
+          ? `${chain}: no container declares containerPort ${target}${partial}, but ${listText(shown)} ${shown.length > 1 ? 'show' : 'shows'} the process listens there; it routes: containerPort is documentation only`
+          : `${chain}: no container declares containerPort ${target}${partial}; it still routes: containerPort is documentation only; if nothing listens on ${target}, connections are refused. ${remarksText(lacking.map((b) => declaredHint(b, proto))).join('; ')}`;
         ctx.report({
           manifest: svc,
           field: targetPortField(i),

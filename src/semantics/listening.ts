@@ -14,6 +14,7 @@ import {
   programKnowledge,
 } from '../knowledge/images.js';
 import { FieldPath } from '../model/field-path.js';
+import { listText } from '../model/list-text.js';
 import { isKind, type Manifest } from '../model/load.js';
 import type { Container, Protocol } from '../model/types.js';
 
@@ -1621,14 +1622,9 @@ function socketEvidence(
     port,
     protocol,
     confidence: seen.ready ? 'certain' : 'likely',
-    because: `observed with --probe: ${state} on ${listText(shown)} in ${files.join(', ')} of pod ${seen.pod}`,
+    because: `observed with --probe: ${state} on ${listText(shown, Number.POSITIVE_INFINITY)} in ${files.join(', ')} of pod ${seen.pod}`,
     ...hostField(loopback),
   };
-}
-
-function listText(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 const observedMemo = new WeakMap<ObservedPodSockets, WeakMap<ListeningInference, ListeningInference>>();

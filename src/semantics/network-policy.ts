@@ -12,6 +12,7 @@
  * has an IP, as most implementations do). Pure functions; nothing is mutated.
  */
 import { FieldPath } from '../model/field-path.js';
+import { joinSome, MAX_NAMED } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import type {
   IPBlock,
@@ -361,15 +362,18 @@ function evaluate(
   const detail = !isolated
     ? `no NetworkPolicy selects the pod for ${dir}: all ${dir} traffic is allowed`
     : allowed
-      ? `allowed by ${allowedBy.map((e) => `${e.policy.namespace}/${e.policy.name}`).join(', ')}`
-      : `the pod is isolated for ${dir} by ${evaluations
-          .filter((e) => e.isolates)
-          .map((e) => `${e.policy.namespace}/${e.policy.name}`)
-          .join(
-            ', ',
-          )} and no rule allows ${port}/${protocol} ${direction === 'Ingress' ? 'from' : 'to'} this peer`;
+      ? `allowed by ${policyNames(allowedBy)}`
+      : `the pod is isolated for ${dir} by ${policyNames(evaluations.filter((e) => e.isolates))} and no rule allows ${port}/${protocol} ${direction === 'Ingress' ? 'from' : 'to'} this peer`;
   return { direction, allowed, isolated, policies: evaluations, detail };
 }
+
+/** `ns/a, ns/b`: the policies a verdict names, a few of them at most. */
+const policyNames = (list: readonly { policy: Manifest<'NetworkPolicy'> }[]) =>
+  joinSome(
+    list.map((e) => `${e.policy.namespace}/${e.policy.name}`),
+    ', ',
+    MAX_NAMED,
+  );
 
 /** The evaluation of a policy whose podSelector selects the pod. */
 function selecting(

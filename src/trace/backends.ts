@@ -5,6 +5,7 @@
  * slices, policies through isIngressAllowed/isEgressAllowed, ports through findPort and graph.listening.
  */
 import { FieldPath } from '../model/field-path.js';
+import { joinSome, MAX_NAMED } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import type { Container, ServicePort } from '../model/types.js';
 import type { ServiceView } from '../semantics/graph.js';
@@ -146,7 +147,7 @@ function select(ctx: TraceContext, input: FollowInput, eps: readonly EndpointInf
       nodes = ctx.nodes().filter((n) => ready.some((e) => e.node === n));
       notes.push(
         nodes.length > 0
-          ? `${field} Local: the load balancer's health check (healthCheckNodePort) passes on ${nodes.join(', ')} only, so traffic enters there and keeps the client's address`
+          ? `${field} Local: the load balancer's health check (healthCheckNodePort) passes on ${joinSome(nodes, ', ', MAX_NAMED)} only, so traffic enters there and keeps the client's address`
           : `${field} Local: no node has a ready local endpoint, so the health check fails everywhere`,
       );
     } else {
@@ -165,18 +166,22 @@ function select(ctx: TraceContext, input: FollowInput, eps: readonly EndpointInf
       if (!usable.includes(e))
         judged.set(e, {
           usable: false,
-          why: `on ${e.node ?? 'an unknown node'}: ${field} Local keeps traffic on the node it reaches (${nodes.join(', ') || 'none'})`,
+          why: `on ${e.node ?? 'an unknown node'}: ${field} Local keeps traffic on the node it reaches (${joinSome(nodes, ', ', MAX_NAMED) || 'none'})`,
         });
     }
     if (nodes.length === 0 || missing.length > 0) {
-      const where = nodes.length === 0 ? 'on any node' : `on ${missing.join(', ')}`;
+      const where = nodes.length === 0 ? 'on any node' : `on ${joinSome(missing, ', ', MAX_NAMED)}`;
       failure = {
         verdict: 'dropped',
         reason: `${field} Local and no local endpoint ${where}: kube-proxy DROPs the traffic there ("has no local endpoints"); the client times out`,
       };
       if (usable.length > 0)
         notes.push(
-          `traffic entering on ${nodes.filter((n) => !missing.includes(n)).join(', ')} reaches a local endpoint`,
+          `traffic entering on ${joinSome(
+            nodes.filter((n) => !missing.includes(n)),
+            ', ',
+            MAX_NAMED,
+          )} reaches a local endpoint`,
         );
     } else if (policy === 'external') {
       notes.push(`${field} Local: no SNAT, the pods see the client's address`);
@@ -691,7 +696,11 @@ export function followEndpoints(ctx: TraceContext, out: TraceBuilder, input: Fol
         kind: 'container',
         status: 'unknown',
         depth: 2,
-        summary: `${usable.map((e) => e.ip).join(', ')} names no pod of the input: what listens there is not known`,
+        summary: `${joinSome(
+          usable.map((e) => e.ip),
+          ', ',
+          MAX_NAMED,
+        )} names no pod of the input: what listens there is not known`,
         details: ['hand-written endpoints may point outside the cluster; the trace ends at the address'],
       });
       continue;

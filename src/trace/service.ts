@@ -4,6 +4,7 @@
  * not routed: DNS answers instead (the pod IPs, a CNAME), and the trace says what it returns.
  */
 import { FieldPath } from '../model/field-path.js';
+import { joinSome, MAX_NAMED } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import type { Protocol, ServicePort } from '../model/types.js';
 import type { ServiceView } from '../semantics/graph.js';
@@ -252,7 +253,7 @@ function notRouted(
     kind: 'address',
     status: 'unknown',
     depth: 0,
-    summary: `${dnsName(svc)} is headless (clusterIP None): DNS returns the pod IPs ${ips.length > 0 ? ips.join(', ') : '(none: no ready endpoint)'} and the client dials them${dialed ? ` on port ${dialed}` : ''} itself; kube-proxy does not route it`,
+    summary: `${dnsName(svc)} is headless (clusterIP None): DNS returns the pod IPs ${ips.length > 0 ? joinSome(ips, ', ', MAX_NAMED) : '(none: no ready endpoint)'} and the client dials them${dialed ? ` on port ${dialed}` : ''} itself; kube-proxy does not route it`,
     details: [
       ...(sp && sp.targetPort !== undefined && sp.targetPort !== sp.port
         ? [
@@ -278,7 +279,7 @@ function notRouted(
   out.conclude(
     'not-routed',
     hop,
-    `headless Service: DNS returns the pod IPs${ips.length > 0 ? ` ${ips.join(', ')}` : ''}`,
+    `headless Service: DNS returns the pod IPs${ips.length > 0 ? ` ${joinSome(ips, ', ', MAX_NAMED)}` : ''}`,
   );
   return true;
 }
@@ -411,7 +412,7 @@ export function traceNodePort(
   const proto = ctx.options.protocol;
   const nodes = ctx.nodes();
   if (t.node !== null && !nodes.includes(t.node))
-    throw new TargetError(`${t.raw}: no node ${t.node} (nodes: ${nodes.join(', ')})`);
+    throw new TargetError(`${t.raw}: no node ${t.node} (nodes: ${joinSome(nodes, ', ', MAX_NAMED)})`);
   const client = ctx.client(null);
   clientHop(out, client, `${t.node ?? 'any node'}:${t.port}/${proto}`);
   const allocations = ctx.graph.nodePorts.allocations.filter(
@@ -455,7 +456,7 @@ export function traceNodePort(
     kind: 'address',
     status: 'ok',
     depth: 0,
-    summary: `nodePort ${t.port}/${proto} on ${t.node ?? `every node (${nodes.join(', ')})`} -> ${serviceName(svc)} (type ${typeOf(svc)}) port ${portText(sp)}`,
+    summary: `nodePort ${t.port}/${proto} on ${t.node ?? `every node (${joinSome(nodes, ', ', MAX_NAMED)})`} -> ${serviceName(svc)} (type ${typeOf(svc)}) port ${portText(sp)}`,
     details: [
       hit.explicit
         ? `spec.ports[${hit.portIndex}].nodePort asks for ${t.port}`

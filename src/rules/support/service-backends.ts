@@ -149,12 +149,8 @@ export function targetPortText(svc: Manifest<'Service'>, i: number, sp: ServiceP
 export const portsField = (i: number): FieldPath => FieldPath.root('spec', 'ports').index(i);
 export const targetPortField = (i: number): FieldPath => portsField(i).child('targetPort');
 
-/** "A", "A and B", "A, B and C", "A, B, C and 2 more". */
-export function listText(items: readonly string[], max = 3): string {
-  if (items.length <= 1) return items[0] ?? '';
-  if (items.length > max) return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
+// The rules' lists are worded in one place (model/list-text.ts); re-exported for the Service rules.
+export { listText } from '../../model/list-text.js';
 
 let rows = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
 
