@@ -197,14 +197,20 @@ describe('a run that outgrows its heap', () => {
   it('ends with what happened and what to do, exit 2, no V8 report or stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portchain-oom-'));
     try {
-      // 700 Services that each select the same 1,400 pods of 700 Deployments whose nginx does not listen on
-      // the port the Services target: 490,000 findings (one per Service and workload), more than a 40 MB
-      // heap holds. Padded to 4 MiB, from where the launcher always uses a child.
+      // 1,023 Services, each selecting a different subset of the ten labels that the 1,400 pods of 700
+      // Deployments all carry: every Service has its own endpoint pass over the same pods (EndpointSlices
+      // hold an endpoint per Service and pod), 0.44 GB for 0.7 MB of input, more than a 40 MB heap holds.
+      // Padded to 4 MiB, from where the launcher always uses a child.
+      const labels = Array.from({ length: 10 }, (_, i) => `        a${i}: "y"`).join('\n');
       const docs: string[] = [];
-      for (let i = 0; i < 700; i++) {
+      for (let i = 0; i < 700; i++)
         docs.push(
-          `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-${i}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n        ports:\n        - name: http-web\n          containerPort: 8080\n`,
-          `apiVersion: v1\nkind: Service\nmetadata:\n  name: web-${i}\nspec:\n  selector:\n    app: web\n  ports:\n  - name: http\n    port: 80\n    targetPort: http-web\n`,
+          `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-${i}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      a0: "y"\n  template:\n    metadata:\n      labels:\n${labels}\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n        ports:\n        - name: http-web\n          containerPort: 80\n`,
+        );
+      for (let i = 1; i < 1024; i++) {
+        const selector = [...Array(10).keys()].filter((b) => i & (1 << b)).map((b) => `    a${b}: "y"`);
+        docs.push(
+          `apiVersion: v1\nkind: Service\nmetadata:\n  name: s-${i}\nspec:\n  selector:\n${selector.join('\n')}\n  ports:\n  - name: http\n    port: 80\n    targetPort: http-web\n`,
         );
       }
       const file = join(dir, 'pairs.yaml');

@@ -6,7 +6,10 @@
  * listens): N Services over the same 2N pods, N^2 Service-workload pairs, no finding. For each N it runs the
  * real CLI, `check --format json` (which must find nothing and count every object) and `graph --format json`
  * (drawn, or refused with exit 2 when its links would not fit the heap), and reports wall time, CPU and peak
- * RSS.
+ * RSS. The broken form targets 8081, where nginx-unprivileged does not listen and no container declares a
+ * port: every one of the N^2 links breaks the same way, and `check` must give exactly one
+ * target-port-not-listening and one target-port-undeclared finding per Service (stop 28: it gave one per
+ * Service and workload, N^2).
  *
  * Usage: node bench-dist/bench/static/shared.js [--services 1000,5000] [--rounds 3]
  * Results: a table on stdout and bench-output/shared.json.
@@ -24,15 +27,17 @@ const OUT = join(ROOT, 'bench-output');
 /** The example every file copies: a Namespace, a Deployment `web` and a Service `web`. */
 const EXAMPLE = join(ROOT, 'examples', 'named-port', '0-sound.yaml');
 
+type Form = 'sound' | 'broken';
+
 /** The example with its Deployment and Service named `web-<i>` (the Namespace stays one). */
-function fileOf(example: string, i: number): string {
-  const body = example.slice(example.indexOf('---\n') + 4);
-  return body.replace(/^ {2}name: web$/gm, `  name: web-${i}`);
+function fileOf(example: string, i: number, form: Form): string {
+  const body = example.slice(example.indexOf('---\n') + 4).replace(/^ {2}name: web$/gm, `  name: web-${i}`);
+  return form === 'sound' ? body : body.replace('targetPort: http-web', 'targetPort: 8081');
 }
 
 /** The folder for N Services, written once (a marker file says it is complete). */
-function inputFor(n: number): string {
-  const dir = join(OUT, `shared-${n}`);
+function inputFor(n: number, form: Form): string {
+  const dir = join(OUT, form === 'sound' ? `shared-${n}` : `shared-${n}-broken`);
   const done = join(dir, '.complete');
   if (existsSync(done)) return dir;
   rmSync(dir, { recursive: true, force: true });
@@ -40,7 +45,7 @@ function inputFor(n: number): string {
   const example = readFileSync(EXAMPLE, 'utf8');
   writeFileSync(join(dir, 'namespace.yaml'), example.slice(0, example.indexOf('---\n')));
   for (let i = 0; i < n; i++)
-    writeFileSync(join(dir, `m${String(i).padStart(5, '0')}.yaml`), fileOf(example, i));
+    writeFileSync(join(dir, `m${String(i).padStart(5, '0')}.yaml`), fileOf(example, i, form));
   writeFileSync(done, '');
   return dir;
 }
@@ -78,6 +83,7 @@ function cli(args: readonly string[]): Run {
 
 interface Row {
   readonly services: number;
+  readonly form: Form;
   readonly command: 'check' | 'graph';
   readonly walls: number[];
   readonly wall: number;
@@ -86,14 +92,26 @@ interface Row {
   readonly outcome: string;
 }
 
-/** `check` must find nothing in the sound input and count every object; anything else fails the bench. */
-function checkOutcome(r: Run, n: number): string {
-  const report = JSON.parse(r.stdout) as { findings: unknown[]; summary: { objects: number } };
-  if (r.code !== 0 || report.findings.length > 0 || report.summary.objects !== 2 * n + 1)
+/** The findings `check` must give per rule: none in the sound input, one per Service and rule in the broken. */
+const EXPECTED: Record<Form, readonly string[]> = {
+  sound: [],
+  broken: ['target-port-not-listening', 'target-port-undeclared'],
+};
+
+/** `check` must give exactly the expected findings and count every object; anything else fails the bench. */
+function checkOutcome(r: Run, n: number, form: Form): string {
+  const report = JSON.parse(r.stdout) as { findings: { rule: string }[]; summary: { objects: number } };
+  const byRule = new Map<string, number>();
+  for (const f of report.findings) byRule.set(f.rule, (byRule.get(f.rule) ?? 0) + 1);
+  const expected = EXPECTED[form];
+  const exact = byRule.size === expected.length && expected.every((rule) => byRule.get(rule) === n);
+  if (r.code !== 0 || !exact || report.summary.objects !== 2 * n + 1)
     throw new Error(
-      `check of ${n} Services: exit ${r.code}, ${report.findings.length} findings, ${report.summary.objects} objects`,
+      `check of ${n} Services (${form}): exit ${r.code}, findings ${JSON.stringify(Object.fromEntries(byRule))}, ${report.summary.objects} objects`,
     );
-  return `no finding, ${report.summary.objects} objects`;
+  return expected.length === 0
+    ? `no finding, ${report.summary.objects} objects`
+    : `${report.findings.length} findings (${n} per rule), ${report.summary.objects} objects`;
 }
 
 /** `graph` draws (exit 0), or refuses a drawing too big for the heap (exit 2, with its message). */
@@ -115,9 +133,14 @@ function main(argv: readonly string[]): number {
     return 2;
   }
   const rows: Row[] = [];
+  const runsOf = [
+    ['sound', 'check'],
+    ['sound', 'graph'],
+    ['broken', 'check'],
+  ] as const;
   for (const n of sizes) {
-    const dir = inputFor(n);
-    for (const command of ['check', 'graph'] as const) {
+    for (const [form, command] of runsOf) {
+      const dir = inputFor(n, form);
       const runs: Run[] = [];
       let outcome = '';
       for (let k = 0; k < rounds; k++) {
@@ -129,11 +152,12 @@ function main(argv: readonly string[]): number {
           '--no-config',
           ...(command === 'check' ? ['--fail-on', 'never'] : []),
         ]);
-        outcome = command === 'check' ? checkOutcome(r, n) : graphOutcome(r, n);
+        outcome = command === 'check' ? checkOutcome(r, n, form) : graphOutcome(r, n);
         runs.push(r);
       }
       rows.push({
         services: n,
+        form,
         command,
         walls: runs.map((r) => Math.round(r.wall * 100) / 100),
         wall: median(runs.map((r) => r.wall)),
@@ -144,10 +168,10 @@ function main(argv: readonly string[]): number {
     }
   }
   const lines = [
-    'Services  pods    command  wall s (median)  cpu s  peak RSS MB  rounds (wall s)     outcome',
+    'Services  pods    form    command  wall s (median)  cpu s  peak RSS MB  rounds (wall s)     outcome',
     ...rows.map(
       (r) =>
-        `${String(r.services).padEnd(9)} ${String(2 * r.services).padEnd(7)} ${r.command.padEnd(8)} ${r.wall.toFixed(2).padEnd(16)} ${r.cpu.toFixed(2).padEnd(6)} ${Math.round(r.rssMB).toString().padEnd(12)} ${r.walls.join(', ').padEnd(19)} ${r.outcome}`,
+        `${String(r.services).padEnd(9)} ${String(2 * r.services).padEnd(7)} ${r.form.padEnd(7)} ${r.command.padEnd(8)} ${r.wall.toFixed(2).padEnd(16)} ${r.cpu.toFixed(2).padEnd(6)} ${Math.round(r.rssMB).toString().padEnd(12)} ${r.walls.join(', ').padEnd(19)} ${r.outcome}`,
     ),
     `machine: ${cpus().length} x ${cpus()[0]?.model.trim() ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GB, node ${process.version}, load average at the end ${loadavg()
       .map((x) => x.toFixed(2))

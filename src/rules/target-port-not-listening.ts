@@ -140,18 +140,24 @@ function fixText(
   return `${set}, or ${move}.`;
 }
 
+/** How one workload's link breaks, apart from the Service's own words (its name, how targetPort is written). */
+interface BrokenLink {
+  /** The target port in this workload, and the container declaring it when targetPort is a name. */
+  readonly port: number;
+  readonly declarer: ContainerRef | undefined;
+  /** What follows the workloads in the message: `: nothing listens on 80; container ...`. */
+  readonly tail: string;
+  /** The fix; `defaulted` when the Service leaves targetPort to default to port. */
+  readonly fix: (defaulted: boolean) => string;
+  readonly severity: 'error' | 'warning';
+}
+
 /**
  * One Service port -> one workload: the link breaks when every container that could serve the target port is
  * known not to listen there. A numeric targetPort can be served by any container of the pod; a named one only
- * by the container that declares the name (FindPort).
+ * by the container that declares the name (FindPort). Only the target (protocol and targetPort) of `sp` matters.
  */
-function checkLink(
-  graph: ResolvedGraph,
-  svc: Manifest<'Service'>,
-  i: number,
-  sp: ServicePort,
-  b: Backend,
-): { message: string; fix: string; severity: 'error' | 'warning' } | null {
+function brokenLink(graph: ResolvedGraph, sp: ServicePort, b: Backend): BrokenLink | null {
   const res = findPort(b.pod.pod.spec, sp);
   if (!res.ok) return null; // an unresolved name is target-port-name-unresolved's finding
   const protocol = sp.protocol ?? 'TCP';
@@ -187,19 +193,54 @@ function checkLink(
   const described = [
     ...new Set(known.map((v) => describe(v, port, protocol, v === primary || known.length <= 2))),
   ];
-  const defaulted = typeof sp.targetPort !== 'string' && !targetPortWritten(svc, i);
   const lead =
     primary.hit.kind === 'loopback' && known.length === 1
       ? `nothing the Service can reach listens on ${portText(port, protocol)}`
       : `nothing listens on ${portText(port, protocol)}`;
-  const message =
-    `${servicePortRef(svc, sp)} -> ${targetText(svc, i, sp, port, declarer)} -> ${b.label}: ${lead}; ` +
-    `${described.join('; ')}${surenessText(certain, why)}`;
   return {
-    message,
-    fix: fixText(graph, b, sp, defaulted, primary, port, protocol),
+    port,
+    declarer,
+    tail: `: ${lead}; ${described.join('; ')}${surenessText(certain, why)}`,
+    fix: (defaulted) => fixText(graph, b, sp, defaulted, primary, port, protocol),
     severity: certain ? 'error' : 'warning',
   };
+}
+
+/** Workloads whose links break the same way, and how. */
+interface BrokenGroup {
+  readonly link: BrokenLink;
+  readonly labels: string[];
+}
+
+/**
+ * The broken links of `backends` for `sp`'s target, grouped: workloads whose link breaks the same way
+ * (replicas of one template, workloads of one image and configuration) are one finding naming them
+ * together, as target-port-undeclared names the workloads that lack a port.
+ */
+function brokenGroups(
+  graph: ResolvedGraph,
+  sp: ServicePort,
+  backends: readonly Backend[],
+  target: string,
+  sound: Map<PodInstance, Set<string>>,
+): BrokenGroup[] {
+  const groups = new Map<string, BrokenGroup>();
+  for (const b of backends) {
+    const soundHere = sound.get(b.pod);
+    if (soundHere?.has(target)) continue;
+    const link = brokenLink(graph, sp, b);
+    if (!link) {
+      if (soundHere) soundHere.add(target);
+      else sound.set(b.pod, new Set([target]));
+      continue;
+    }
+    // Equal with targetPort written, equal with it defaulted: the fixes then differ by the same words.
+    const key = `${link.severity}\n${link.port}\n${link.declarer?.container.name ?? ''}\n${link.tail}\n${link.fix(false)}`;
+    const group = groups.get(key);
+    if (group) group.labels.push(b.label);
+    else groups.set(key, { link, labels: [b.label] });
+  }
+  return [...groups.values()];
 }
 
 /** A Service port whose target port no container of the selected pods listens on, as far as the images tell. */
@@ -211,7 +252,7 @@ export const targetPortNotListening: Rule = {
       "A Service port's target port is a port no container of the selected pods listens on (image defaults, PORT from a ConfigMap, --port flags).",
     docs: {
       details:
-        'The last link of the chain: kube-proxy forwards to <pod IP>:<targetPort>, and only the process decides which port it binds. containerPort is documentation only ("Not specifying a port here DOES NOT prevent that port from being exposed"), so changing it moves nothing: nginx keeps listening on 80 until its config says otherwise, and a server that reads PORT listens where the ConfigMap says. The target port is resolved per selected workload as FindPort does (a name in the container that declares it; a number is used as is, and any container of the pod may serve it). The rule fires only when portchain knows every port the process binds (the image is in its knowledge base, the command and environment can be read, and no volume replaces the config file the ports come from). Error when that knowledge is certain; warning when it is inferred (an image taken from a mirror, a port from a shell script, other containers whose ports are unknown, or declared ports the knowledge does not list, which hints that it is incomplete). A process bound to 127.0.0.1 only counts as not listening: traffic arrives on the pod IP.',
+        'The last link of the chain: kube-proxy forwards to <pod IP>:<targetPort>, and only the process decides which port it binds. containerPort is documentation only ("Not specifying a port here DOES NOT prevent that port from being exposed"), so changing it moves nothing: nginx keeps listening on 80 until its config says otherwise, and a server that reads PORT listens where the ConfigMap says. The target port is resolved per selected workload as FindPort does (a name in the container that declares it; a number is used as is, and any container of the pod may serve it). Workloads whose link breaks the same way (the same containers, images and configuration) are named together in one finding per Service port. The rule fires only when portchain knows every port the process binds (the image is in its knowledge base, the command and environment can be read, and no volume replaces the config file the ports come from). Error when that knowledge is certain; warning when it is inferred (an image taken from a mirror, a port from a shell script, other containers whose ports are unknown, or declared ports the knowledge does not list, which hints that it is incomplete). A process bound to 127.0.0.1 only counts as not listening: traffic arrives on the pod IP.',
       bad: `kind: Pod
 metadata: {name: web, labels: {app: web}}
 spec:
@@ -241,42 +282,37 @@ spec:
     },
   },
   check(ctx) {
-    // Whether a link breaks depends only on the backend and the target (FindPort's inputs), not on the
-    // Service. So links found sound are remembered per backend, and the backends that break per list of
-    // backends (shared by Services with the same selector): 5,000 Services over the same 5,000 Deployments
-    // cost one check per Deployment, not 25 million (BENCHMARKS.md, stop 27).
+    // Whether and how a link breaks depends only on the backend and the target (FindPort's inputs), not on
+    // the Service. So links found sound are remembered per backend, and the broken ones, grouped, per list
+    // of backends (shared by Services with the same selector): 700 Services over the same 700 broken
+    // Deployments cost one check per Deployment, not 490,000 (BENCHMARKS.md, stops 27 and 28).
     const sound = new Map<PodInstance, Set<string>>();
-    const breaking = new Map<readonly Backend[], Map<string, readonly Backend[]>>();
+    const broken = new Map<readonly Backend[], Map<string, readonly BrokenGroup[]>>();
     for (const view of ctx.graph.services) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
       const backends = backendsOf(view);
-      let byTarget = breaking.get(backends);
+      let byTarget = broken.get(backends);
       if (!byTarget) {
         byTarget = new Map();
-        breaking.set(backends, byTarget);
+        broken.set(backends, byTarget);
       }
       (svc.object.spec.ports ?? []).forEach((sp, i) => {
-        const checkOne = (b: Backend): boolean => {
-          const found = checkLink(ctx.graph, svc, i, sp, b);
-          if (found) ctx.report({ manifest: svc, field: targetPortField(i), ...found });
-          return found !== null;
-        };
         const target = `${sp.protocol ?? 'TCP'} ${JSON.stringify(sp.targetPort ?? sp.port)}`;
-        const known = byTarget.get(target);
-        if (known) {
-          for (const b of known) checkOne(b);
-          return;
+        let groups = byTarget.get(target);
+        if (!groups) {
+          groups = brokenGroups(ctx.graph, sp, backends, target, sound);
+          byTarget.set(target, groups);
         }
-        const broken: Backend[] = [];
-        for (const b of backends) {
-          const soundHere = sound.get(b.pod);
-          if (soundHere?.has(target)) continue;
-          if (checkOne(b)) broken.push(b);
-          else if (soundHere) soundHere.add(target);
-          else sound.set(b.pod, new Set([target]));
-        }
-        byTarget.set(target, broken);
+        const defaulted = typeof sp.targetPort !== 'string' && !targetPortWritten(svc, i);
+        for (const { link, labels } of groups)
+          ctx.report({
+            manifest: svc,
+            field: targetPortField(i),
+            message: `${servicePortRef(svc, sp)} -> ${targetText(svc, i, sp, link.port, link.declarer)} -> ${listText(labels)}${link.tail}`,
+            fix: link.fix(defaulted),
+            severity: link.severity,
+          });
       });
     }
   },

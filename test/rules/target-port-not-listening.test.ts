@@ -122,6 +122,40 @@ spec:
   ],
   invalid: [
     {
+      name: 'two workloads broken the same way: one finding naming both',
+      yaml:
+        deployment('nginx:1.27', ports('containerPort: 8080')) +
+        `---\n${deployment('nginx:1.27', ports('containerPort: 8080'), '', 'api')}` +
+        service('  - port: 80\n    targetPort: 8080\n'),
+      findings: [
+        {
+          line: 43,
+          message:
+            'Service default/web:80 -> targetPort 8080 -> Deployment web and Deployment api: nothing listens on 8080; container app (nginx:1.27) listens on 80',
+          fix: 'Set targetPort: 80, or make nginx listen on 8080',
+        },
+      ],
+    },
+    {
+      name: 'two workloads broken differently: a finding each',
+      yaml:
+        deployment('nginx:1.27', ports('containerPort: 9000')) +
+        `---\n${deployment('nginxinc/nginx-unprivileged:1.27-alpine', ports('containerPort: 9000'), '', 'api')}` +
+        service('  - port: 80\n    targetPort: 9000\n'),
+      findings: [
+        {
+          line: 43,
+          message:
+            '-> targetPort 9000 -> Deployment web: nothing listens on 9000; container app (nginx:1.27) listens on 80',
+        },
+        {
+          line: 43,
+          message:
+            '-> targetPort 9000 -> Deployment api: nothing listens on 9000; container app (nginxinc/nginx-unprivileged:1.27-alpine) listens on 8080',
+        },
+      ],
+    },
+    {
       name: 'containerPort and targetPort moved to 8080, but nginx keeps listening on 80',
       yaml:
         deployment('nginx:1.27', ports('name: http\n          containerPort: 8080')) +

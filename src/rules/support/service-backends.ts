@@ -109,7 +109,21 @@ export function servingContainers(spec: PodSpec): Container[] {
   ];
 }
 
-export function declaredPorts(spec: PodSpec): DeclaredPort[] {
+/**
+ * The ports the serving containers declare. Asked per Service port and workload by several rules, so kept per
+ * pod spec (which is never changed): 700 Services over the same 700 Deployments asked 490,000 times.
+ */
+export function declaredPorts(spec: PodSpec): readonly DeclaredPort[] {
+  let ports = declaredBySpec.get(spec);
+  if (!ports) {
+    ports = computeDeclaredPorts(spec);
+    declaredBySpec.set(spec, ports);
+  }
+  return ports;
+}
+const declaredBySpec = new WeakMap<PodSpec, readonly DeclaredPort[]>();
+
+function computeDeclaredPorts(spec: PodSpec): DeclaredPort[] {
   const out: DeclaredPort[] = [];
   for (const c of servingContainers(spec)) {
     for (const p of c.ports ?? []) {
