@@ -197,18 +197,21 @@ describe('a run that outgrows its heap', () => {
   it('ends with what happened and what to do, exit 2, no V8 report or stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portchain-oom-'));
     try {
-      // 1,023 Services, each selecting a different subset of the ten labels that the 1,400 pods of 700
-      // Deployments all carry: every Service has its own endpoint pass over the same pods (EndpointSlices
-      // hold an endpoint per Service and pod), 0.44 GB for 0.7 MB of input, more than a 40 MB heap holds.
-      // Padded to 4 MiB, from where the launcher always uses a child.
-      const labels = Array.from({ length: 10 }, (_, i) => `        a${i}: "y"`).join('\n');
+      // 1,023 Services, each selecting the pods that carry a different subset of ten labels; Deployment j
+      // (8 replicas) carries the labels of the bits of j, so every Service selects other pods, and each has
+      // its own endpoint pass (EndpointSlices hold an endpoint per Service and pod): 472,000 pairs, 0.16 GB
+      // for 0.8 MB of input, more than a 40 MB heap holds. Padded to 4 MiB, from where the launcher always
+      // uses a child.
+      const bits = (n: number) => [...Array(10).keys()].filter((b) => n & (1 << b));
       const docs: string[] = [];
-      for (let i = 0; i < 700; i++)
+      for (let j = 0; j < 1024; j++) {
+        const labels = [`        d: "${j}"`, ...bits(j).map((b) => `        a${b}: "y"`)].join('\n');
         docs.push(
-          `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-${i}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      a0: "y"\n  template:\n    metadata:\n      labels:\n${labels}\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n        ports:\n        - name: http-web\n          containerPort: 80\n`,
+          `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-${j}\nspec:\n  replicas: 8\n  selector:\n    matchLabels:\n      d: "${j}"\n  template:\n    metadata:\n      labels:\n${labels}\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n        ports:\n        - name: http-web\n          containerPort: 80\n`,
         );
+      }
       for (let i = 1; i < 1024; i++) {
-        const selector = [...Array(10).keys()].filter((b) => i & (1 << b)).map((b) => `    a${b}: "y"`);
+        const selector = bits(i).map((b) => `    a${b}: "y"`);
         docs.push(
           `apiVersion: v1\nkind: Service\nmetadata:\n  name: s-${i}\nspec:\n  selector:\n${selector.join('\n')}\n  ports:\n  - name: http\n    port: 80\n    targetPort: http-web\n`,
         );

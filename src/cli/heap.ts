@@ -36,10 +36,11 @@ export const STDERR_COLUMNS = 'PORTCHAIN_STDERR_COLUMNS';
  * of memory is reported (above). The child's start costs about 0.1 s (0.1x of bench/'s dump: 1.38-1.74 s
  * against 1.21-1.65 s in one process; `graph examples`: 1.10-1.14 s against 0.97-1.00 s), too much for the
  * small runs of CI. Below this, what comes near the default heap is quadratic in the input: a drawing of many
- * Services over the same pods (refused before it is built: topology/size.ts), and many Services with
- * different selectors over the same pods, an endpoint each per pod as in Kubernetes (1,023 Services over the
- * same 1,400 pods, 0.7 MB, take 0.44 GB). Findings are not: workloads broken the same way are one finding per
- * Service port (700 Services over 700 such Deployments gave 490,000 findings and 1.5 GB until stop 28).
+ * Services over the same pods (refused before it is built: topology/size.ts), and many Services selecting
+ * different but overlapping sets of pods, an endpoint each per pod as in Kubernetes (1,023 Services over
+ * subsets of 8,192 pods, 472,000 pairs from 0.8 MB, take 0.16 GB). Findings are not: workloads broken the same
+ * way are one finding per Service port (700 Services over 700 such Deployments gave 490,000 findings and
+ * 1.5 GB until stop 28), and Services selecting the same pods share one list and endpoint pass.
  */
 const CHILD_FROM_BYTES = 4 * 2 ** 20;
 /** The exit code of a run V8 stopped (README: 2, the run could not be completed). */

@@ -156,6 +156,8 @@ export class PodIndex {
    * the rules derive from it), so a thousand Services over the same thousands of pods hold it once.
    */
   readonly #selected = new Map<string, readonly PodInstance[]>();
+  /** Each selected list by the pods in it: selectors that select the same pods get the same list. */
+  readonly #sameList = new Map<string, readonly PodInstance[]>();
 
   constructor(readonly pods: readonly PodInstance[]) {
     const indices = new Map<string, number[]>();
@@ -206,6 +208,12 @@ export class PodIndex {
     return out;
   }
 
+  /**
+   * The pods of `ns` matching `selector`, in index order. Selectors that differ but select the same pods
+   * (app=web and app=web,tier=front) get one list, so the work keyed by the list is shared: the endpoint pass,
+   * the backends the rules group (1,023 Services with different selectors over the same 1,400 pods took
+   * 0.44 GB, an endpoint pass each).
+   */
   private selectIn(ns: Postings, selector: Labels, keys: readonly string[]): readonly PodInstance[] {
     let smallest: readonly number[] | undefined;
     for (const k of keys) {
@@ -214,10 +222,19 @@ export class PodIndex {
       if (!smallest || list.length < smallest.length) smallest = list;
     }
     const out: PodInstance[] = [];
+    const ids: number[] = [];
     for (const i of smallest ?? EMPTY) {
       const p = this.pods[i] as PodInstance;
-      if (keys.length === 1 || matchesLabels(selector, p.pod.metadata.labels)) out.push(p);
+      if (keys.length === 1 || matchesLabels(selector, p.pod.metadata.labels)) {
+        out.push(p);
+        ids.push(i);
+      }
     }
+    if (out.length === 0) return EMPTY_PODS;
+    const content = ids.join(',');
+    const same = this.#sameList.get(content);
+    if (same) return same;
+    this.#sameList.set(content, out);
     return out;
   }
 

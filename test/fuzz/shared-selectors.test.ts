@@ -1,7 +1,7 @@
 /**
- * Services that share a selector share work: their pod list (PodIndex.select), the per-pod endpoint pass
- * (resolveGraph), the target-port checks (target-port-not-listening, target-port-name-inconsistent) and
- * the Services-by-pod map the probe rules read. None of that may change what a Service gets: a differential
+ * Services that share a selector, or select the same pods with another, share work: their pod list
+ * (PodIndex.select), the per-pod endpoint pass (resolveGraph), the target-port checks
+ * (target-port-not-listening, target-port-name-inconsistent) and the Services-by-pod map the probe rules read. None of that may change what a Service gets: a differential
  * property checks each Service among many against the same Service checked with the workloads alone.
  * Runs: 40, or FUZZ_RUNS / 20 (each case runs one check per Service); seed: FUZZ_SEED.
  */
@@ -51,7 +51,14 @@ const WORKLOADS = [
   deployment('cache', 'tier: back', 'redis:7', '[{name: http, containerPort: 6380}]'),
 ].join('');
 
-const SELECTORS = ['{app: web}', '{tier: front}', '{tier: back}', '{app: web, tier: back}'];
+// The last selects what {tier: front} does with other words: PodIndex gives both one list (and its work).
+const SELECTORS = [
+  '{app: web}',
+  '{tier: front}',
+  '{tier: back}',
+  '{app: web, tier: back}',
+  '{app: web, tier: front}',
+];
 const PORTS = [
   'port: 80, targetPort: http',
   'port: 80, targetPort: 8080',
