@@ -20,6 +20,44 @@ interface Mismatch {
 const describe = (d: DeclaredPort) =>
   `${d.port}/${d.protocol}${d.name ? ` (${d.name})` : ''} in container ${d.container}`;
 
+interface Mismatched {
+  /** The message from the workloads on. */
+  readonly text: string;
+  /** The protocol the workloads declare the number with. */
+  readonly other: string;
+}
+
+/**
+ * The mismatch of `backends` for `target`/`protocol`, apart from the Service's own words: the message from
+ * the workloads on, and the protocol to set; null when no workload declares the number only otherwise.
+ */
+function mismatchOf(backends: readonly Backend[], target: number, protocol: string): Mismatched | null {
+  const mismatches: Mismatch[] = [];
+  let fine = 0;
+  for (const b of backends) {
+    const declared = declaredPorts(b.pod.pod.spec).filter((d) => d.port === target);
+    if (declared.length === 0) continue;
+    if (declared.some((d) => d.protocol === protocol)) fine++;
+    else mismatches.push({ backend: b, declared });
+  }
+  if (mismatches.length === 0) return null;
+  const others = [...new Set(mismatches.flatMap((m) => m.declared.map((d) => d.protocol)))];
+  const who = listText(mismatches.map((m) => m.backend.label));
+  // Replicas of one template declare the same ports: each is named once.
+  const what = listText([...new Set(mismatches.flatMap((m) => m.declared.map(describe)))]);
+  const effect =
+    protocol === 'UDP'
+      ? 'its datagrams get ICMP port unreachable'
+      : protocol === 'TCP'
+        ? 'its connections are refused'
+        : 'its associations are refused';
+  const partial = fine > 0 ? ' (other selected workloads do declare it)' : '';
+  return {
+    text: `${who}: the pods declare ${target} only as ${listText(others)} (${what})${partial}; kube-proxy forwards ${protocol} to port ${target}, which the process serves over ${listText(others)} only, so ${effect}`,
+    other: others[0] as string,
+  };
+}
+
 /**
  * A numeric targetPort whose number the selected containers declare only with another protocol. kube-proxy
  * forwards per protocol (a UDP Service port never carries TCP), so the packets reach a port the process
@@ -55,38 +93,34 @@ spec:
     },
   },
   check(ctx) {
+    // What a target says of a list of backends does not depend on the Service: worked out once per list
+    // (shared by Services that select the same pods) and target, then worded for each Service.
+    const said = new Map<readonly Backend[], Map<string, Mismatched | null>>();
     for (const view of chainServices(ctx.graph)) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
       const backends = backendsOf(view);
+      let byTarget = said.get(backends);
+      if (!byTarget) {
+        byTarget = new Map();
+        said.set(backends, byTarget);
+      }
       (svc.object.spec.ports ?? []).forEach((sp, i) => {
         const target = sp.targetPort ?? sp.port;
         if (typeof target !== 'number' || isValidPortNum(target).length > 0) return;
         const protocol = sp.protocol ?? 'TCP';
-        const mismatches: Mismatch[] = [];
-        let fine = 0;
-        for (const b of backends) {
-          const declared = declaredPorts(b.pod.pod.spec).filter((d) => d.port === target);
-          if (declared.length === 0) continue;
-          if (declared.some((d) => d.protocol === protocol)) fine++;
-          else mismatches.push({ backend: b, declared });
+        const key = `${target}/${protocol}`;
+        let m = byTarget.get(key);
+        if (m === undefined) {
+          m = mismatchOf(backends, target, protocol);
+          byTarget.set(key, m);
         }
-        if (mismatches.length === 0) return;
-        const others = [...new Set(mismatches.flatMap((m) => m.declared.map((d) => d.protocol)))];
-        const who = listText(mismatches.map((m) => m.backend.label));
-        const what = listText(mismatches.flatMap((m) => m.declared.map(describe)));
-        const effect =
-          protocol === 'UDP'
-            ? 'its datagrams get ICMP port unreachable'
-            : protocol === 'TCP'
-              ? 'its connections are refused'
-              : 'its associations are refused';
-        const partial = fine > 0 ? ' (other selected workloads do declare it)' : '';
+        if (!m) return;
         ctx.report({
           manifest: svc,
           field: targetPortField(i),
-          message: `${servicePortRef(svc, sp)} -> ${targetPortText(svc, i, sp)} -> ${who}: the pods declare ${target} only as ${listText(others)} (${what})${partial}; kube-proxy forwards ${protocol} to port ${target}, which the process serves over ${listText(others)} only, so ${effect}`,
-          fix: `Set protocol: ${others[0]} on this Service port (add a second port for ${protocol} if the process really serves both, and declare it on the container).`,
+          message: `${servicePortRef(svc, sp)} -> ${targetPortText(svc, i, sp)} -> ${m.text}`,
+          fix: `Set protocol: ${m.other} on this Service port (add a second port for ${protocol} if the process really serves both, and declare it on the container).`,
         });
       });
     }

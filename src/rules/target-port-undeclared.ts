@@ -58,6 +58,36 @@ function declaredHint(b: Backend, protocol: string): Remark {
     : { label, say: (who, several) => `${who} ${declares(several)} ${listText(nums.map(String))}` };
 }
 
+/** What a numeric target says of the backends that do not declare it, apart from the Service's own words. */
+interface Undeclared {
+  /** The workloads lacking the port, listed. */
+  readonly lacking: string;
+  /** The rest of the message, after `<chain> -> <lacking>: `. */
+  readonly finding: string;
+  /** A probe of every lacking workload uses the port, so the process is known to listen there. */
+  readonly proven: boolean;
+}
+
+/** Undeclared of `backends` for `target`/`proto`, or null when every backend declares it. */
+function undeclared(backends: readonly Backend[], target: number, proto: string): Undeclared | null {
+  const lacking = backends.filter((b) => !declaredPorts(b.pod.pod.spec).some((d) => d.port === target));
+  if (lacking.length === 0) return null;
+  const proofs = lacking.map((b) => probeProof(b.pod.pod.spec, target));
+  const proven = proofs.every((p) => p !== null);
+  // Replicas of one template give the same proof: each is named once.
+  const shown = proven ? [...new Set(proofs as string[])] : [];
+  const lacks = new Set(lacking);
+  const declaring = backends.filter((b) => !lacks.has(b));
+  const partial =
+    declaring.length > 0
+      ? ` (${listText(declaring.map((b) => b.label))} ${declaring.length > 1 ? 'declare' : 'declares'} it)`
+      : '';
+  const finding = proven
+    ? `no container declares containerPort ${target}${partial}, but ${listText(shown)} ${shown.length > 1 ? 'show' : 'shows'} the process listens there; it routes: containerPort is documentation only`
+    : `no container declares containerPort ${target}${partial}; it still routes: containerPort is documentation only; if nothing listens on ${target}, connections are refused. ${remarksText(lacking.map((b) => declaredHint(b, proto))).join('; ')}`;
+  return { lacking: listText(lacking.map((b) => b.label)), finding, proven };
+}
+
 /** A numeric targetPort that no container of the selected pods declares: it routes, but nothing proves a listener. */
 export const targetPortUndeclared: Rule = {
   meta: {
@@ -87,36 +117,35 @@ spec:
     },
   },
   check(ctx) {
+    // What a target says of a list of backends does not depend on the Service: worked out once per list
+    // (shared by Services that select the same pods) and target, then worded for each Service.
+    const said = new Map<readonly Backend[], Map<string, Undeclared | null>>();
     for (const view of chainServices(ctx.graph)) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
       const backends = backendsOf(view);
+      let byTarget = said.get(backends);
+      if (!byTarget) {
+        byTarget = new Map();
+        said.set(backends, byTarget);
+      }
       (svc.object.spec.ports ?? []).forEach((sp, i) => {
         const target = sp.targetPort ?? sp.port;
         if (typeof target !== 'number' || isValidPortNum(target).length > 0) return;
-        const lacking = backends.filter((b) => !declaredPorts(b.pod.pod.spec).some((d) => d.port === target));
-        if (lacking.length === 0) return;
-        const proofs = lacking.map((b) => probeProof(b.pod.pod.spec, target));
-        const proven = proofs.every((p) => p !== null);
-        // Replicas of one template give the same proof: each is named once.
-        const shown = proven ? [...new Set(proofs as string[])] : [];
-        const lacks = new Set(lacking);
-        const declaring = backends.filter((b) => !lacks.has(b));
-        const partial =
-          declaring.length > 0
-            ? ` (${listText(declaring.map((b) => b.label))} ${declaring.length > 1 ? 'declare' : 'declares'} it)`
-            : '';
-        const chain = `${servicePortRef(svc, sp)} -> ${targetPortText(svc, i, sp)} -> ${listText(lacking.map((b) => b.label))}`;
         const proto = sp.protocol ?? 'TCP';
-        const message = proven
-          ? `${chain}: no container declares containerPort ${target}${partial}, but ${listText(shown)} ${shown.length > 1 ? 'show' : 'shows'} the process listens there; it routes: containerPort is documentation only`
-          : `${chain}: no container declares containerPort ${target}${partial}; it still routes: containerPort is documentation only; if nothing listens on ${target}, connections are refused. ${remarksText(lacking.map((b) => declaredHint(b, proto))).join('; ')}`;
+        const key = `${target}/${proto}`;
+        let u = byTarget.get(key);
+        if (u === undefined) {
+          u = undeclared(backends, target, proto);
+          byTarget.set(key, u);
+        }
+        if (!u) return;
         ctx.report({
           manifest: svc,
           field: targetPortField(i),
-          message,
+          message: `${servicePortRef(svc, sp)} -> ${targetPortText(svc, i, sp)} -> ${u.lacking}: ${u.finding}`,
           fix: `Declare containerPort ${target} on the container that listens there (or point targetPort at a declared port), so the chain is explicit.`,
-          ...(proven ? { severity: 'info' as const } : {}),
+          ...(u.proven ? { severity: 'info' as const } : {}),
         });
       });
     }

@@ -59,6 +59,20 @@ ruleTable(servicePortProtocolMismatch, {
   ],
   invalid: [
     {
+      name: 'two workloads declaring the same UDP port in containers of one name: the port is named once',
+      yaml:
+        deployment('a', udp514).replace('- name: a', '- name: syslog') +
+        deployment('b', udp514).replace('- name: b', '- name: syslog') +
+        service('  - port: 514\n    targetPort: 514\n'),
+      findings: [
+        {
+          line: 43,
+          message:
+            'Service default/syslog:514 -> targetPort 514 -> Deployment a and Deployment b: the pods declare 514 only as UDP (514/UDP in container syslog); kube-proxy',
+        },
+      ],
+    },
+    {
       name: 'TCP Service port (the default) to a UDP-only container port',
       yaml: deployment('syslog', udp514) + service('  - port: 514\n    targetPort: 514\n'),
       findings: [
