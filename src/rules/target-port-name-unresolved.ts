@@ -1,5 +1,7 @@
 import type { ServicePort } from '../model/types.js';
 import { isValidPortName } from '../model/validation/names.js';
+import type { UnresolvedPort } from '../semantics/endpoints.js';
+import type { ServiceView } from '../semantics/graph.js';
 import { findPort } from '../semantics/named-ports.js';
 import type { Rule } from './rule.js';
 import { type Remark, remarksText } from './support/remarks.js';
@@ -90,6 +92,62 @@ function suggestion(
   return { notes, meant: value };
 }
 
+/** A Service port's finding, from after the Service port on (`-> targetPort http -> ...`). */
+interface Unresolved {
+  readonly index: number;
+  readonly message: string;
+  readonly fix: string;
+}
+
+/** The findings of `view`'s unresolved named ports, apart from how the Service port is named. */
+function unresolvedPorts(view: ServiceView): Unresolved[] {
+  const ports = view.service.object.spec.ports ?? [];
+  const backends = backendsOf(view);
+  // Lacking backends per Service port, from the endpoint computation.
+  const lackingByPort = new Map<number, Set<string>>();
+  for (const u of view.unresolved) {
+    const set = lackingByPort.get(u.portIndex) ?? new Set<string>();
+    set.add(backendKeyOf(u.pod));
+    lackingByPort.set(u.portIndex, set);
+  }
+  const out: Unresolved[] = [];
+  for (const [i, keys] of lackingByPort) {
+    const sp = ports[i];
+    if (!sp || typeof sp.targetPort !== 'string') continue;
+    const name = sp.targetPort;
+    // An invalid name (IANA_SVC_NAME) is rejected by the API server: api-validation reports it.
+    if (isValidPortName(name).length > 0) continue;
+    const protocol = sp.protocol ?? 'TCP';
+    const lacking = backends.filter((b) => keys.has(b.key));
+    const resolving = backends.filter((b) => !keys.has(b.key));
+    const resolvedTo = resolving.map((b) => {
+      const r = findPort(b.pod.pod.spec, sp);
+      return r.ok ? r.port : null;
+    });
+    const numbers = [...new Set(resolvedTo.filter((n): n is number => n !== null))];
+    const hints = lacking.map((b) => suggestion(b, sp, name, numbers, resolving.length > 0));
+    const notes = remarksText(hints.flatMap((h) => h.notes));
+    const meant = [...new Set(hints.map((h) => h.meant).filter((m): m is string => m !== undefined))];
+    const who = listText(lacking.map((b) => b.label));
+    const scope =
+      resolving.length > 0
+        ? `those pods get no endpoint for this port, so the Service works only partially: only the pods of ${listText(resolving.map((b) => b.label))} (which define ${name}) receive its traffic`
+        : 'those pods get no endpoint for this port, so it has no endpoints and kube-proxy rejects its connections';
+    const fix =
+      resolving.length > 0
+        ? `Name the ${protocol} port \`${name}\` in the containers of ${who} too, as ${listText(resolving.map((b) => b.label))} ${resolving.length > 1 ? 'do' : 'does'}.`
+        : meant.length === 1
+          ? `Set targetPort: ${meant[0]}, or name the container's ${protocol} port \`${name}\`.`
+          : `Point targetPort at a ${protocol} container port the pods define (by name or number), or add a ${protocol} port named \`${name}\` to their container.`;
+    out.push({
+      index: i,
+      message: ` -> targetPort ${name} -> ${who}: no container defines a ${protocol} port named ${name}; ${scope}${notes.length > 0 ? `. ${capitalize(notes.join('; '))}` : ''}`,
+      fix,
+    });
+  }
+  return out;
+}
+
 /**
  * A named targetPort that some selected workload cannot resolve (FindPort: same name AND protocol, in
  * containers then native sidecars): those pods get no endpoint for that Service port.
@@ -123,52 +181,25 @@ spec:
     },
   },
   check(ctx) {
+    // What the unresolved ports say depends on the pods and the port specs, not on the Service: Services
+    // that share their endpoint pass (the same pods and ports) share the list of unresolved ports, and so
+    // these findings, worded once and then named for each Service.
+    const said = new Map<readonly UnresolvedPort[], readonly Unresolved[]>();
     for (const view of chainServices(ctx.graph)) {
       if (view.unresolved.length === 0) continue;
       const svc = view.service;
-      const ports = svc.object.spec.ports ?? [];
-      const backends = backendsOf(view);
-      // Lacking backends per Service port, from the endpoint computation.
-      const lackingByPort = new Map<number, Set<string>>();
-      for (const u of view.unresolved) {
-        const set = lackingByPort.get(u.portIndex) ?? new Set<string>();
-        set.add(backendKeyOf(u.pod));
-        lackingByPort.set(u.portIndex, set);
+      let found = said.get(view.unresolved);
+      if (!found) {
+        found = unresolvedPorts(view);
+        said.set(view.unresolved, found);
       }
-      for (const [i, keys] of lackingByPort) {
-        const sp = ports[i];
-        if (!sp || typeof sp.targetPort !== 'string') continue;
-        const name = sp.targetPort;
-        // An invalid name (IANA_SVC_NAME) is rejected by the API server: api-validation reports it.
-        if (isValidPortName(name).length > 0) continue;
-        const protocol = sp.protocol ?? 'TCP';
-        const lacking = backends.filter((b) => keys.has(b.key));
-        const resolving = backends.filter((b) => !keys.has(b.key));
-        const resolvedTo = resolving.map((b) => {
-          const r = findPort(b.pod.pod.spec, sp);
-          return r.ok ? r.port : null;
-        });
-        const numbers = [...new Set(resolvedTo.filter((n): n is number => n !== null))];
-        const hints = lacking.map((b) => suggestion(b, sp, name, numbers, resolving.length > 0));
-        const notes = remarksText(hints.flatMap((h) => h.notes));
-        const meant = [...new Set(hints.map((h) => h.meant).filter((m): m is string => m !== undefined))];
-        const who = listText(lacking.map((b) => b.label));
-        const chain = `${servicePortRef(svc, sp)} -> targetPort ${name} -> ${who}`;
-        const scope =
-          resolving.length > 0
-            ? `those pods get no endpoint for this port, so the Service works only partially: only the pods of ${listText(resolving.map((b) => b.label))} (which define ${name}) receive its traffic`
-            : 'those pods get no endpoint for this port, so it has no endpoints and kube-proxy rejects its connections';
-        const fix =
-          resolving.length > 0
-            ? `Name the ${protocol} port \`${name}\` in the containers of ${who} too, as ${listText(resolving.map((b) => b.label))} ${resolving.length > 1 ? 'do' : 'does'}.`
-            : meant.length === 1
-              ? `Set targetPort: ${meant[0]}, or name the container's ${protocol} port \`${name}\`.`
-              : `Point targetPort at a ${protocol} container port the pods define (by name or number), or add a ${protocol} port named \`${name}\` to their container.`;
+      for (const u of found) {
+        const sp = (svc.object.spec.ports ?? [])[u.index] as ServicePort;
         ctx.report({
           manifest: svc,
-          field: targetPortField(i),
-          message: `${chain}: no container defines a ${protocol} port named ${name}; ${scope}${notes.length > 0 ? `. ${capitalize(notes.join('; '))}` : ''}`,
-          fix,
+          field: targetPortField(u.index),
+          message: `${servicePortRef(svc, sp)}${u.message}`,
+          fix: u.fix,
         });
       }
     }
