@@ -9,7 +9,8 @@
  * RSS. The broken form targets 8081, where nginx-unprivileged does not listen and no container declares a
  * port: every one of the N^2 links breaks the same way, and `check` must give exactly one
  * target-port-not-listening and one target-port-undeclared finding per Service (stop 28: it gave one per
- * Service and workload, N^2).
+ * Service and workload, N^2). The misnamed form targets `http-wbe`, a name no container defines: one
+ * target-port-name-unresolved finding per Service.
  *
  * Usage: node bench-dist/bench/static/shared.js [--services 1000,5000] [--rounds 3]
  * Results: a table on stdout and bench-output/shared.json.
@@ -27,17 +28,21 @@ const OUT = join(ROOT, 'bench-output');
 /** The example every file copies: a Namespace, a Deployment `web` and a Service `web`. */
 const EXAMPLE = join(ROOT, 'examples', 'named-port', '0-sound.yaml');
 
-type Form = 'sound' | 'broken';
+type Form = 'sound' | 'broken' | 'misnamed';
 
 /** The example with its Deployment and Service named `web-<i>` (the Namespace stays one). */
 function fileOf(example: string, i: number, form: Form): string {
   const body = example.slice(example.indexOf('---\n') + 4).replace(/^ {2}name: web$/gm, `  name: web-${i}`);
-  return form === 'sound' ? body : body.replace('targetPort: http-web', 'targetPort: 8081');
+  if (form === 'sound') return body;
+  return body.replace(
+    'targetPort: http-web',
+    form === 'broken' ? 'targetPort: 8081' : 'targetPort: http-wbe',
+  );
 }
 
 /** The folder for N Services, written once (a marker file says it is complete). */
 function inputFor(n: number, form: Form): string {
-  const dir = join(OUT, form === 'sound' ? `shared-${n}` : `shared-${n}-broken`);
+  const dir = join(OUT, form === 'sound' ? `shared-${n}` : `shared-${n}-${form}`);
   const done = join(dir, '.complete');
   if (existsSync(done)) return dir;
   rmSync(dir, { recursive: true, force: true });
@@ -96,6 +101,7 @@ interface Row {
 const EXPECTED: Record<Form, readonly string[]> = {
   sound: [],
   broken: ['target-port-not-listening', 'target-port-undeclared'],
+  misnamed: ['target-port-name-unresolved'],
 };
 
 /** `check` must give exactly the expected findings and count every object; anything else fails the bench. */
@@ -137,6 +143,7 @@ function main(argv: readonly string[]): number {
     ['sound', 'check'],
     ['sound', 'graph'],
     ['broken', 'check'],
+    ['misnamed', 'check'],
   ] as const;
   for (const n of sizes) {
     for (const [form, command] of runsOf) {
@@ -168,10 +175,10 @@ function main(argv: readonly string[]): number {
     }
   }
   const lines = [
-    'Services  pods    form    command  wall s (median)  cpu s  peak RSS MB  rounds (wall s)     outcome',
+    'Services  pods    form      command  wall s (median)  cpu s  peak RSS MB  rounds (wall s)     outcome',
     ...rows.map(
       (r) =>
-        `${String(r.services).padEnd(9)} ${String(2 * r.services).padEnd(7)} ${r.form.padEnd(7)} ${r.command.padEnd(8)} ${r.wall.toFixed(2).padEnd(16)} ${r.cpu.toFixed(2).padEnd(6)} ${Math.round(r.rssMB).toString().padEnd(12)} ${r.walls.join(', ').padEnd(19)} ${r.outcome}`,
+        `${String(r.services).padEnd(9)} ${String(2 * r.services).padEnd(7)} ${r.form.padEnd(9)} ${r.command.padEnd(8)} ${r.wall.toFixed(2).padEnd(16)} ${r.cpu.toFixed(2).padEnd(6)} ${Math.round(r.rssMB).toString().padEnd(12)} ${r.walls.join(', ').padEnd(19)} ${r.outcome}`,
     ),
     `machine: ${cpus().length} x ${cpus()[0]?.model.trim() ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GB, node ${process.version}, load average at the end ${loadavg()
       .map((x) => x.toFixed(2))
