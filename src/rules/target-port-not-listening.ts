@@ -147,8 +147,11 @@ interface BrokenLink {
   readonly declarer: ContainerRef | undefined;
   /** What follows the workloads in the message: `: nothing listens on 80; container ...`. */
   readonly tail: string;
-  /** The fix; `defaulted` when the Service leaves targetPort to default to port. */
-  readonly fix: (defaulted: boolean) => string;
+  /**
+   * The fix for Service port `sp` (one with this target: its `port` is named when `defaulted`, the Service
+   * leaving targetPort to default to it).
+   */
+  readonly fix: (sp: ServicePort, defaulted: boolean) => string;
   readonly severity: 'error' | 'warning';
 }
 
@@ -201,7 +204,7 @@ function brokenLink(graph: ResolvedGraph, sp: ServicePort, b: Backend): BrokenLi
     port,
     declarer,
     tail: `: ${lead}; ${described.join('; ')}${surenessText(certain, why)}`,
-    fix: (defaulted) => fixText(graph, b, sp, defaulted, primary, port, protocol),
+    fix: (forPort, defaulted) => fixText(graph, b, forPort, defaulted, primary, port, protocol),
     severity: certain ? 'error' : 'warning',
   };
 }
@@ -235,7 +238,7 @@ function brokenGroups(
       continue;
     }
     // Equal with targetPort written, equal with it defaulted: the fixes then differ by the same words.
-    const key = `${link.severity}\n${link.port}\n${link.declarer?.container.name ?? ''}\n${link.tail}\n${link.fix(false)}`;
+    const key = `${link.severity}\n${link.port}\n${link.declarer?.container.name ?? ''}\n${link.tail}\n${link.fix(sp, false)}`;
     const group = groups.get(key);
     if (group) group.labels.push(b.label);
     else groups.set(key, { link, labels: [b.label] });
@@ -310,7 +313,7 @@ spec:
             manifest: svc,
             field: targetPortField(i),
             message: `${servicePortRef(svc, sp)} -> ${targetText(svc, i, sp, link.port, link.declarer)} -> ${listText(labels)}${link.tail}`,
-            fix: link.fix(defaulted),
+            fix: link.fix(sp, defaulted),
             severity: link.severity,
           });
       });

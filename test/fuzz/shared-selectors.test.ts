@@ -67,6 +67,8 @@ const PORTS = [
   'port: 53, targetPort: http, protocol: UDP',
   'port: 9100, targetPort: metrics, protocol: UDP',
   'port: 9100, targetPort: metrics',
+  // The target of `port: 80, targetPort: 8080`, left to default: the fix names this Service's port.
+  'port: 8080',
 ];
 
 interface ServiceSpec {

@@ -137,6 +137,25 @@ spec:
       ],
     },
     {
+      name: 'two Services with one target, one writing targetPort, one leaving it to default: each its own fix',
+      yaml:
+        deployment('nginxinc/nginx-unprivileged:1.27-alpine', ports('containerPort: 8080')) +
+        service('  - port: 80\n    targetPort: 9000\n') +
+        service('  - port: 9000\n').replace('name: web', 'name: web2'),
+      findings: [
+        {
+          line: 26,
+          message: 'Service default/web:80 -> targetPort 9000 ->',
+          fix: 'Set targetPort: 8080, or',
+        },
+        {
+          line: 35,
+          message: 'Service default/web2:9000 -> targetPort 9000 (not set: defaulted from port 9000) ->',
+          fix: 'Set targetPort: 8080 (an absent or 0 targetPort defaults to port 9000), or',
+        },
+      ],
+    },
+    {
       name: 'two workloads broken differently: a finding each',
       yaml:
         deployment('nginx:1.27', ports('containerPort: 9000')) +
