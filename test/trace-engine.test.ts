@@ -431,6 +431,21 @@ describe('trace: Services that are not routed, and addresses', () => {
     expect(t.hops.some((h) => h.kind === 'process')).toBe(false);
   });
 
+  it('headless over many pods: the line names ten IPs and how many more, the endpoints list them all', () => {
+    const t = trace(
+      WEB.replace('replicas: 2', 'replicas: 40').replace(
+        'selector: {app: web}\n  ports',
+        'clusterIP: None\n  selector: {app: web}\n  ports',
+      ),
+      'svc/web:80',
+    );
+    expect(t.brokenAt?.reason).toBe(
+      `headless Service: DNS returns the pod IPs ${Array.from({ length: 10 }, (_, i) => `10.244.0.${i + 1}`).join(', ')} and 30 more`,
+    );
+    expect(hop(t, 'address')?.summary).toContain('10.244.0.10 and 30 more and the client dials them');
+    expect(t.endpoints).toHaveLength(40);
+  });
+
   it('ExternalName: DNS answers a CNAME', () => {
     const yaml = `
 apiVersion: v1
