@@ -85,6 +85,26 @@ spec:
   selector: {app: ${app}}
 ${spec}`;
 
+/** An Ingress of class `className` sending / to Service `name` port 80. */
+const ingress = (name: string, className: string) => `---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ${name}, namespace: shop}
+spec:
+  ingressClassName: ${className}
+  rules:
+  - http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: ${name}, port: {number: 80}}}}
+`;
+
+const ingressClass = (name: string) => `---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: ${name}}
+spec: {controller: k8s.io/ingress-nginx}
+`;
+
 /** Inputs written for the rules that list workloads, policies, nodes or classes; each names what it triggers. */
 const FIXTURES: { name: string; rules: string[]; yaml: string }[] = [
   {
@@ -106,22 +126,7 @@ metadata: {name: same-namespace, namespace: shop}
 spec:
   podSelector: {matchLabels: {app: api}}
   ingress: [{from: [{podSelector: {}}], ports: [{port: 8081}]}]
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: api, namespace: shop}
-spec:
-  ingressClassName: nginx
-  rules:
-  - http:
-      paths:
-      - {path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}
----
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: nginx}
-spec: {controller: k8s.io/ingress-nginx}
-`,
+${ingress('api', 'nginx')}${ingressClass('nginx')}`,
   },
   {
     name: 'a Local LoadBalancer over Deployments and DaemonSets',
@@ -143,22 +148,7 @@ ${service('web', 'web', '  type: LoadBalancer\n  externalTrafficPolicy: Local\n 
     name: 'an Ingress of a class none of the IngressClasses is',
     rules: ['ingress-class-missing'],
     yaml: `${deployment('web', 'web', 8080)}${service('web', 'web', '  ports: [{port: 80, targetPort: 8080}]')}
----
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: nginx-internal}
-spec: {controller: k8s.io/ingress-nginx}
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: web, namespace: shop}
-spec:
-  ingressClassName: ngnix
-  rules:
-  - http:
-      paths:
-      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
-`,
+${ingressClass('nginx-internal')}${ingress('web', 'ngnix')}`,
   },
   {
     name: 'a number no workload declares, proven by a probe, and a name some lack',
