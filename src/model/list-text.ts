@@ -1,7 +1,7 @@
 /**
  * Lists in messages. A message may grow with its own object (its ports, its rules), never with the number of
- * other objects: past a few items a list says how many more there are (the JSON reports and `trace --format
- * json` keep the items themselves where they matter).
+ * other objects: past a few items a list says how many more there are (`trace` and `endpoints` still list
+ * every endpoint).
  */
 
 /** How many names (nodes, addresses, policies) a line lists before `and N more`. */
