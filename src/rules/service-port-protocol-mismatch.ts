@@ -7,6 +7,7 @@ import {
   type DeclaredPort,
   declaredPorts,
   listText,
+  perBackends,
   servicePortRef,
   targetPortField,
   targetPortText,
@@ -95,26 +96,16 @@ spec:
   check(ctx) {
     // What a target says of a list of backends does not depend on the Service: worked out once per list
     // (shared by Services that select the same pods) and target, then worded for each Service.
-    const said = new Map<readonly Backend[], Map<string, Mismatched | null>>();
+    const said = perBackends<Mismatched | null>();
     for (const view of chainServices(ctx.graph)) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
       const backends = backendsOf(view);
-      let byTarget = said.get(backends);
-      if (!byTarget) {
-        byTarget = new Map();
-        said.set(backends, byTarget);
-      }
       (svc.object.spec.ports ?? []).forEach((sp, i) => {
         const target = sp.targetPort ?? sp.port;
         if (typeof target !== 'number' || isValidPortNum(target).length > 0) return;
         const protocol = sp.protocol ?? 'TCP';
-        const key = `${target}/${protocol}`;
-        let m = byTarget.get(key);
-        if (m === undefined) {
-          m = mismatchOf(backends, target, protocol);
-          byTarget.set(key, m);
-        }
+        const m = said(backends, `${target}/${protocol}`, () => mismatchOf(backends, target, protocol));
         if (!m) return;
         ctx.report({
           manifest: svc,

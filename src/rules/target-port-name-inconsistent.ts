@@ -6,6 +6,7 @@ import {
   backendsOf,
   chainServices,
   listText,
+  perBackends,
   servicePortRef,
   targetPortField,
 } from './support/service-backends.js';
@@ -50,7 +51,7 @@ spec:
   check(ctx) {
     // Services with the same selector share one list of backends (backendsOf): the numbers a name resolves
     // to are found once per list, name and protocol.
-    const resolved = new Map<readonly Backend[], Map<string, Map<number, string[]>>>();
+    const resolved = perBackends<Map<number, string[]>>();
     for (const view of chainServices(ctx.graph)) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
@@ -60,17 +61,9 @@ spec:
       if (backends.length < 2) continue;
       ports.forEach((sp, i) => {
         if (typeof sp.targetPort !== 'string') return;
-        let byName = resolved.get(backends);
-        if (!byName) {
-          byName = new Map();
-          resolved.set(backends, byName);
-        }
-        const target = `${sp.protocol ?? ''} ${sp.targetPort}`;
-        let byNumber = byName.get(target);
-        if (!byNumber) {
-          byNumber = numbersOf(backends, sp);
-          byName.set(target, byNumber);
-        }
+        const byNumber = resolved(backends, `${sp.protocol ?? ''} ${sp.targetPort}`, () =>
+          numbersOf(backends, sp),
+        );
         if (byNumber.size < 2) return;
         const parts = [...byNumber].map(([n, who]) => `${n} in ${listText(who)}`);
         ctx.report({

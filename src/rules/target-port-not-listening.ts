@@ -27,6 +27,7 @@ import {
   type Backend,
   backendsOf,
   listText,
+  perBackends,
   servicePortRef,
   targetPortField,
   targetPortWritten,
@@ -290,23 +291,14 @@ spec:
     // of backends (shared by Services with the same selector): 700 Services over the same 700 broken
     // Deployments cost one check per Deployment, not 490,000 (BENCHMARKS.md, stops 27 and 28).
     const sound = new Map<PodInstance, Set<string>>();
-    const broken = new Map<readonly Backend[], Map<string, readonly BrokenGroup[]>>();
+    const broken = perBackends<readonly BrokenGroup[]>();
     for (const view of ctx.graph.services) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
       const backends = backendsOf(view);
-      let byTarget = broken.get(backends);
-      if (!byTarget) {
-        byTarget = new Map();
-        broken.set(backends, byTarget);
-      }
       (svc.object.spec.ports ?? []).forEach((sp, i) => {
         const target = `${sp.protocol ?? 'TCP'} ${JSON.stringify(sp.targetPort ?? sp.port)}`;
-        let groups = byTarget.get(target);
-        if (!groups) {
-          groups = brokenGroups(ctx.graph, sp, backends, target, sound);
-          byTarget.set(target, groups);
-        }
+        const groups = broken(backends, target, () => brokenGroups(ctx.graph, sp, backends, target, sound));
         const defaulted = typeof sp.targetPort !== 'string' && !targetPortWritten(svc, i);
         for (const { link, labels } of groups)
           ctx.report({

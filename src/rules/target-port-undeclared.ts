@@ -8,6 +8,7 @@ import {
   chainServices,
   declaredPorts,
   listText,
+  perBackends,
   servicePortRef,
   servingContainers,
   targetPortField,
@@ -119,26 +120,16 @@ spec:
   check(ctx) {
     // What a target says of a list of backends does not depend on the Service: worked out once per list
     // (shared by Services that select the same pods) and target, then worded for each Service.
-    const said = new Map<readonly Backend[], Map<string, Undeclared | null>>();
+    const said = perBackends<Undeclared | null>();
     for (const view of chainServices(ctx.graph)) {
       if (!view.controllerManaged || view.selected.length === 0) continue;
       const svc = view.service;
       const backends = backendsOf(view);
-      let byTarget = said.get(backends);
-      if (!byTarget) {
-        byTarget = new Map();
-        said.set(backends, byTarget);
-      }
       (svc.object.spec.ports ?? []).forEach((sp, i) => {
         const target = sp.targetPort ?? sp.port;
         if (typeof target !== 'number' || isValidPortNum(target).length > 0) return;
         const proto = sp.protocol ?? 'TCP';
-        const key = `${target}/${proto}`;
-        let u = byTarget.get(key);
-        if (u === undefined) {
-          u = undeclared(backends, target, proto);
-          byTarget.set(key, u);
-        }
+        const u = said(backends, `${target}/${proto}`, () => undeclared(backends, target, proto));
         if (!u) return;
         ctx.report({
           manifest: svc,

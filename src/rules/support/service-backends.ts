@@ -80,6 +80,26 @@ export function backendsOf(view: ServiceView): readonly Backend[] {
   return out;
 }
 
+/**
+ * What a rule works out for a list of backends and a target (a key of the rule's own), kept for the other
+ * Services with that list: Services that select the same pods share one list (backendsOf, PodIndex.select),
+ * so a thousand of them over the same workloads cost one computation per target, not one per Service.
+ */
+export function perBackends<T>(): (backends: readonly Backend[], key: string, compute: () => T) => T {
+  const byList = new Map<readonly Backend[], Map<string, T>>();
+  return (backends, key, compute) => {
+    let byKey = byList.get(backends);
+    if (!byKey) {
+      byKey = new Map();
+      byList.set(backends, byKey);
+    }
+    if (byKey.has(key)) return byKey.get(key) as T;
+    const value = compute();
+    byKey.set(key, value);
+    return value;
+  };
+}
+
 /** The backend key of one pod (to group ServiceView.unresolved and similar per-pod lists). */
 export function backendKeyOf(p: PodInstance): string {
   return groupOf(p).key;
