@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { ContainerPort } from '../model/types.js';
 import { observedDoubts } from '../semantics/listening.js';
 import type { Rule, RuleContext } from './rule.js';
@@ -18,7 +19,6 @@ import {
   type Workload,
   workloadsOf,
 } from './support/listening-view.js';
-import { listText } from './support/service-backends.js';
 
 function report(
   ctx: RuleContext,

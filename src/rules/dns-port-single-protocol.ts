@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { ServicePort } from '../model/types.js';
 import type { ServiceView } from '../semantics/graph.js';
 import { findPort } from '../semantics/named-ports.js';
@@ -7,7 +8,6 @@ import {
   chainServices,
   type DeclaredPort,
   declaredPorts,
-  listText,
   portsField,
   serviceRef,
 } from './support/service-backends.js';

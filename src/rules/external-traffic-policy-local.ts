@@ -9,10 +9,10 @@
  * 503 elsewhere, which is how the cloud load balancer picks the nodes it sends to.
  */
 import { FieldPath } from '../model/field-path.js';
-import { joinSome } from '../model/list-text.js';
+import { joinSome, listText } from '../model/list-text.js';
 import type { ServiceView } from '../semantics/graph.js';
 import type { Rule, RuleContext } from './rule.js';
-import { backendsOf, listText } from './support/service-backends.js';
+import { backendsOf } from './support/service-backends.js';
 
 const EXTERNAL_TYPES = new Set(['NodePort', 'LoadBalancer']);
 

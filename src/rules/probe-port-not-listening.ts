@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import { observedDoubts } from '../semantics/listening.js';
 import { findContainerPortByName } from '../semantics/named-ports.js';
@@ -20,7 +21,6 @@ import {
   workloadsOf,
 } from './support/listening-view.js';
 import { consequence, type PortHandler, portHandlers } from './support/probe-handlers.js';
-import { listText } from './support/service-backends.js';
 
 /** The number the kubelet connects to: a number as is, a name through the container's own ports. */
 function resolvedPort(ref: ContainerRef, w: Workload, h: PortHandler): { port: number; via: string } | null {

@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import { isValidPortName } from '../model/validation/names.js';
 import { findContainerPortByName } from '../semantics/named-ports.js';
@@ -14,7 +15,7 @@ import {
   workloadsOf,
 } from './support/listening-view.js';
 import { consequence, handlerSeverity, type PortHandler, portHandlers } from './support/probe-handlers.js';
-import { isTypo, listText } from './support/service-backends.js';
+import { isTypo } from './support/service-backends.js';
 
 /** The ports the container does declare, for the message: `metrics (9090), admin (8081)`. */
 function ownPortsText(ref: ContainerRef): string {

@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import { isValidPortNum } from '../model/validation/names.js';
 import type { Rule } from './rule.js';
 import {
@@ -6,7 +7,6 @@ import {
   chainServices,
   type DeclaredPort,
   declaredPorts,
-  listText,
   perBackends,
   servicePortRef,
   targetPortField,

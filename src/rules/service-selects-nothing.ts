@@ -1,5 +1,6 @@
 import { FieldPath } from '../model/field-path.js';
 import type { Severity } from '../model/finding.js';
+import { listText } from '../model/list-text.js';
 import { isKind, type Manifest } from '../model/load.js';
 import { type Labels, workloadKinds } from '../model/types.js';
 import type { ResolvedGraph, ServiceView } from '../semantics/graph.js';
@@ -11,7 +12,6 @@ import {
   backendLabelOf,
   chainServices,
   isTypo,
-  listText,
   serviceRef,
 } from './support/service-backends.js';
 

@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { ServicePort } from '../model/types.js';
 import { findPort } from '../semantics/named-ports.js';
 import type { Rule } from './rule.js';
@@ -5,7 +6,6 @@ import {
   type Backend,
   backendsOf,
   chainServices,
-  listText,
   perBackends,
   servicePortRef,
   targetPortField,

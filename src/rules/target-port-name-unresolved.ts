@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { ServicePort } from '../model/types.js';
 import { isValidPortName } from '../model/validation/names.js';
 import type { UnresolvedPort } from '../semantics/endpoints.js';
@@ -12,7 +13,6 @@ import {
   chainServices,
   declaredPorts,
   editDistance,
-  listText,
   servicePortRef,
   targetPortField,
 } from './support/service-backends.js';

@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { Manifest } from '../model/load.js';
 import type { ServicePort } from '../model/types.js';
 import type { ResolvedGraph } from '../semantics/graph.js';
@@ -26,7 +27,6 @@ import {
 import {
   type Backend,
   backendsOf,
-  listText,
   perBackends,
   servicePortRef,
   targetPortField,

@@ -1,3 +1,4 @@
+import { listText } from '../model/list-text.js';
 import type { PodSpec, Probe } from '../model/types.js';
 import { isValidPortNum } from '../model/validation/names.js';
 import type { Rule } from './rule.js';
@@ -7,7 +8,6 @@ import {
   backendsOf,
   chainServices,
   declaredPorts,
-  listText,
   perBackends,
   servicePortRef,
   servingContainers,

@@ -5,12 +5,13 @@
  */
 import type { PortFlag } from '../../knowledge/images.js';
 import type { FieldPath } from '../../model/field-path.js';
+import { listText } from '../../model/list-text.js';
 import type { Manifest } from '../../model/load.js';
 import type { Container } from '../../model/types.js';
 import type { ResolvedGraph } from '../../semantics/graph.js';
 import { type ListeningEvidence, type ListeningInference, resolveEnv } from '../../semantics/listening.js';
 import type { PodInstance } from '../../semantics/workloads.js';
-import { backendKeyOf, listText } from './service-backends.js';
+import { backendKeyOf } from './service-backends.js';
 
 /** One container of a workload, addressed on the object that declares it. */
 export interface ContainerRef {

@@ -3,10 +3,11 @@
  * kubelet's terms. Shared by probe-port-unresolved and probe-port-not-listening.
  */
 import type { FieldPath } from '../../model/field-path.js';
+import { listText } from '../../model/list-text.js';
 import type { Manifest } from '../../model/load.js';
 import type { IntOrString, LifecycleHandler, ProbeHandler } from '../../model/types.js';
 import type { ContainerRef } from './listening-view.js';
-import { listText, serviceRef } from './service-backends.js';
+import { serviceRef } from './service-backends.js';
 
 export type HandlerKind = 'readinessProbe' | 'livenessProbe' | 'startupProbe' | 'postStart' | 'preStop';
 

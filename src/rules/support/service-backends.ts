@@ -183,9 +183,6 @@ export function targetPortText(svc: Manifest<'Service'>, i: number, sp: ServiceP
 export const portsField = (i: number): FieldPath => FieldPath.root('spec', 'ports').index(i);
 export const targetPortField = (i: number): FieldPath => portsField(i).child('targetPort');
 
-// The rules' lists are worded in one place (model/list-text.ts); re-exported for the Service rules.
-export { listText } from '../../model/list-text.js';
-
 let rows = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
 
 /**
