@@ -5,7 +5,6 @@
  * GitLab and Azure DevOps show only the first <failure> of a testcase, so several would hide findings.
  * Info findings go to the testcase's <system-out>.
  */
-
 import type { CheckSummary } from '../check.js';
 import type { Finding, ObjectRef } from '../model/finding.js';
 import { gathered } from './pieces.js';
