@@ -105,28 +105,24 @@ metadata: {name: ${name}}
 spec: {controller: k8s.io/ingress-nginx}
 `;
 
+/** A NetworkPolicy isolating the pods labelled app=`app` for ingress, with one `rule`. */
+const policy = (name: string, app: string, rule: string) => `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: ${name}, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: ${app}}}
+  ingress: [${rule}]
+`;
+
 /** Inputs written for the rules that list workloads, policies, nodes or classes; each names what it triggers. */
 const FIXTURES: { name: string; rules: string[]; yaml: string }[] = [
   {
     name: 'policies isolate the pods and allow neither the port nor the ingress controller',
     rules: ['network-policy-blocks-service'],
     yaml: `${deployment('web', 'web', 8080)}${service('web', 'web', '  ports: [{port: 80, targetPort: 8080}]')}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: only-metrics, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress: [{ports: [{port: 9090}]}]
-${deployment('api', 'api', 8081)}${service('api', 'api', '  ports: [{port: 80, targetPort: 8081}]')}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: same-namespace, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: api}}
-  ingress: [{from: [{podSelector: {}}], ports: [{port: 8081}]}]
-${ingress('api', 'nginx')}${ingressClass('nginx')}`,
+${policy('only-metrics', 'web', '{ports: [{port: 9090}]}')}${deployment('api', 'api', 8081)}${service('api', 'api', '  ports: [{port: 80, targetPort: 8081}]')}
+${policy('same-namespace', 'api', '{from: [{podSelector: {}}], ports: [{port: 8081}]}')}${ingress('api', 'nginx')}${ingressClass('nginx')}`,
   },
   {
     name: 'a Local LoadBalancer over Deployments and DaemonSets',
